@@ -1,0 +1,73 @@
+# r1 — build, test, run.  `make` builds ./r1; `make test` runs every test;
+# `make run` answers a question with the default model.  SAN=1 builds with
+# AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc
+LDLIBS  += -lm -lpthread
+ifeq ($(CI),true)
+CFLAGS  += -Werror
+endif
+ifeq ($(SAN),1)
+BUILD   := build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BIN     := $(BUILD)/r1
+else
+BUILD   := build
+BIN     := r1
+endif
+
+# Files named *_avx2.c hold the AVX2+FMA kernels; only they get the ISA flags,
+# and they are called only after a run-time CPU check.
+AVX2FLAGS := -mavx2 -mfma -mf16c
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test run clean deps
+all: deps $(BIN)
+
+# Debian packages the build needs. `make deps` installs the missing ones when run
+# as root (apt-get), and otherwise names them and stops.
+DEB_PACKAGES := gcc make libc6-dev
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "r1 needs these Debian packages:$$missing  (sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX2FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libr1.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libr1.a
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libr1.a -o $@ $(LDFLAGS) $(LDLIBS)
+
+test: deps $(BIN) $(TEST_BIN)
+	@BUILD=$(BUILD) R1=$(BIN) sh tests/run.sh $(TEST_BIN)
+
+run: deps $(BIN)
+	./$(BIN) run "What is 48 + 75 - 3?"
+
+clean:
+	rm -rf build build-san r1
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

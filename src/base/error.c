@@ -1,0 +1,26 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/error.h"
+
+int r1_fail(r1_err *err, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return R1_ERR;
+}
+
+void *r1_malloc(r1_err *err, size_t bytes, const char *what) {
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) r1_fail(err, "out of memory allocating %zu bytes for %s", bytes, what);
+    return p;
+}
+
+void *r1_calloc(r1_err *err, size_t count, size_t elem, const char *what) {
+    void *p = calloc(count ? count : 1, elem ? elem : 1);
+    if (!p) r1_fail(err, "out of memory allocating %zu x %zu bytes for %s", count, elem, what);
+    return p;
+}

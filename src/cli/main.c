@@ -1,0 +1,39 @@
+/* r1: run, serve and reproduce DeepSeek-R1 on a CPU. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tensor/types.h"
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "generate from a prompt (--raw --tokens: token ids in, token ids out)"},
+    {"logits", cmd_logits, "print the logits of a token sequence"},
+    {"info", cmd_info, "describe a model file: architecture, shapes, types, sizes"},
+    {"bench", cmd_bench, "measure prompt and decode speed"},
+    {"gen-random", cmd_gen_random, "write a random-weight GGUF with a real model's shapes"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: r1 <command> [options]     (r1 <command> --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 1 : 0;
+    }
+    /* R1_SCALAR=1 runs the portable kernels, to compare them with the SIMD ones */
+    const char *scalar = getenv("R1_SCALAR");
+    if (scalar && strcmp(scalar, "0") != 0) r1_kernels_select(0);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (r1 --help lists them)", argv[1]);
+    return 1;
+}

@@ -1,0 +1,85 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "infer/sampler.h"
+
+r1_sampler_params r1_sampler_defaults(void) {
+    r1_sampler_params p = {0.6f, 0, 0.95f, 0.0f, 0}; /* DeepSeek's recommended 0.6 / 0.95 for R1 */
+    return p;
+}
+
+int r1_sampler_init(r1_sampler *s, const r1_sampler_params *params, int n_vocab, r1_err *err) {
+    memset(s, 0, sizeof *s);
+    s->params = *params;
+    s->n_vocab = n_vocab;
+    s->rng_state = params->seed ^ 0x9E3779B97F4A7C15ull;
+    s->candidates = r1_calloc(err, (size_t)n_vocab, sizeof *s->candidates, "sampler candidates");
+    return s->candidates ? R1_OK : R1_ERR;
+}
+
+void r1_sampler_free(r1_sampler *s) {
+    free(s->candidates);
+    memset(s, 0, sizeof *s);
+}
+
+int r1_argmax(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+/* splitmix64: small, fast, and reproducible from the seed */
+static double next_uniform(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+static int by_prob_desc(const void *a, const void *b) {
+    const struct r1_candidate *x = a, *y = b;
+    return x->prob < y->prob ? 1 : x->prob > y->prob ? -1 : x->id - y->id;
+}
+
+int r1_sample(r1_sampler *s, const float *logits) {
+    const r1_sampler_params *p = &s->params;
+    struct r1_candidate *c = s->candidates;
+    int n = s->n_vocab;
+    if (p->temperature <= 0.0f) return r1_argmax(logits, n);
+
+    float max = logits[r1_argmax(logits, n)];
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        c[i].prob = expf((logits[i] - max) / p->temperature);
+        c[i].id = i;
+        sum += c[i].prob;
+    }
+    for (int i = 0; i < n; i++) c[i].prob = (float)(c[i].prob / sum);
+    qsort(c, (size_t)n, sizeof *c, by_prob_desc);
+
+    int keep = n;
+    if (p->top_k > 0 && p->top_k < keep) keep = p->top_k;
+    if (p->top_p < 1.0f) {
+        double cum = 0.0;
+        for (int i = 0; i < keep; i++) {
+            cum += c[i].prob;
+            if (cum >= p->top_p) { keep = i + 1; break; }
+        }
+    }
+    if (p->min_p > 0.0f) {
+        float floor_p = p->min_p * c[0].prob;
+        for (int i = 1; i < keep; i++)
+            if (c[i].prob < floor_p) { keep = i; break; }
+    }
+    double total = 0.0;
+    for (int i = 0; i < keep; i++) total += c[i].prob;
+    double r = next_uniform(&s->rng_state) * total;
+    for (int i = 0; i < keep; i++) {
+        r -= c[i].prob;
+        if (r <= 0.0) return c[i].id;
+    }
+    return c[keep - 1].id;
+}

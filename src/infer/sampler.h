@@ -1,0 +1,33 @@
+/* Choosing the next token from logits: greedy at temperature 0, otherwise
+ * temperature, then top-k, top-p (nucleus) and min-p filtering, then a draw. */
+#ifndef R1_SAMPLER_H
+#define R1_SAMPLER_H
+
+#include <stdint.h>
+
+#include "base/error.h"
+
+typedef struct {
+    float temperature;   /* 0: greedy (argmax) */
+    int top_k;           /* 0: off */
+    float top_p;         /* 1: off */
+    float min_p;         /* 0: off; keeps tokens with p >= min_p · p_max */
+    uint64_t seed;
+} r1_sampler_params;
+
+typedef struct {
+    r1_sampler_params params;
+    uint64_t rng_state;
+    int n_vocab;
+    struct r1_candidate { float prob; int id; } *candidates; /* sorted by probability */
+} r1_sampler;
+
+r1_sampler_params r1_sampler_defaults(void);
+int r1_sampler_init(r1_sampler *s, const r1_sampler_params *params, int n_vocab, r1_err *err);
+void r1_sampler_free(r1_sampler *s);
+/* Picks a token; logits are read only. */
+int r1_sample(r1_sampler *s, const float *logits);
+/* Index of the largest value (the first on ties). */
+int r1_argmax(const float *x, int n);
+
+#endif

@@ -1,0 +1,75 @@
+/* Grouped-query attention with a float32 KV cache (llama, qwen2):
+ *   q, k, v = W_q·x + b_q, W_k·x + b_k, W_v·x + b_v;  RoPE on q and k;
+ *   out_h = softmax(q_h·K_gᵀ / sqrt(head_dim)) · V_g,  g = h / (H / KV). */
+#include <math.h>
+#include <string.h>
+
+#include "model/state.h"
+
+typedef struct {
+    r1_state *s;
+    int layer, T;
+} attn_job;
+
+static void add_bias(float *y, const float *bias, int T, int width) {
+    if (!bias) return;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < width; i++) y[(size_t)t * width + i] += bias[i];
+}
+
+/* One (token, head) pair per work item, split across threads. */
+static void attend(void *ctx, int thread, int n_threads) {
+    attn_job *job = ctx;
+    r1_state *s = job->s;
+    const r1_hparams *hp = &s->model->hp;
+    int H = hp->n_heads, KV = hp->n_kv_heads, hd = hp->head_dim;
+    size_t kv_width = (size_t)KV * hd;
+    const float *k_cache = s->k_cache + (size_t)job->layer * s->n_ctx * kv_width;
+    const float *v_cache = s->v_cache + (size_t)job->layer * s->n_ctx * kv_width;
+    float *scores = s->thread_scratch + (size_t)thread * s->thread_scratch_floats;
+    float scale = 1.0f / sqrtf((float)hd);
+    long begin, end;
+    r1_split_range((long)job->T * H, thread, n_threads, &begin, &end);
+    for (long item = begin; item < end; item++) {
+        int t = (int)(item / H), h = (int)(item % H), g = h / (H / KV);
+        int n_keys = s->n_past + t + 1;
+        const float *q = s->q + ((size_t)t * H + h) * hd;
+        for (int j = 0; j < n_keys; j++) scores[j] = r1_dot_f32(hd, q, k_cache + j * kv_width + (size_t)g * hd) * scale;
+        r1_softmax(scores, n_keys);
+        float *out = s->attn_out + ((size_t)t * H + h) * hd;
+        memset(out, 0, (size_t)hd * sizeof(float));
+        for (int j = 0; j < n_keys; j++) r1_axpy_f32(hd, scores[j], v_cache + j * kv_width + (size_t)g * hd, out);
+    }
+}
+
+int r1_attention_dense(r1_state *s, int layer, int T, r1_err *err) {
+    const r1_model *m = s->model;
+    const r1_hparams *hp = &m->hp;
+    const r1_layer *L = &m->layers[layer];
+    int H = hp->n_heads, KV = hp->n_kv_heads, hd = hp->head_dim;
+    size_t kv_width = (size_t)KV * hd;
+    if (r1_matmul(s->compute, &L->wq, s->xn, T, s->q) != R1_OK ||
+        r1_matmul(s->compute, &L->wk, s->xn, T, s->k) != R1_OK ||
+        r1_matmul(s->compute, &L->wv, s->xn, T, s->v) != R1_OK)
+        return r1_fail(err, "attention: out of memory");
+    add_bias(s->q, L->bq, T, H * hd);
+    add_bias(s->k, L->bk, T, (int)kv_width);
+    add_bias(s->v, L->bv, T, (int)kv_width);
+
+    float *k_cache = s->k_cache + (size_t)layer * s->n_ctx * kv_width;
+    float *v_cache = s->v_cache + (size_t)layer * s->n_ctx * kv_width;
+    for (int t = 0; t < T; t++) {
+        const float *cos_sin = s->cos_sin + (size_t)t * hp->rope_dims;
+        for (int h = 0; h < H; h++) r1_rope_apply(&s->rope, s->q + ((size_t)t * H + h) * hd, cos_sin);
+        for (int g = 0; g < KV; g++) r1_rope_apply(&s->rope, s->k + (size_t)t * kv_width + (size_t)g * hd, cos_sin);
+        size_t pos = (size_t)(s->n_past + t);
+        memcpy(k_cache + pos * kv_width, s->k + (size_t)t * kv_width, kv_width * sizeof(float));
+        memcpy(v_cache + pos * kv_width, s->v + (size_t)t * kv_width, kv_width * sizeof(float));
+    }
+
+    attn_job job = {s, layer, T};
+    r1_pool_run(s->compute->pool, attend, &job);
+    if (r1_matmul(s->compute, &L->wo, s->attn_out, T, s->block_out) != R1_OK)
+        return r1_fail(err, "attention: out of memory");
+    return R1_OK;
+}

@@ -1,0 +1,122 @@
+/* Feed-forward blocks: the dense SwiGLU FFN and DeepSeekMoE
+ * (DeepSeek-V2 §2.2, V3 §2.1.2).
+ *
+ *   s_i   = softmax_i(u·e) (V2)  or  sigmoid(u·e_i) (V3)
+ *   pick  = top-K of s_i + b_i  (b: aux-loss-free balancing bias, selection only),
+ *           within the top groups when experts are grouped
+ *   g_i   = s_i for picked experts, / Σ g when normalised, × route scale
+ *   h'    = Σ_shared FFN_s(u) + Σ_picked g_i · FFN_i(u)                          */
+#include <math.h>
+#include <string.h>
+
+#include "model/state.h"
+
+int r1_ffn_dense(r1_state *s, const r1_matrix *gate, const r1_matrix *up, const r1_matrix *down, const float *in,
+                 int T, float *out, r1_err *err) {
+    int F = (int)gate->rows;
+    if (r1_matmul(s->compute, gate, in, T, s->hidden_gate) != R1_OK ||
+        r1_matmul(s->compute, up, in, T, s->hidden_up) != R1_OK)
+        return r1_fail(err, "ffn: out of memory");
+    r1_swiglu(s->hidden_gate, s->hidden_up, T * F);
+    if (r1_matmul(s->compute, down, s->hidden_gate, T, out) != R1_OK) return r1_fail(err, "ffn: out of memory");
+    return R1_OK;
+}
+
+/* Group score used to pick groups: with a selection bias (V3) the sum of the
+ * group's two best biased scores, without (V2's group-limited greedy) its best. */
+static float group_score(const float *select, int first, int size, int has_bias) {
+    float best = -INFINITY, second = -INFINITY;
+    for (int i = first; i < first + size; i++) {
+        if (select[i] > best) { second = best; best = select[i]; }
+        else if (select[i] > second) second = select[i];
+    }
+    return has_bias && size > 1 ? best + second : best;
+}
+
+/* Routes one token: fills expert_ids[K] and route_weights[K] from router logits. */
+static void route_token(const r1_hparams *hp, const float *expert_bias, const float *logits, int *expert_ids,
+                        float *route_weights, float *scratch) {
+    int E = hp->n_experts, K = hp->n_experts_used, G = hp->n_groups, per_group = E / G;
+    float *scores = scratch, *select = scratch + E, *gscore = scratch + 2 * E, *keep = gscore + G;
+    if (hp->gating == R1_GATING_SOFTMAX) {
+        memcpy(scores, logits, (size_t)E * sizeof(float));
+        r1_softmax(scores, E);
+    } else {
+        for (int i = 0; i < E; i++) scores[i] = 1.0f / (1.0f + expf(-logits[i]));
+    }
+    for (int i = 0; i < E; i++) select[i] = scores[i] + (expert_bias ? expert_bias[i] : 0.0f);
+
+    if (G > 1 && hp->n_groups_used < G) {
+        for (int g = 0; g < G; g++) {
+            gscore[g] = group_score(select, g * per_group, per_group, expert_bias != NULL);
+            keep[g] = 0;
+        }
+        for (int n = 0; n < hp->n_groups_used; n++) {
+            int best = -1;
+            for (int g = 0; g < G; g++)
+                if (!keep[g] && (best < 0 || gscore[g] > gscore[best])) best = g;
+            keep[best] = 1;
+        }
+        for (int i = 0; i < E; i++)
+            if (!keep[i / per_group]) select[i] = -INFINITY;
+    }
+
+    float sum = 0.0f;
+    for (int k = 0; k < K; k++) {
+        int best = -1;
+        for (int i = 0; i < E; i++) {
+            int taken = 0;
+            for (int j = 0; j < k; j++) taken |= expert_ids[j] == i;
+            if (!taken && select[i] > -INFINITY && (best < 0 || select[i] > select[best])) best = i;
+        }
+        expert_ids[k] = best;
+        route_weights[k] = scores[best];
+        sum += scores[best];
+    }
+    for (int k = 0; k < K; k++) {
+        if (hp->weights_norm) route_weights[k] /= sum;
+        route_weights[k] *= hp->weights_scale;
+    }
+}
+
+int r1_moe(r1_state *s, int layer, int T, r1_err *err) {
+    const r1_model *m = s->model;
+    const r1_hparams *hp = &m->hp;
+    const r1_layer *L = &m->layers[layer];
+    int D = hp->dim, E = hp->n_experts, K = hp->n_experts_used;
+
+    if (r1_matmul(s->compute, &L->router, s->xn, T, s->router_logits) != R1_OK) return r1_fail(err, "moe: out of memory");
+    for (int t = 0; t < T; t++)
+        route_token(hp, L->expert_bias, s->router_logits + (size_t)t * E, s->expert_ids + (size_t)t * K,
+                    s->route_weights + (size_t)t * K, s->route_scratch);
+
+    /* shared experts see every token */
+    if (hp->n_shared_experts > 0) {
+        if (r1_ffn_dense(s, &L->shexp_gate, &L->shexp_up, &L->shexp_down, s->xn, T, s->block_out, err) != R1_OK)
+            return R1_ERR;
+    } else {
+        memset(s->block_out, 0, (size_t)T * D * sizeof(float));
+    }
+
+    /* routed experts: gather each expert's tokens, run them as one batch, scatter back */
+    for (int e = 0; e < E; e++) {
+        int n = 0;
+        for (int t = 0; t < T; t++)
+            for (int k = 0; k < K; k++)
+                if (s->expert_ids[(size_t)t * K + k] == e) {
+                    s->expert_tokens[n] = t;
+                    s->expert_token_weight[n] = s->route_weights[(size_t)t * K + k];
+                    memcpy(s->expert_in + (size_t)n * D, s->xn + (size_t)t * D, (size_t)D * sizeof(float));
+                    n++;
+                }
+        if (n == 0) continue;
+        if (r1_ffn_dense(s, &L->exp_gate[e], &L->exp_up[e], &L->exp_down[e], s->expert_in, n, s->expert_out, err) !=
+            R1_OK)
+            return R1_ERR;
+        for (int i = 0; i < n; i++) {
+            float *out = s->block_out + (size_t)s->expert_tokens[i] * D;
+            r1_axpy_f32(D, s->expert_token_weight[i], s->expert_out + (size_t)i * D, out);
+        }
+    }
+    return R1_OK;
+}

@@ -1,0 +1,68 @@
+/* The state of one sequence being run: its KV cache and the activation buffers
+ * for a batch of up to max_batch tokens, all allocated once at creation. */
+#ifndef R1_STATE_H
+#define R1_STATE_H
+
+#include "model/model.h"
+#include "model/ops.h"
+
+typedef struct {
+    const r1_model *model;
+    r1_compute *compute;   /* borrowed: pool + activation encoding buffer */
+    int n_ctx;             /* cache capacity in tokens */
+    int max_batch;         /* tokens per forward step */
+    int n_past;            /* tokens already in the cache */
+    r1_rope rope;
+
+    /* KV cache, float32.
+     * dense: k_cache, v_cache (layer, n_ctx, n_kv_heads*head_dim)
+     * MLA:   kv_latent (layer, n_ctx, kv_lora_rank + qk_rope_dim): c_kv then k_rope */
+    float *k_cache, *v_cache;
+    float *kv_latent;
+
+    /* activations, (max_batch, width) each */
+    float *x;          /* residual stream (dim) */
+    float *xn;         /* normed input of a block (dim) */
+    float *q;          /* queries (H*head_dim) */
+    float *k, *v;      /* dense: new keys and values (KV*head_dim) */
+    float *q_lora;     /* MLA: query latent (q_lora_rank) */
+    float *kv_a;       /* MLA: new latent + rope key (kv_lora_rank + rope) */
+    float *attn_out;   /* per-head outputs before W_o (H*v_head_dim) */
+    float *block_out;  /* output of attention or FFN before the residual add (dim) */
+    float *hidden_gate, *hidden_up; /* FFN hidden (max of ffn widths) */
+    float *cos_sin;    /* RoPE angles per token (rope_dims) */
+
+    /* MoE routing and per-expert gathers */
+    float *router_logits;  /* (max_batch, E) */
+    int *expert_ids;       /* (max_batch, K) */
+    float *route_weights;  /* (max_batch, K) */
+    float *route_scratch;  /* scores, selection scores, group scores, group flags (2E + 2G) */
+    int *expert_tokens;    /* tokens routed to the current expert (max_batch) */
+    float *expert_token_weight; /* their routing weights (max_batch) */
+    float *expert_in;      /* gathered inputs (max_batch, dim) */
+    float *expert_out;     /* (max_batch, dim) */
+
+    /* per-thread attention scratch: scores over the context, absorbed query, latent */
+    float *thread_scratch;
+    size_t thread_scratch_floats;
+    int n_threads;
+} r1_state;
+
+int r1_state_init(r1_state *s, const r1_model *m, r1_compute *compute, int n_ctx, int max_batch, r1_err *err);
+void r1_state_free(r1_state *s);
+/* Forgets the cached tokens (the buffers stay). */
+void r1_state_reset(r1_state *s);
+
+/* Runs n tokens after the cached ones. logits receives vocab floats for the last
+ * token, or for every token (n × vocab) when all_logits is set; it may be NULL. */
+int r1_forward(r1_state *s, const int *tokens, int n, float *logits, int all_logits, r1_err *err);
+
+/* The blocks, one file each. Each reads s->xn for tokens [0, T) at positions
+ * n_past.. and writes s->block_out. */
+int r1_attention_dense(r1_state *s, int layer, int T, r1_err *err);
+int r1_attention_mla(r1_state *s, int layer, int T, r1_err *err);
+int r1_ffn_dense(r1_state *s, const r1_matrix *gate, const r1_matrix *up, const r1_matrix *down, const float *in,
+                 int T, float *out, r1_err *err);
+int r1_moe(r1_state *s, int layer, int T, r1_err *err);
+
+#endif

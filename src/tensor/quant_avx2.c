@@ -1,0 +1,333 @@
+/* AVX2+FMA(+F16C) versions of the vec_dot kernels and the float vector kernels.
+ * Same signatures and results (up to float rounding) as the scalar ones in
+ * quant.c / quant_k.c, which document the math. Compiled with -mavx2 -mfma
+ * -mf16c; types.c calls these only after r1_kernels_cpu_has_avx2().
+ *
+ * Integer products: _mm256_maddubs_epi16 multiplies unsigned by signed bytes and
+ * adds adjacent pairs into int16, _mm256_madd_epi16 then widens pairs to int32
+ * (multiplying by 1, or by a sub-block scale). None of the pair sums below can
+ * saturate int16: |q| <= 63 against |y| <= 128 gives at most 16128. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "tensor/quant.h"
+
+static inline float hsum_ps(__m256 v) {
+    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+    return _mm_cvtss_f32(sum);
+}
+
+/* d_w * d_a of two fp16 block scales, in all 8 lanes. Converting straight from
+ * memory (16 bytes: the scale and the 14 block bytes after it, so both blocks
+ * must be at least 16 bytes) keeps the work off the shuffle port, which the
+ * register forms of the conversion would saturate in these short loops. */
+static inline __m256 fp16_product(const uint16_t *d_w, const uint16_t *d_a) {
+    __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d_w));
+    __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d_a));
+    return _mm256_broadcastss_ps(_mm256_castps256_ps128(_mm256_mul_ps(w, a)));
+}
+
+/* 8 int32 partial sums of x[j] * y[j] for 32 signed bytes each. maddubs wants its
+ * first operand unsigned, so move x's sign onto y: |x| * (sign(x) * y). Requires
+ * y != -128 (our activation quantizers stay within -127..127). */
+static inline __m256i dot_i8_signed(__m256i x, __m256i y) {
+    __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+/* ---- Float rows (activations F32) ---------------------------------------- */
+
+float r1_dot_f32_avx2(int64_t n, const float *a, const float *b) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) { /* four accumulators hide the FMA latency */
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void r1_axpy_f32_avx2(int64_t n, float a, const float *x, float *y) {
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+float r1_vec_dot_f32_avx2(int64_t n, const void *w_row, const void *act) {
+    return r1_dot_f32_avx2(n, w_row, act);
+}
+
+static inline __m256 load_f16x8(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* bfloat16 is the top half of a binary32: widen to 32 bits and shift left 16. */
+static inline __m256 load_bf16x8(const uint16_t *p) {
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+float r1_vec_dot_f16_avx2(int64_t n, const void *w_row, const void *act) {
+    const uint16_t *w = w_row;
+    const float *a = act;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(a + i), acc0);
+        acc1 = _mm256_fmadd_ps(load_f16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(a + i), acc0);
+    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += _cvtsh_ss(w[i]) * a[i];
+    return sum;
+}
+
+float r1_vec_dot_bf16_avx2(int64_t n, const void *w_row, const void *act) {
+    const uint16_t *w = w_row;
+    const float *a = act;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(a + i), acc0);
+        acc1 = _mm256_fmadd_ps(load_bf16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(a + i), acc0);
+    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += r1_bf16_to_fp32(w[i]) * a[i];
+    return sum;
+}
+
+/* ---- 32-element blocks (activations Q8_0) ------------------------------- */
+
+float r1_vec_dot_q8_0_avx2(int64_t n, const void *w_row, const void *act) {
+    const block_q8_0 *w = w_row;
+    const block_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)w[i].qs);
+        __m256i y = _mm256_loadu_si256((const __m256i *)a[i].qs);
+        acc = _mm256_fmadd_ps(fp16_product(&w[i].d, &a[i].d), _mm256_cvtepi32_ps(dot_i8_signed(x, y)), acc);
+    }
+    return hsum_ps(acc);
+}
+
+/* 16 bytes of nibble pairs -> 32 bytes 0..15: low nibbles in bytes 0..15, high in
+ * 16..31 (the upper 128-bit lane of the broadcast is shifted right by 4) */
+static inline __m256i unpack_nibbles(const uint8_t *qs) {
+    __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    both = _mm256_srlv_epi32(both, _mm256_set_epi32(4, 4, 4, 4, 0, 0, 0, 0));
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+float r1_vec_dot_q4_0_avx2(int64_t n, const void *w_row, const void *act) {
+    const block_q4_0 *w = w_row;
+    const block_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m256i x = _mm256_sub_epi8(unpack_nibbles(w[i].qs), _mm256_set1_epi8(8));
+        __m256i y = _mm256_loadu_si256((const __m256i *)a[i].qs);
+        acc = _mm256_fmadd_ps(fp16_product(&w[i].d, &a[i].d), _mm256_cvtepi32_ps(dot_i8_signed(x, y)), acc);
+    }
+    return hsum_ps(acc);
+}
+
+/* 32 bits -> 32 bytes, byte j = 0xFF where bit j is set */
+static inline __m256i bits_to_bytes(uint32_t bits) {
+    /* byte j of the shuffle result is byte j/8 of bits (pshufb works per 128-bit lane,
+     * and every lane holds all four bytes after the broadcast) */
+    __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
+                                         _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                           0x0101010101010101, 0));
+    __m256i bit_of_byte = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit_of_byte), bit_of_byte);
+}
+
+float r1_vec_dot_q5_0_avx2(int64_t n, const void *w_row, const void *act) {
+    const block_q5_0 *w = w_row;
+    const block_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK; i++) {
+        uint32_t qh;
+        memcpy(&qh, w[i].qh, sizeof qh);
+        __m256i fifth = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
+        __m256i x = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(w[i].qs), fifth), _mm256_set1_epi8(16));
+        __m256i y = _mm256_loadu_si256((const __m256i *)a[i].qs);
+        acc = _mm256_fmadd_ps(fp16_product(&w[i].d, &a[i].d), _mm256_cvtepi32_ps(dot_i8_signed(x, y)), acc);
+    }
+    return hsum_ps(acc);
+}
+
+/* ---- K-quants (activations Q8_K) ---------------------------------------- */
+
+/* The 8 six-bit scales (bytes 0..7) and 8 mins (bytes 8..15) of a Q4_K/Q5_K
+ * block, i.e. unpack_scale_min_k4 for all s at once. With w0, w1, w2 the
+ * little-endian words of scales[0..3], [4..7], [8..11], the four result words are
+ *   sc[0..3] = w0 & 63                 sc[4..7] = w2 & 15 | (w0 >> 6) << 4
+ *   m[0..3]  = w1 & 63                 m[4..7]  = w2 >> 4 & 15 | (w1 >> 6) << 4
+ * Reads 16 bytes from scales (the block goes on after them). */
+static inline __m128i unpack_scales_mins_k4(const uint8_t *scales) {
+    __m128i words = _mm_loadu_si128((const __m128i *)scales);
+    __m128i low = _mm_shuffle_epi32(words, _MM_SHUFFLE(2, 1, 2, 0));  /* w0 w2 w1 w2 */
+    __m128i high = _mm_shuffle_epi32(words, _MM_SHUFFLE(1, 1, 0, 0)); /* w0 w0 w1 w1 */
+    low = _mm_and_si128(_mm_srlv_epi32(low, _mm_set_epi32(4, 0, 0, 0)),
+                        _mm_set_epi32(0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F));
+    high = _mm_and_si128(_mm_srli_epi32(high, 2), _mm_set_epi32(0x30303030, 0, 0x30303030, 0));
+    return _mm_or_si128(low, high);
+}
+
+/* pshufb patterns broadcasting int16 element s of a 128-bit lane to the whole lane */
+static const uint8_t pick_int16[8][16] = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
+    {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5},
+    {6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9},
+    {10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13},
+    {14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
+
+/* Sub-block scale s as int16 in all 16 lanes; scales16 holds sc[0..7] as int16 in both lanes. */
+static inline __m256i scale_of(__m256i scales16, int s) {
+    return _mm256_shuffle_epi8(scales16, _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)pick_int16[s])));
+}
+
+/* The min term, all 8 sub-blocks at once: 8 int32 lanes m[s] * (bsums[2s] + bsums[2s+1]). */
+static inline __m256i mins_times_bsums(__m128i scales_mins, const int16_t bsums[16]) {
+    const __m128i pair_up = _mm_set_epi8(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
+    __m256i m_pairs = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(scales_mins, pair_up));
+    return _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), m_pairs);
+}
+
+/* acc += d_w d_a isum - dmin_w d_a min_sum; d and dmin are adjacent fp16s, converted together */
+static inline __m256 accumulate_k4(__m256 acc, const uint16_t *d_and_dmin, float d_a, __m256i isum, __m256i min_sum) {
+    __m128 scales = _mm_mul_ps(_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)d_and_dmin)), _mm_set1_ps(d_a));
+    acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(scales), _mm256_cvtepi32_ps(isum), acc);
+    return _mm256_fnmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(scales)), _mm256_cvtepi32_ps(min_sum), acc);
+}
+
+/* x = d sc q - dmin m: acc += d_w d_a sum_s sc[s] (q.y)_s - dmin_w d_a sum_s m[s] ysum_s */
+float r1_vec_dot_q4_k_avx2(int64_t n, const void *w_row, const void *act) {
+    const block_q4_k *w = w_row;
+    const block_q8_k *a = act;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m128i scales_mins = unpack_scales_mins_k4(w[i].scales);
+        __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
+        __m256i isum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) { /* 64 elements: sub-blocks 2c (low nibbles), 2c+1 (high) */
+            __m256i packed = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * c));
+            __m256i q_lo = _mm256_and_si256(packed, low4);
+            __m256i q_hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
+            __m256i p_lo = _mm256_maddubs_epi16(q_lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c)));
+            __m256i p_hi = _mm256_maddubs_epi16(q_hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c + 32)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_lo, scale_of(scales16, 2 * c)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_hi, scale_of(scales16, 2 * c + 1)));
+        }
+        acc = accumulate_k4(acc, &w[i].d, a[i].d, isum, mins_times_bsums(scales_mins, a[i].bsums));
+    }
+    return hsum_ps(acc);
+}
+
+/* As Q4_K; chunk c's fifth bits are bits 2c (low sub-block) and 2c+1 (high) of qh[l]. */
+float r1_vec_dot_q5_k_avx2(int64_t n, const void *w_row, const void *act) {
+    const block_q5_k *w = w_row;
+    const block_q8_k *a = act;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i bit0 = _mm256_set1_epi8(0x01), bit1 = _mm256_set1_epi8(0x02);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m128i scales_mins = unpack_scales_mins_k4(w[i].scales);
+        __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
+        /* shifted right by 2 per chunk; masking per byte keeps the 16-bit shifts
+         * from leaking bits across bytes */
+        __m256i high = _mm256_loadu_si256((const __m256i *)w[i].qh);
+        __m256i isum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            __m256i packed = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * c));
+            __m256i q_lo = _mm256_or_si256(_mm256_and_si256(packed, low4),
+                                           _mm256_slli_epi16(_mm256_and_si256(high, bit0), 4));
+            __m256i q_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(packed, 4), low4),
+                                           _mm256_slli_epi16(_mm256_and_si256(high, bit1), 3));
+            high = _mm256_srli_epi16(high, 2);
+            __m256i p_lo = _mm256_maddubs_epi16(q_lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c)));
+            __m256i p_hi = _mm256_maddubs_epi16(q_hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c + 32)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_lo, scale_of(scales16, 2 * c)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_hi, scale_of(scales16, 2 * c + 1)));
+        }
+        acc = accumulate_k4(acc, &w[i].d, a[i].d, isum, mins_times_bsums(scales_mins, a[i].bsums));
+    }
+    return hsum_ps(acc);
+}
+
+/* 8 int32 partial sums of the 32 products q * y, weighted by the int16 scales in
+ * each 128-bit lane of scale_pair (a 32-element group spans two Q6_K sub-blocks) */
+static inline __m256i q6_group_dot(__m256i q, const int8_t *y, __m256i scale_pair) {
+    __m256i pairs = _mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *)y));
+    return _mm256_madd_epi16(pairs, scale_pair);
+}
+
+/* pshufb patterns broadcasting int16 element 2k of a 128-bit lane to the low lane
+ * and element 2k+1 to the high lane (the source holds the same 8 scales in both) */
+static const uint8_t pick_int16_pair[4][32] = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13,
+     14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
+
+static inline __m256i scale_pair_of(__m256i scales16, int k) {
+    return _mm256_shuffle_epi8(scales16, _mm256_loadu_si256((const __m256i *)pick_int16_pair[k]));
+}
+
+/* x = d sc (q - 32) with q in 0..63 unsigned, so maddubs takes q as is and the
+ * -32 comes out as one correction: sum_s sc[s] (q.y)_s - 32 sum_s sc[s] bsums[s]. */
+float r1_vec_dot_q6_k_avx2(int64_t n, const void *w_row, const void *act) {
+    const block_q6_k *w = w_row;
+    const block_q8_k *a = act;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i bits01 = _mm256_set1_epi8(0x03), bits23 = _mm256_set1_epi8(0x0C);
+    const __m256i bits45 = _mm256_set1_epi8(0x30);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        __m128i scales8 = _mm_loadu_si128((const __m128i *)w[i].scales);
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
+            const int8_t *y = a[i].qs + 128 * h;
+            /* this half's 8 scales as int16, in both 128-bit lanes */
+            __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(scales8, 8) : scales8));
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *)ql);
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(hb, bits01), 4));
+            __m256i q2 = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_slli_epi16(_mm256_and_si256(hb, bits23), 2));
+            __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(hb, bits45));
+            __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                         _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits45));
+            isum = _mm256_add_epi32(isum, q6_group_dot(q1, y, scale_pair_of(scales16, 0)));
+            isum = _mm256_add_epi32(isum, q6_group_dot(q2, y + 32, scale_pair_of(scales16, 1)));
+            isum = _mm256_add_epi32(isum, q6_group_dot(q3, y + 64, scale_pair_of(scales16, 2)));
+            isum = _mm256_add_epi32(isum, q6_group_dot(q4, y + 96, scale_pair_of(scales16, 3)));
+        }
+        __m256i bias = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a[i].bsums), _mm256_cvtepi8_epi16(scales8));
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(bias, 5));
+        /* d is the block's last 2 bytes: convert the 16 bytes ending there (lane 7) */
+        __m256 d_w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint8_t *)&w[i].d - 14)));
+        __m256 d = _mm256_permutevar8x32_ps(_mm256_mul_ps(d_w, _mm256_set1_ps(a[i].d)), _mm256_set1_epi32(7));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum_ps(acc);
+}

@@ -1,0 +1,118 @@
+/* The type traits table (ggml type id -> block size, kernels), type names, and
+ * the run-time choice between the scalar and the AVX2+FMA kernels. */
+#include <cpuid.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "tensor/quant.h"
+
+/* One row per supported type; vec_dot is filled in by select_kernels(). */
+typedef struct {
+    r1_type_traits traits;
+    float (*vec_dot_scalar)(int64_t n, const void *w_row, const void *act);
+    float (*vec_dot_avx2)(int64_t n, const void *w_row, const void *act);
+} type_entry;
+
+#define ENTRY(id, label, elems, bytes, act, suffix)                                                     \
+    [id] = {{label, elems, bytes, act, r1_dequantize_##suffix, r1_quantize_##suffix, r1_vec_dot_##suffix}, \
+            r1_vec_dot_##suffix, r1_vec_dot_##suffix##_avx2}
+
+static type_entry type_table[] = {
+    ENTRY(R1_TYPE_F32, "F32", 1, 4, R1_TYPE_F32, f32),
+    ENTRY(R1_TYPE_F16, "F16", 1, 2, R1_TYPE_F32, f16),
+    ENTRY(R1_TYPE_BF16, "BF16", 1, 2, R1_TYPE_F32, bf16),
+    ENTRY(R1_TYPE_Q8_0, "Q8_0", QK, sizeof(block_q8_0), R1_TYPE_Q8_0, q8_0),
+    ENTRY(R1_TYPE_Q4_0, "Q4_0", QK, sizeof(block_q4_0), R1_TYPE_Q8_0, q4_0),
+    ENTRY(R1_TYPE_Q5_0, "Q5_0", QK, sizeof(block_q5_0), R1_TYPE_Q8_0, q5_0),
+    ENTRY(R1_TYPE_Q4_K, "Q4_K", QK_K, sizeof(block_q4_k), R1_TYPE_Q8_K, q4_k),
+    ENTRY(R1_TYPE_Q5_K, "Q5_K", QK_K, sizeof(block_q5_k), R1_TYPE_Q8_K, q5_k),
+    ENTRY(R1_TYPE_Q6_K, "Q6_K", QK_K, sizeof(block_q6_k), R1_TYPE_Q8_K, q6_k),
+    /* activations only: no dot product takes Q8_K weights */
+    [R1_TYPE_Q8_K] = {{"Q8_K", QK_K, sizeof(block_q8_k), R1_TYPE_Q8_K, r1_dequantize_q8_k, r1_quantize_q8_k, NULL},
+                      NULL, NULL},
+};
+
+#define TABLE_SIZE (sizeof type_table / sizeof type_table[0])
+
+/* ---- kernel selection ---------------------------------------------------- */
+
+static float (*dot_f32_kernel)(int64_t n, const float *a, const float *b) = r1_dot_f32_scalar;
+static void (*axpy_f32_kernel)(int64_t n, float a, const float *x, float *y) = r1_axpy_f32_scalar;
+static int kernels_avx2;
+static pthread_once_t kernels_default_once = PTHREAD_ONCE_INIT;
+
+/* F16C is CPUID leaf 1, ECX bit 29. Asked directly because clang (up to 15 at
+ * least) rejects __builtin_cpu_supports("f16c"); the avx2 check already covers
+ * the OS saving the YMM registers. */
+static int cpu_has_f16c(void) {
+    unsigned eax, ebx, ecx, edx;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx >> 29 & 1);
+}
+
+int r1_kernels_cpu_has_avx2(void) {
+    __builtin_cpu_init(); /* needed when called before constructors have run */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
+}
+
+static void select_kernels(int avx2) {
+    kernels_avx2 = avx2;
+    dot_f32_kernel = avx2 ? r1_dot_f32_avx2 : r1_dot_f32_scalar;
+    axpy_f32_kernel = avx2 ? r1_axpy_f32_avx2 : r1_axpy_f32_scalar;
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        type_table[i].traits.vec_dot = avx2 ? type_table[i].vec_dot_avx2 : type_table[i].vec_dot_scalar;
+}
+
+static void select_default_kernels(void) {
+    select_kernels(r1_kernels_cpu_has_avx2());
+}
+
+/* The default is chosen once, on first use; an explicit r1_kernels_select()
+ * (meant for start-up and tests, not to race with running kernels) overrides it. */
+static void ensure_kernels_selected(void) {
+    pthread_once(&kernels_default_once, select_default_kernels);
+}
+
+int r1_kernels_select(int want_avx2) {
+    ensure_kernels_selected();
+    select_kernels(want_avx2 && r1_kernels_cpu_has_avx2());
+    return kernels_avx2;
+}
+
+float r1_dot_f32(int64_t n, const float *a, const float *b) {
+    ensure_kernels_selected();
+    return dot_f32_kernel(n, a, b);
+}
+
+void r1_axpy_f32(int64_t n, float a, const float *x, float *y) {
+    ensure_kernels_selected();
+    axpy_f32_kernel(n, a, x, y);
+}
+
+/* ---- traits and names ----------------------------------------------------- */
+
+const r1_type_traits *r1_type_traits_get(uint32_t type) {
+    if (type >= TABLE_SIZE || type_table[type].traits.name == NULL) return NULL;
+    ensure_kernels_selected();
+    return &type_table[type].traits;
+}
+
+/* ggml's type ids as GGUF tools (gguf-py's GGMLQuantizationType) name them,
+ * including ids that were removed (4, 5, 31..33, 36..38) but may appear in old files. */
+static const char *const ggml_type_names[] = {
+    "F32",     "F16",      "Q4_0",     "Q4_1",       "Q4_2",       "Q4_3",       "Q5_0",     "Q5_1",
+    "Q8_0",    "Q8_1",     "Q2_K",     "Q3_K",       "Q4_K",       "Q5_K",       "Q6_K",     "Q8_K",
+    "IQ2_XXS", "IQ2_XS",   "IQ3_XXS",  "IQ1_S",      "IQ4_NL",     "IQ3_S",      "IQ2_S",    "IQ4_XS",
+    "I8",      "I16",      "I32",      "I64",        "F64",        "IQ1_M",      "BF16",     "Q4_0_4_4",
+    "Q4_0_4_8", "Q4_0_8_8", "TQ1_0",   "TQ2_0",      "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8", "MXFP4",
+};
+
+const char *r1_type_name(uint32_t type) {
+    if (type < sizeof ggml_type_names / sizeof ggml_type_names[0]) return ggml_type_names[type];
+    static _Thread_local char unknown[24];
+    snprintf(unknown, sizeof unknown, "type %u", (unsigned)type);
+    return unknown;
+}
+
+size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n) {
+    return (size_t)(n / t->block_elems) * t->block_bytes;
+}

@@ -1,0 +1,65 @@
+/* Tensor element types as GGUF stores them (ggml's type ids and block layouts),
+ * with their dequantisation, reference quantisation and dot-product kernels.
+ *
+ * Quantised matrix-vector products follow the integer scheme of the GGUF world:
+ * the activation vector is first encoded in the weight type's `act_type`
+ * (Q8_0 for the 32-element block types, Q8_K for the 256-element K-quants, F32
+ * for float weights), then each weight row is dotted with it. */
+#ifndef R1_TYPES_H
+#define R1_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    R1_TYPE_F32 = 0,
+    R1_TYPE_F16 = 1,
+    R1_TYPE_Q4_0 = 2,
+    R1_TYPE_Q5_0 = 6,
+    R1_TYPE_Q8_0 = 8,
+    R1_TYPE_Q4_K = 12,
+    R1_TYPE_Q5_K = 13,
+    R1_TYPE_Q6_K = 14,
+    R1_TYPE_Q8_K = 15, /* activations only: float scale, 256 int8, 16 int16 block sums */
+    R1_TYPE_BF16 = 30,
+} r1_type;
+
+typedef struct {
+    const char *name;   /* "Q4_K", as GGUF tools print it */
+    int64_t block_elems;  /* elements per block (1 for float types) */
+    size_t block_bytes;   /* bytes per block */
+    r1_type act_type;     /* encoding of the activation vector given to vec_dot */
+    /* n is a multiple of block_elems in all three. */
+    void (*dequantize)(const void *blocks, float *out, int64_t n);
+    void (*quantize)(const float *in, void *blocks, int64_t n);
+    /* sum_i w[i] * a[i] over n elements; w is one row of this type, a is n
+     * elements encoded as act_type. Scalar or AVX2+FMA, chosen at run time. */
+    float (*vec_dot)(int64_t n, const void *w_row, const void *act);
+} r1_type_traits;
+
+/* Traits for a GGUF type id; NULL when r1 does not support that type. */
+const r1_type_traits *r1_type_traits_get(uint32_t type);
+
+/* Name for any ggml type id, supported or not ("type 23" when unknown). */
+const char *r1_type_name(uint32_t type);
+
+/* Bytes of n elements of type t (n a multiple of the block size). */
+size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n);
+
+/* Kernel selection: 1 = AVX2+FMA (only if the CPU has it), 0 = portable scalar.
+ * Default: AVX2 when the CPU supports it. Returns the level now in force. */
+int r1_kernels_select(int want_avx2);
+int r1_kernels_cpu_has_avx2(void);
+
+/* Half-precision conversions (IEEE binary16 and bfloat16), round-to-nearest-even. */
+float r1_fp16_to_fp32(uint16_t h);
+uint16_t r1_fp32_to_fp16(float f);
+float r1_bf16_to_fp32(uint16_t h);
+uint16_t r1_fp32_to_bf16(float f);
+
+/* Float vector kernels used by attention and norms (scalar or AVX2 as above). */
+float r1_dot_f32(int64_t n, const float *a, const float *b);
+/* y[i] += a * x[i] */
+void r1_axpy_f32(int64_t n, float a, const float *x, float *y);
+
+#endif

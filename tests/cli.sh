@@ -1,0 +1,65 @@
+#!/bin/sh
+# End-to-end checks of the r1 command line: help, output formats, and clean
+# one-line errors with exit code 1 on bad input.
+R1=${R1:-./r1}
+TD=${R1_TESTDATA:-../shared/testdata}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+passed=0 failed=0 skipped=0
+
+ok() { passed=$((passed + 1)); echo "ok   cli/$1"; }
+fail() { failed=$((failed + 1)); echo "FAIL cli/$1: $2"; }
+skip() { skipped=$((skipped + 1)); echo "SKIPPED cli/$1: $2"; }
+
+# expect_error NAME CMD...: exit code 1, exactly one line on stderr, nothing alarming
+expect_error() {
+    name=$1; shift
+    "$@" > "$TMP/out" 2> "$TMP/err"
+    rc=$?
+    lines=$(wc -l < "$TMP/err")
+    if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && grep -q '^r1: ' "$TMP/err"; then ok "$name"
+    else fail "$name" "exit $rc, $lines stderr lines: $(head -c 300 "$TMP/err")"; fi
+}
+
+for cmd in run logits info bench gen-random; do
+    if $R1 $cmd --help > "$TMP/help" 2>&1 && grep -q "usage: r1 $cmd" "$TMP/help"; then ok "help-$cmd"
+    else fail "help-$cmd" "no usage text"; fi
+done
+if $R1 --help | grep -q 'commands:'; then ok help-main; else fail help-main "no command list"; fi
+
+expect_error unknown-command $R1 frobnicate
+expect_error logits-missing-file $R1 logits -m "$TMP/nope.gguf" --tokens "1 2"
+printf 'not a gguf file at all, just text\n' > "$TMP/text.gguf"
+expect_error logits-not-gguf $R1 logits -m "$TMP/text.gguf" --tokens "1 2"
+: > "$TMP/empty.gguf"
+expect_error info-empty-file $R1 info -m "$TMP/empty.gguf"
+expect_error logits-bad-option $R1 logits --bogus
+expect_error run-bad-number $R1 run --raw -n lots --tokens "1"
+
+if [ ! -f "$TD/README.md" ]; then
+    skip testdata "../shared/testdata is not there"
+else
+    M=$TD/models/deepseek2-v3-f32.gguf
+    TOK="1 7 42 100 3 250 511 17 64 9 300 128 5 77 400 2"
+    $R1 logits -m "$M" --tokens "$TOK" --all > "$TMP/logits" 2> "$TMP/err"
+    rows=$(wc -l < "$TMP/logits")
+    cols=$(head -n 1 "$TMP/logits" | wc -w)
+    if [ "$rows" -eq 16 ] && [ "$cols" -eq 512 ] && head -n 1 "$TMP/logits" | grep -Eq '^-?[0-9]\.[0-9]{6}e[-+][0-9]{2} '; then
+        ok logits-all-format
+    else fail logits-all-format "$rows rows, $cols columns"; fi
+    $R1 logits -m "$M" --tokens "$TOK" > "$TMP/last"
+    if [ "$(wc -l < "$TMP/last")" -eq 1 ] && [ "$(cat "$TMP/last")" = "$(tail -n 1 "$TMP/logits")" ]; then ok logits-last-row
+    else fail logits-last-row "last-position logits differ from --all's last row"; fi
+    got=$($R1 run -m "$M" --raw --tokens "$TOK" -n 16 --temp 0 -t 2)
+    want=$(cat "$TD/refs/llamacpp_deepseek2-v3-f32_greedy.txt")
+    if [ "$got" = "$want" ]; then ok run-raw-greedy; else fail run-raw-greedy "got '$got', want '$want'"; fi
+    if $R1 info -m "$M" | grep -q 'kv_lora_rank  64'; then ok info-deepseek2; else fail info-deepseek2 "no MLA shape"; fi
+    expect_error logits-token-out-of-range $R1 logits -m "$M" --tokens "1 512"
+    expect_error logits-bad-token $R1 logits -m "$M" --tokens "1 x"
+    # a truncated copy of a real model
+    head -c 100000 "$M" > "$TMP/truncated.gguf"
+    expect_error truncated-model $R1 info -m "$TMP/truncated.gguf"
+fi
+
+echo "cli: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
