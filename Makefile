@@ -62,7 +62,7 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libr1.a -o $@ $(LDFLAGS) $(LDLIBS)
 
 test: deps $(BIN) $(TEST_BIN)
-	@BUILD=$(BUILD) R1=$(BIN) sh tests/run.sh $(TEST_BIN)
+	@R1=./$(BIN) sh tests/run.sh $(TEST_BIN)
 
 run: deps $(BIN)
 	./$(BIN) run "What is 48 + 75 - 3?"

@@ -23,9 +23,21 @@ static float lcg_gaussian(uint64_t *state) { /* Box-Muller */
     return sqrtf(-2.0f * logf(u1)) * cosf(6.28318530718f * u2);
 }
 
-enum { DIST_ZERO, DIST_UNIFORM, DIST_GAUSSIAN, DIST_SMALL, DIST_OUTLIERS, DIST_POSITIVE, DIST_LARGE, DIST_COUNT };
-static const char *const dist_names[DIST_COUNT] = {"zero",     "uniform",  "gaussian", "gaussian*0.02",
-                                                   "outliers", "positive", "gaussian*300"};
+enum {
+    DIST_ZERO,
+    DIST_UNIFORM,
+    DIST_GAUSSIAN,
+    DIST_SMALL,
+    DIST_OUTLIERS,
+    DIST_POSITIVE,
+    DIST_LARGE,
+    DIST_CONSTANT,
+    DIST_MIXED_SCALES,
+    DIST_COUNT
+};
+static const char *const dist_names[DIST_COUNT] = {
+    "zero", "uniform", "gaussian", "gaussian*0.02", "outliers", "positive", "gaussian*300", "constant",
+    "mixed scales" /* each run of 32 scaled by 10^-3 .. 10^2 */};
 
 static void fill(int dist, float *x, int64_t n, uint64_t seed) {
     uint64_t state = seed;
@@ -37,7 +49,9 @@ static void fill(int dist, float *x, int64_t n, uint64_t seed) {
         case DIST_SMALL: x[i] = 0.02f * lcg_gaussian(&state); break;
         case DIST_OUTLIERS: x[i] = lcg_gaussian(&state) * (lcg_next(&state) % 100 == 0 ? 20.0f : 1.0f); break;
         case DIST_POSITIVE: x[i] = 1.0f + 0.5f * lcg_uniform(&state); break;
-        default: x[i] = 300.0f * lcg_gaussian(&state); break;
+        case DIST_LARGE: x[i] = 300.0f * lcg_gaussian(&state); break;
+        case DIST_CONSTANT: x[i] = -0.7f; break;
+        default: x[i] = powf(10.0f, (float)(i / 32 % 6) - 3.0f) * lcg_gaussian(&state); break;
         }
     }
 }

@@ -182,6 +182,33 @@ static int read_tensor_info(cursor *c, r1_gguf_tensor *t, uint64_t index) {
     return R1_OK;
 }
 
+static int by_data_offset(const void *a, const void *b) {
+    const r1_gguf_tensor *x = *(const r1_gguf_tensor *const *)a, *y = *(const r1_gguf_tensor *const *)b;
+    return x->data_offset < y->data_offset ? -1 : x->data_offset > y->data_offset;
+}
+
+/* Two tensors sharing bytes would let a write through one view corrupt another
+ * and is never produced by a sound writer: refuse it. */
+static int check_overlaps(r1_gguf *g, r1_err *err) {
+    if (g->n_tensors < 2) return R1_OK;
+    const r1_gguf_tensor **sorted = r1_calloc(err, g->n_tensors, sizeof *sorted, "gguf tensor order");
+    if (!sorted) return R1_ERR;
+    for (uint64_t i = 0; i < g->n_tensors; i++) sorted[i] = &g->tensors[i];
+    qsort(sorted, g->n_tensors, sizeof *sorted, by_data_offset);
+    int rc = R1_OK;
+    for (uint64_t i = 1; i < g->n_tensors && rc == R1_OK; i++) {
+        const r1_gguf_tensor *prev = sorted[i - 1], *t = sorted[i];
+        if (prev->data_offset + prev->nbytes > t->data_offset)
+            rc = r1_fail(err, "gguf: %s: tensor '%.*s' (data at %llu) overlaps tensor '%.*s' (data %llu..%llu)", g->path,
+                         t->name.len > 96 ? 96 : (int)t->name.len, t->name.data,
+                         (unsigned long long)t->data_offset, prev->name.len > 96 ? 96 : (int)prev->name.len,
+                         prev->name.data, (unsigned long long)prev->data_offset,
+                         (unsigned long long)(prev->data_offset + prev->nbytes));
+    }
+    free(sorted);
+    return rc;
+}
+
 static int parse(r1_gguf *g, r1_err *err) {
     cursor c = {g, 0, err};
     const uint8_t *magic = take(&c, 4, "magic");
@@ -204,8 +231,15 @@ static int parse(r1_gguf *g, r1_err *err) {
     g->kv = r1_calloc(err, g->n_kv, sizeof *g->kv, "gguf metadata");
     g->tensors = r1_calloc(err, g->n_tensors, sizeof *g->tensors, "gguf tensor infos");
     if (!g->kv || !g->tensors) return R1_ERR;
-    for (uint64_t i = 0; i < g->n_kv; i++)
+    for (uint64_t i = 0; i < g->n_kv; i++) {
         if (read_kv(&c, &g->kv[i], i) != R1_OK) return R1_ERR;
+        for (uint64_t j = 0; j < i; j++)
+            if (g->kv[j].key.len == g->kv[i].key.len &&
+                memcmp(g->kv[j].key.data, g->kv[i].key.data, g->kv[i].key.len) == 0)
+                return r1_fail(err, "gguf: %s: key '%.*s' appears twice (offsets %llu and %llu)", g->path,
+                               g->kv[i].key.len > 96 ? 96 : (int)g->kv[i].key.len, g->kv[i].key.data,
+                               (unsigned long long)g->kv[j].file_offset, (unsigned long long)g->kv[i].file_offset);
+    }
 
     g->alignment = 32;
     const r1_gguf_kv *align = r1_gguf_find_kv(g, "general.alignment");
@@ -219,6 +253,7 @@ static int parse(r1_gguf *g, r1_err *err) {
         if (read_tensor_info(&c, &g->tensors[i], i) != R1_OK) return R1_ERR;
 
     uint64_t start = (c.pos + g->alignment - 1) / g->alignment * g->alignment;
+    if (g->n_tensors == 0) return R1_OK; /* vocabulary-only files may end without padding */
     if (start > g->size)
         return r1_fail(err, "gguf: %s: tensor data would start at offset %llu, past the end of the file (size %zu)",
                        g->path, (unsigned long long)start, g->size);
@@ -241,7 +276,7 @@ static int parse(r1_gguf *g, r1_err *err) {
                 return r1_fail(err, "gguf: %s: tensor name '%.*s' appears twice (tensor infos %llu and %llu)",
                                g->path, nlen, t->name.data, (unsigned long long)j, (unsigned long long)i);
     }
-    return R1_OK;
+    return check_overlaps(g, err);
 }
 
 int r1_gguf_open(r1_gguf *g, const char *path, r1_err *err) {

@@ -114,6 +114,7 @@ static int write_zeros(r1_gguf_writer *w, uint64_t n, r1_err *err) {
 /* ---- metadata ---- */
 
 static int meta_append(r1_gguf_writer *w, const void *p, size_t n, r1_err *err) {
+    if (n == 0) return R1_OK; /* p may be NULL then (an empty array) */
     if (n > SIZE_MAX - w->meta_len) return fail(w, err, "metadata is too large");
     if (w->meta_len + n > w->meta_cap) {
         size_t cap = w->meta_cap ? w->meta_cap : 4096;

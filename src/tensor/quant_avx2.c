@@ -6,7 +6,8 @@
  * Integer products: _mm256_maddubs_epi16 multiplies unsigned by signed bytes and
  * adds adjacent pairs into int16, _mm256_madd_epi16 then widens pairs to int32
  * (multiplying by 1, or by a sub-block scale). None of the pair sums below can
- * saturate int16: |q| <= 63 against |y| <= 128 gives at most 16128. */
+ * saturate int16: the K-quants have q <= 63 against |y| <= 128 (at most 16128),
+ * the sign trick for Q8_0 |x| <= 128 against |y| <= 127 (at most 32512). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -81,13 +82,16 @@ float r1_vec_dot_f16_avx2(int64_t n, const void *w_row, const void *act) {
     const uint16_t *w = w_row;
     const float *a = act;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         acc0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(a + i), acc0);
         acc1 = _mm256_fmadd_ps(load_f16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(load_f16x8(w + i + 16), _mm256_loadu_ps(a + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(load_f16x8(w + i + 24), _mm256_loadu_ps(a + i + 24), acc3);
     }
     for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(a + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
     for (; i < n; i++) sum += _cvtsh_ss(w[i]) * a[i];
     return sum;
 }
@@ -96,13 +100,16 @@ float r1_vec_dot_bf16_avx2(int64_t n, const void *w_row, const void *act) {
     const uint16_t *w = w_row;
     const float *a = act;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         acc0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(a + i), acc0);
         acc1 = _mm256_fmadd_ps(load_bf16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
+        acc2 = _mm256_fmadd_ps(load_bf16x8(w + i + 16), _mm256_loadu_ps(a + i + 16), acc2);
+        acc3 = _mm256_fmadd_ps(load_bf16x8(w + i + 24), _mm256_loadu_ps(a + i + 24), acc3);
     }
     for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(a + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
     for (; i < n; i++) sum += r1_bf16_to_fp32(w[i]) * a[i];
     return sum;
 }
@@ -308,13 +315,17 @@ float r1_vec_dot_q6_k_avx2(int64_t n, const void *w_row, const void *act) {
             const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
             const int8_t *y = a[i].qs + 128 * h;
             /* this half's 8 scales as int16, in both 128-bit lanes */
-            __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(scales8, 8) : scales8));
+            __m128i half_scales8 = h ? _mm_srli_si128(scales8, 8) : scales8;
+            __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half_scales8));
             __m256i ql0 = _mm256_loadu_si256((const __m256i *)ql);
             __m256i ql1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
             __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
-            __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_slli_epi16(_mm256_and_si256(hb, bits01), 4));
-            __m256i q2 = _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_slli_epi16(_mm256_and_si256(hb, bits23), 2));
-            __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(hb, bits45));
+            __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                                         _mm256_slli_epi16(_mm256_and_si256(hb, bits01), 4));
+            __m256i q2 = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                                         _mm256_slli_epi16(_mm256_and_si256(hb, bits23), 2));
+            __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                         _mm256_and_si256(hb, bits45));
             __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
                                          _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits45));
             isum = _mm256_add_epi32(isum, q6_group_dot(q1, y, scale_pair_of(scales16, 0)));
@@ -322,7 +333,8 @@ float r1_vec_dot_q6_k_avx2(int64_t n, const void *w_row, const void *act) {
             isum = _mm256_add_epi32(isum, q6_group_dot(q3, y + 64, scale_pair_of(scales16, 2)));
             isum = _mm256_add_epi32(isum, q6_group_dot(q4, y + 96, scale_pair_of(scales16, 3)));
         }
-        __m256i bias = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a[i].bsums), _mm256_cvtepi8_epi16(scales8));
+        __m256i bias = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a[i].bsums),
+                                         _mm256_cvtepi8_epi16(scales8));
         isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(bias, 5));
         /* d is the block's last 2 bytes: convert the 16 bytes ending there (lane 7) */
         __m256 d_w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint8_t *)&w[i].d - 14)));

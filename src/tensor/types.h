@@ -33,21 +33,24 @@ typedef struct {
     void (*dequantize)(const void *blocks, float *out, int64_t n);
     void (*quantize)(const float *in, void *blocks, int64_t n);
     /* sum_i w[i] * a[i] over n elements; w is one row of this type, a is n
-     * elements encoded as act_type. Scalar or AVX2+FMA, chosen at run time. */
+     * elements encoded as act_type. Scalar or AVX2+FMA, chosen at run time.
+     * NULL for Q8_K, which only ever encodes activations. */
     float (*vec_dot)(int64_t n, const void *w_row, const void *act);
 } r1_type_traits;
 
 /* Traits for a GGUF type id; NULL when r1 does not support that type. */
 const r1_type_traits *r1_type_traits_get(uint32_t type);
 
-/* Name for any ggml type id, supported or not ("type 23" when unknown). */
+/* Name for any ggml type id, supported or not ("IQ4_XS", or "type 1000" when unknown). */
 const char *r1_type_name(uint32_t type);
 
-/* Bytes of n elements of type t (n a multiple of the block size). */
+/* Bytes of n elements of type t (n a multiple of the block size; callers check
+ * for overflow first, as the GGUF reader does). */
 size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n);
 
 /* Kernel selection: 1 = AVX2+FMA (only if the CPU has it), 0 = portable scalar.
- * Default: AVX2 when the CPU supports it. Returns the level now in force. */
+ * Default: AVX2 when the CPU supports it. Returns the level now in force.
+ * It rewrites the shared traits table, so call it while no kernel is running. */
 int r1_kernels_select(int want_avx2);
 int r1_kernels_cpu_has_avx2(void);
 
