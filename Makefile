@@ -4,7 +4,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc
-LDLIBS  += -lm -lpthread
+LDLIBS  += -lpcre2-8 -ljansson -lm -lpthread
 ifeq ($(CI),true)
 CFLAGS  += -Werror
 endif
@@ -32,9 +32,10 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 .PHONY: all test run clean deps
 all: deps $(BIN)
 
-# Debian packages the build needs. `make deps` installs the missing ones when run
-# as root (apt-get), and otherwise names them and stops.
-DEB_PACKAGES := gcc make libc6-dev
+# Debian packages the build needs (PCRE2 for the pre-tokenizer regexes, Jansson
+# for JSON). `make deps` installs the missing ones when run as root (apt-get),
+# and otherwise names them and stops.
+DEB_PACKAGES := gcc make libc6-dev libpcre2-dev libjansson-dev
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -64,8 +65,22 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
 test: deps $(BIN) $(TEST_BIN)
 	@R1=./$(BIN) sh tests/run.sh $(TEST_BIN)
 
+# Until the training recipe (issue 4) produces models/r1-tiny.gguf, `make run`
+# generates from a random-weight placeholder model and says so.
+PLACEHOLDER := $(BUILD)/placeholder-tiny-deepseek.gguf
 run: deps $(BIN)
-	./$(BIN) run "What is 48 + 75 - 3?"
+	@if [ -f models/r1-tiny.gguf ]; then ./$(BIN) run "What is 48 + 75 - 3?"; else \
+	  echo "PLACEHOLDER: the trained default model models/r1-tiny.gguf does not exist yet."; \
+	  echo "Generating 16 tokens greedily from a tiny deepseek2 model with RANDOM weights instead:"; \
+	  [ -f $(PLACEHOLDER) ] || ./$(BIN) gen-random --preset tiny-deepseek --type Q8_0 -o $(PLACEHOLDER) || exit 1; \
+	  ./$(BIN) info -m $(PLACEHOLDER) | head -n 4; \
+	  echo "prompt token ids: 1 2 3"; printf "generated ids:    "; \
+	  ./$(BIN) run -m $(PLACEHOLDER) --raw --tokens "1 2 3" -n 16 --temp 0; fi
+
+# memory bandwidth, the decode-speed ceiling quoted in BENCHMARKS.md
+$(BUILD)/membw: bench/membw.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< -o $@ -lpthread
 
 clean:
 	rm -rf build build-san r1
