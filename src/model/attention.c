@@ -48,10 +48,8 @@ int r1_attention_dense(r1_state *s, int layer, int T, r1_err *err) {
     const r1_layer *L = &m->layers[layer];
     int H = hp->n_heads, KV = hp->n_kv_heads, hd = hp->head_dim;
     size_t kv_width = (size_t)KV * hd;
-    if (r1_matmul(s->compute, &L->wq, s->xn, T, s->q) != R1_OK ||
-        r1_matmul(s->compute, &L->wk, s->xn, T, s->k) != R1_OK ||
-        r1_matmul(s->compute, &L->wv, s->xn, T, s->v) != R1_OK)
-        return r1_fail(err, "attention: out of memory");
+    r1_matmul_op qkv[3] = {{&L->wq, s->xn, T, s->q}, {&L->wk, s->xn, T, s->k}, {&L->wv, s->xn, T, s->v}};
+    if (r1_matmul_many(s->compute, qkv, 3) != R1_OK) return r1_fail(err, "attention: out of memory");
     add_bias(s->q, L->bq, T, H * hd);
     add_bias(s->k, L->bk, T, (int)kv_width);
     add_bias(s->v, L->bv, T, (int)kv_width);

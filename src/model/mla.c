@@ -63,17 +63,18 @@ int r1_attention_mla(r1_state *s, int layer, int T, r1_err *err) {
     size_t width = (size_t)R + rope;
     r1_compute *c = s->compute;
 
+    /* the down-projections both read h: one pass */
+    r1_matmul_op down[2] = {{&L->wkv_a, s->xn, T, s->kv_a},
+                            hp->q_lora_rank > 0 ? (r1_matmul_op){&L->wq_a, s->xn, T, s->q_lora}
+                                                : (r1_matmul_op){&L->wq_b, s->xn, T, s->q}};
+    if (r1_matmul_many(c, down, 2) != R1_OK) goto oom;
     if (hp->q_lora_rank > 0) {
-        if (r1_matmul(c, &L->wq_a, s->xn, T, s->q_lora) != R1_OK) goto oom;
         for (int t = 0; t < T; t++) {
             float *ql = s->q_lora + (size_t)t * hp->q_lora_rank;
             r1_rmsnorm(ql, ql, L->q_a_norm, hp->q_lora_rank, hp->norm_eps);
         }
         if (r1_matmul(c, &L->wq_b, s->q_lora, T, s->q) != R1_OK) goto oom;
-    } else if (r1_matmul(c, &L->wq_b, s->xn, T, s->q) != R1_OK) {
-        goto oom;
     }
-    if (r1_matmul(c, &L->wkv_a, s->xn, T, s->kv_a) != R1_OK) goto oom;
 
     float *cache = s->kv_latent + (size_t)layer * s->n_ctx * width;
     for (int t = 0; t < T; t++) {

@@ -14,9 +14,8 @@
 int r1_ffn_dense(r1_state *s, const r1_matrix *gate, const r1_matrix *up, const r1_matrix *down, const float *in,
                  int T, float *out, r1_err *err) {
     int F = (int)gate->rows;
-    if (r1_matmul(s->compute, gate, in, T, s->hidden_gate) != R1_OK ||
-        r1_matmul(s->compute, up, in, T, s->hidden_up) != R1_OK)
-        return r1_fail(err, "ffn: out of memory");
+    r1_matmul_op gate_up[2] = {{gate, in, T, s->hidden_gate}, {up, in, T, s->hidden_up}};
+    if (r1_matmul_many(s->compute, gate_up, 2) != R1_OK) return r1_fail(err, "ffn: out of memory");
     r1_swiglu(s->hidden_gate, s->hidden_up, T * F);
     if (r1_matmul(s->compute, down, s->hidden_gate, T, out) != R1_OK) return r1_fail(err, "ffn: out of memory");
     return R1_OK;
@@ -79,6 +78,46 @@ static void route_token(const r1_hparams *hp, const float *expert_bias, const fl
     }
 }
 
+/* Experts whose slots are [first, first + count), computed together. */
+typedef struct {
+    int expert, first, count;
+} expert_span;
+
+/* Runs a group of experts (and, with the first group, the shared experts) in two
+ * passes of the pool: every gate and up projection, then every down projection. */
+static int run_experts(r1_state *s, const r1_layer *L, const expert_span *spans, int n_spans, int with_shared, int T,
+                       r1_err *err) {
+    const r1_hparams *hp = &s->model->hp;
+    int D = hp->dim, F = hp->expert_ffn_dim, FS = F * hp->n_shared_experts;
+    r1_matmul_op ops[R1_MATMUL_MAX_OPS];
+    int n = 0;
+    for (int i = 0; i < n_spans; i++) {
+        const expert_span *sp = &spans[i];
+        size_t in = (size_t)sp->first * D, hid = (size_t)sp->first * F;
+        ops[n++] = (r1_matmul_op){&L->exp_gate[sp->expert], s->expert_in + in, sp->count, s->expert_gate + hid};
+        ops[n++] = (r1_matmul_op){&L->exp_up[sp->expert], s->expert_in + in, sp->count, s->expert_up + hid};
+    }
+    if (with_shared) {
+        ops[n++] = (r1_matmul_op){&L->shexp_gate, s->xn, T, s->hidden_gate};
+        ops[n++] = (r1_matmul_op){&L->shexp_up, s->xn, T, s->hidden_up};
+    }
+    if (r1_matmul_many(s->compute, ops, n) != R1_OK) return r1_fail(err, "moe: out of memory");
+    n = 0;
+    for (int i = 0; i < n_spans; i++) {
+        const expert_span *sp = &spans[i];
+        size_t hid = (size_t)sp->first * F;
+        r1_swiglu(s->expert_gate + hid, s->expert_up + hid, sp->count * F);
+        ops[n++] = (r1_matmul_op){&L->exp_down[sp->expert], s->expert_gate + hid, sp->count,
+                                  s->expert_out + (size_t)sp->first * D};
+    }
+    if (with_shared) {
+        r1_swiglu(s->hidden_gate, s->hidden_up, T * FS);
+        ops[n++] = (r1_matmul_op){&L->shexp_down, s->hidden_gate, T, s->block_out};
+    }
+    if (r1_matmul_many(s->compute, ops, n) != R1_OK) return r1_fail(err, "moe: out of memory");
+    return R1_OK;
+}
+
 int r1_moe(r1_state *s, int layer, int T, r1_err *err) {
     const r1_model *m = s->model;
     const r1_hparams *hp = &m->hp;
@@ -90,33 +129,32 @@ int r1_moe(r1_state *s, int layer, int T, r1_err *err) {
         route_token(hp, L->expert_bias, s->router_logits + (size_t)t * E, s->expert_ids + (size_t)t * K,
                     s->route_weights + (size_t)t * K, s->route_scratch);
 
-    /* shared experts see every token */
-    if (hp->n_shared_experts > 0) {
-        if (r1_ffn_dense(s, &L->shexp_gate, &L->shexp_up, &L->shexp_down, s->xn, T, s->block_out, err) != R1_OK)
-            return R1_ERR;
-    } else {
-        memset(s->block_out, 0, (size_t)T * D * sizeof(float));
-    }
-
-    /* routed experts: gather each expert's tokens, run them as one batch, scatter back */
-    for (int e = 0; e < E; e++) {
-        int n = 0;
+    /* group the (token, expert) pairs by expert so each expert runs its tokens as one batch */
+    expert_span spans[R1_MATMUL_MAX_OPS / 2];
+    int max_spans = (R1_MATMUL_MAX_OPS - 2) / 2, n_spans = 0, slot = 0, with_shared = hp->n_shared_experts > 0;
+    if (!with_shared) memset(s->block_out, 0, (size_t)T * D * sizeof(float));
+    for (int e = 0; e <= E; e++) {
+        /* a full group of experts, or the end: run what is gathered, then scatter-add */
+        if (n_spans == max_spans || (e == E && (n_spans > 0 || with_shared))) {
+            if (run_experts(s, L, spans, n_spans, with_shared, T, err) != R1_OK) return R1_ERR;
+            with_shared = 0;
+            for (int i = 0; i < n_spans; i++)
+                for (int j = spans[i].first; j < spans[i].first + spans[i].count; j++)
+                    r1_axpy_f32(D, s->slot_weight[j], s->expert_out + (size_t)j * D,
+                                s->block_out + (size_t)s->slot_token[j] * D);
+            n_spans = 0;
+        }
+        if (e == E) break;
+        int first = slot;
         for (int t = 0; t < T; t++)
             for (int k = 0; k < K; k++)
                 if (s->expert_ids[(size_t)t * K + k] == e) {
-                    s->expert_tokens[n] = t;
-                    s->expert_token_weight[n] = s->route_weights[(size_t)t * K + k];
-                    memcpy(s->expert_in + (size_t)n * D, s->xn + (size_t)t * D, (size_t)D * sizeof(float));
-                    n++;
+                    s->slot_token[slot] = t;
+                    s->slot_weight[slot] = s->route_weights[(size_t)t * K + k];
+                    memcpy(s->expert_in + (size_t)slot * D, s->xn + (size_t)t * D, (size_t)D * sizeof(float));
+                    slot++;
                 }
-        if (n == 0) continue;
-        if (r1_ffn_dense(s, &L->exp_gate[e], &L->exp_up[e], &L->exp_down[e], s->expert_in, n, s->expert_out, err) !=
-            R1_OK)
-            return R1_ERR;
-        for (int i = 0; i < n; i++) {
-            float *out = s->block_out + (size_t)s->expert_tokens[i] * D;
-            r1_axpy_f32(D, s->expert_token_weight[i], s->expert_out + (size_t)i * D, out);
-        }
+        if (slot > first) spans[n_spans++] = (expert_span){e, first, slot - first};
     }
     return R1_OK;
 }

@@ -35,14 +35,18 @@ int r1_state_init(r1_state *s, const r1_model *m, r1_compute *compute, int n_ctx
         s->expert_ids = r1_calloc(err, B * hp->n_experts_used, sizeof(int), "expert ids");
         s->route_weights = alloc_floats(err, B * hp->n_experts_used, "route weights");
         s->route_scratch = alloc_floats(err, 2 * (size_t)hp->n_experts + 2 * (size_t)hp->n_groups, "routing scratch");
-        s->expert_tokens = r1_calloc(err, B, sizeof(int), "expert tokens");
-        s->expert_token_weight = alloc_floats(err, B, "expert token weights");
-        s->expert_in = alloc_floats(err, B * hp->dim, "expert inputs");
-        s->expert_out = alloc_floats(err, B * hp->dim, "expert outputs");
+        size_t slots = B * hp->n_experts_used;
+        s->slot_token = r1_calloc(err, slots, sizeof(int), "expert slots");
+        s->slot_weight = alloc_floats(err, slots, "expert slot weights");
+        s->expert_in = alloc_floats(err, slots * hp->dim, "expert inputs");
+        s->expert_gate = alloc_floats(err, slots * hp->expert_ffn_dim, "expert hidden");
+        s->expert_up = alloc_floats(err, slots * hp->expert_ffn_dim, "expert hidden");
+        s->expert_out = alloc_floats(err, slots * hp->dim, "expert outputs");
         /* scores over the context, absorbed query (R), latent output (R), encoded activations */
         s->thread_scratch_floats = C + 2 * (size_t)R + 2 * (size_t)max_int(R, hp->qk_nope_dim) + 64;
         if (!s->kv_latent || !s->q || !s->q_lora || !s->kv_a || !s->attn_out || !s->router_logits ||
-            !s->expert_ids || !s->route_weights || !s->route_scratch || !s->expert_tokens || !s->expert_token_weight || !s->expert_in ||
+            !s->expert_ids || !s->route_weights || !s->route_scratch || !s->slot_token || !s->slot_weight || !s->expert_in ||
+            !s->expert_gate || !s->expert_up ||
             !s->expert_out)
             goto fail;
     } else {
@@ -74,10 +78,10 @@ fail:
 void r1_state_free(r1_state *s) {
     float *floats[] = {s->k_cache, s->v_cache, s->kv_latent, s->x, s->xn, s->q, s->k, s->v, s->q_lora, s->kv_a,
                        s->attn_out, s->block_out, s->hidden_gate, s->hidden_up, s->cos_sin, s->router_logits,
-                       s->route_weights, s->route_scratch, s->expert_token_weight, s->expert_in, s->expert_out, s->thread_scratch};
+                       s->route_weights, s->route_scratch, s->slot_weight, s->expert_in, s->expert_gate, s->expert_up, s->expert_out, s->thread_scratch};
     for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) free(floats[i]);
     free(s->expert_ids);
-    free(s->expert_tokens);
+    free(s->slot_token);
     r1_rope_free(&s->rope);
     memset(s, 0, sizeof *s);
 }

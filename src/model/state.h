@@ -37,10 +37,12 @@ typedef struct {
     int *expert_ids;       /* (max_batch, K) */
     float *route_weights;  /* (max_batch, K) */
     float *route_scratch;  /* scores, selection scores, group scores, group flags (2E + 2G) */
-    int *expert_tokens;    /* tokens routed to the current expert (max_batch) */
-    float *expert_token_weight; /* their routing weights (max_batch) */
-    float *expert_in;      /* gathered inputs (max_batch, dim) */
-    float *expert_out;     /* (max_batch, dim) */
+    /* the batch's (token, expert) pairs grouped by expert: "slots" (max_batch·K) */
+    int *slot_token;       /* which token a slot holds */
+    float *slot_weight;    /* its routing weight */
+    float *expert_in;      /* gathered inputs (slots, dim) */
+    float *expert_gate, *expert_up; /* expert hidden (slots, expert_ffn) */
+    float *expert_out;     /* (slots, dim) */
 
     /* per-thread attention scratch: scores over the context, absorbed query, latent */
     float *thread_scratch;

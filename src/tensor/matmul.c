@@ -48,47 +48,94 @@ void r1_matrix_row(const r1_matrix *W, int64_t r, float *out) {
     W->type->dequantize(W->data + (size_t)r * W->row_bytes, out, W->cols);
 }
 
+/* One pass: the products, where each one's encoded activations live, and which
+ * products encode their input (the first reader of a shared input does). */
 typedef struct {
-    const r1_matrix *W;
-    const float *x;
-    uint8_t *x_enc;
-    size_t enc_bytes;
-    int n_tok;
-    float *y;
-} matmul_job;
+    const r1_matmul_op *ops;
+    int n_ops;
+    const uint8_t *x_enc[R1_MATMUL_MAX_OPS]; /* x itself for F32 activations */
+    int encodes[R1_MATMUL_MAX_OPS];
+    long total_rows;
+} matmul_pass;
 
+static size_t enc_bytes(const r1_matmul_op *op) { return r1_act_row_bytes(op->W); }
+
+/* Each thread encodes a share of all (product, token) rows that need encoding. */
 static void encode_job(void *ctx, int thread, int n_threads) {
-    matmul_job *job = ctx;
-    long begin, end;
-    r1_split_range(job->n_tok, thread, n_threads, &begin, &end);
-    for (long t = begin; t < end; t++)
-        r1_encode_act(job->W, job->x + t * job->W->cols, job->x_enc + t * job->enc_bytes);
+    matmul_pass *pass = ctx;
+    long item = 0;
+    for (int i = 0; i < pass->n_ops; i++) {
+        const r1_matmul_op *op = &pass->ops[i];
+        if (!pass->encodes[i]) continue;
+        for (int t = 0; t < op->n_tok; t++, item++)
+            if (item % n_threads == thread)
+                r1_encode_act(op->W, op->x + (size_t)t * op->W->cols, (uint8_t *)pass->x_enc[i] + t * enc_bytes(op));
+    }
 }
 
-/* Threads take contiguous bands of rows; within a band each row meets every
- * token while it is hot in cache. */
+/* The rows of all products are numbered one after another and each thread takes
+ * a contiguous band; within it each row meets every token while it is hot. */
 static void rows_job(void *ctx, int thread, int n_threads) {
-    matmul_job *job = ctx;
-    const r1_matrix *W = job->W;
-    long begin, end;
-    r1_split_range((long)W->rows, thread, n_threads, &begin, &end);
-    for (long r = begin; r < end; r++) {
-        const uint8_t *row = W->data + (size_t)r * W->row_bytes;
-        for (int t = 0; t < job->n_tok; t++)
-            job->y[(size_t)t * W->rows + r] = W->type->vec_dot(W->cols, row, job->x_enc + t * job->enc_bytes);
+    matmul_pass *pass = ctx;
+    long begin, end, first = 0;
+    r1_split_range(pass->total_rows, thread, n_threads, &begin, &end);
+    for (int i = 0; i < pass->n_ops && first < end; i++) {
+        const r1_matmul_op *op = &pass->ops[i];
+        const r1_matrix *W = op->W;
+        long lo = begin > first ? begin - first : 0, hi = end - first < W->rows ? end - first : W->rows;
+        size_t stride = enc_bytes(op);
+        for (long r = lo; r < hi; r++) {
+            const uint8_t *row = W->data + (size_t)r * W->row_bytes;
+            for (int t = 0; t < op->n_tok; t++)
+                op->y[(size_t)t * W->rows + r] = W->type->vec_dot(W->cols, row, pass->x_enc[i] + t * stride);
+        }
+        first += W->rows;
     }
+}
+
+static int same_encoding(const r1_matmul_op *a, const r1_matmul_op *b) {
+    return a->x == b->x && a->n_tok == b->n_tok && a->W->cols == b->W->cols &&
+           a->W->type->act_type == b->W->type->act_type;
+}
+
+int r1_matmul_many(r1_compute *c, const r1_matmul_op *ops, int n_ops) {
+    if (n_ops < 1 || n_ops > R1_MATMUL_MAX_OPS) return R1_ERR;
+    matmul_pass pass;
+    pass.ops = ops;
+    pass.n_ops = n_ops;
+    pass.total_rows = 0;
+    size_t need = 0;
+    for (int i = 0; i < n_ops; i++) {
+        pass.total_rows += ops[i].W->rows;
+        if (ops[i].W->type->act_type != R1_TYPE_F32) need += enc_bytes(&ops[i]) * (size_t)ops[i].n_tok;
+    }
+    uint8_t *buf = need ? r1_compute_act_buffer(c, need) : NULL;
+    if (need && !buf) return R1_ERR;
+    int encode_rows = 0;
+    for (int i = 0; i < n_ops; i++) {
+        const r1_matmul_op *op = &ops[i];
+        pass.encodes[i] = 0;
+        pass.x_enc[i] = (const uint8_t *)op->x;
+        if (op->W->type->act_type == R1_TYPE_F32) continue;
+        int shared = -1;
+        for (int j = 0; j < i && shared < 0; j++)
+            if (pass.encodes[j] && same_encoding(&ops[j], op)) shared = j;
+        if (shared >= 0) {
+            pass.x_enc[i] = pass.x_enc[shared];
+            continue;
+        }
+        pass.encodes[i] = 1;
+        pass.x_enc[i] = buf;
+        buf += enc_bytes(op) * (size_t)op->n_tok;
+        encode_rows += op->n_tok;
+    }
+    if (encode_rows == 1) encode_job(&pass, 0, 1); /* decode: not worth waking the pool */
+    else if (encode_rows > 1) r1_pool_run(c->pool, encode_job, &pass);
+    r1_pool_run(c->pool, rows_job, &pass);
+    return R1_OK;
 }
 
 int r1_matmul(r1_compute *c, const r1_matrix *W, const float *x, int n_tok, float *y) {
-    matmul_job job = {W, x, NULL, r1_act_row_bytes(W), n_tok, y};
-    if (W->type->act_type == R1_TYPE_F32) {
-        job.x_enc = (uint8_t *)x;
-    } else {
-        job.x_enc = r1_compute_act_buffer(c, job.enc_bytes * (size_t)n_tok);
-        if (!job.x_enc) return R1_ERR;
-        if (n_tok == 1) encode_job(&job, 0, 1); /* decode: not worth waking the pool */
-        else r1_pool_run(c->pool, encode_job, &job);
-    }
-    r1_pool_run(c->pool, rows_job, &job);
-    return R1_OK;
+    r1_matmul_op op = {W, x, n_tok, y};
+    return r1_matmul_many(c, &op, 1);
 }

@@ -45,6 +45,22 @@ void r1_matvec_rows(const r1_matrix *W, const void *x_enc, float *y, int64_t row
  * Returns R1_ERR only if the activation buffer cannot grow. */
 int r1_matmul(r1_compute *c, const r1_matrix *W, const float *x, int n_tok, float *y);
 
+/* One product of a pass: y = W·x for n_tok tokens (x: n_tok × cols, y: n_tok × rows). */
+typedef struct {
+    const r1_matrix *W;
+    const float *x;
+    int n_tok;
+    float *y;
+} r1_matmul_op;
+
+#define R1_MATMUL_MAX_OPS 64
+
+/* Several products in one pass of the pool, the threads splitting the rows of all
+ * of them: one synchronisation instead of one per product (q/k/v, gate/up, the
+ * routed experts of a MoE layer). Inputs read by several products with the same
+ * activation type are encoded once. At most R1_MATMUL_MAX_OPS products. */
+int r1_matmul_many(r1_compute *c, const r1_matmul_op *ops, int n_ops);
+
 /* Dequantises row r of W into out (W->cols floats). */
 void r1_matrix_row(const r1_matrix *W, int64_t r, float *out);
 
