@@ -4,7 +4,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc
-LDLIBS  += -lpcre2-8 -ljansson -lm -lpthread
+LDLIBS  += -lpcre2-8 -ljansson -lunistring -lm -lpthread
 ifeq ($(CI),true)
 CFLAGS  += -Werror
 endif
@@ -29,13 +29,14 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test run clean deps
+.PHONY: all test run clean deps fuzz
 all: deps $(BIN)
 
 # Debian packages the build needs (PCRE2 for the pre-tokenizer regexes, Jansson
-# for JSON). `make deps` installs the missing ones when run as root (apt-get),
+# for JSON, libunistring for the NFC normalization Qwen2's tokenizer.json asks
+# for). `make deps` installs the missing ones when run as root (apt-get),
 # and otherwise names them and stops.
-DEB_PACKAGES := gcc make libc6-dev libpcre2-dev libjansson-dev
+DEB_PACKAGES := gcc make libc6-dev libpcre2-dev libjansson-dev libunistring-dev
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -82,7 +83,25 @@ $(BUILD)/membw: bench/membw.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ -lpthread
 
+# libFuzzer targets (not built by default; needs clang and libclang-rt-14-dev):
+#   make fuzz && ./build-fuzz/fuzz_tokenizer -max_total_time=60
+# R1_FUZZ_TOKENIZER=FILE picks the tokenizer (default: the DeepSeek LLM vocab in
+# ../shared/testdata/tokenizer).
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -std=c11 -O1 -g -Isrc -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+               -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ    := $(LIB_SRC:%.c=build-fuzz/%.o)
+fuzz: build-fuzz/fuzz_tokenizer
+build-fuzz/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(AVX2FLAGS) -c $< -o $@
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+build-fuzz/fuzz_tokenizer: fuzz/fuzz_tokenizer.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
+
 clean:
-	rm -rf build build-san r1
+	rm -rf build build-san build-fuzz r1
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

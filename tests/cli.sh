@@ -36,6 +36,19 @@ expect_error info-empty-file $R1 info -m "$TMP/empty.gguf"
 expect_error logits-bad-option $R1 logits --bogus
 expect_error run-bad-number $R1 run --raw -n lots --tokens "1"
 
+# gen-random writes a model the engine runs; bench prints its two lines
+if $R1 gen-random --preset tiny-deepseek --type Q4_K -o "$TMP/tiny.gguf" 2> "$TMP/err" && [ -s "$TMP/tiny.gguf" ]; then
+    ok gen-random-tiny
+else fail gen-random-tiny "$(head -c 300 "$TMP/err")"; fi
+$R1 bench -m "$TMP/tiny.gguf" -p 8 -n 4 -r 2 -t 2 > "$TMP/bench" 2> "$TMP/err"
+if [ "$(wc -l < "$TMP/bench")" -eq 2 ] && grep -Eq '^pp8 [0-9]+\.[0-9]{2} ±[0-9]+\.[0-9]{2}$' "$TMP/bench" &&
+   grep -Eq '^tg4 [0-9]+\.[0-9]{2} ±[0-9]+\.[0-9]{2}$' "$TMP/bench"; then ok bench-format
+else fail bench-format "$(cat "$TMP/bench" "$TMP/err" | head -c 300)"; fi
+expect_error gen-random-bad-preset $R1 gen-random --preset no-such-model --type Q4_0 -o "$TMP/x.gguf"
+expect_error gen-random-bad-type $R1 gen-random --preset tiny-deepseek --type Q3_K -o "$TMP/x.gguf"
+if [ ! -e "$TMP/x.gguf" ] && [ ! -e "$TMP/x.gguf.tmp" ]; then ok gen-random-leaves-nothing
+else fail gen-random-leaves-nothing "a failed gen-random left a file behind"; fi
+
 if [ ! -f "$TD/README.md" ]; then
     skip testdata "../shared/testdata is not there"
 else
@@ -60,6 +73,37 @@ else
     head -c 100000 "$M" > "$TMP/truncated.gguf"
     expect_error truncated-model $R1 info -m "$TMP/truncated.gguf"
 fi
+
+# tokenize / detokenize: ids on one line, exact round trip, U+FFFD for invalid
+# UTF-8, one-line errors (tests/test_tokenizer.c and tests/tokenizer_ref.sh check the ids)
+for cmd in tokenize detokenize; do
+    if $R1 $cmd --help > "$TMP/help" 2>&1 && grep -q "usage: r1 $cmd" "$TMP/help"; then ok "help-$cmd"
+    else fail "help-$cmd" "no usage text"; fi
+done
+if grep -q 'U+FFFD' "$TMP/help" || $R1 tokenize --help | grep -q 'U+FFFD'; then ok tokenize-help-invalid-utf8
+else fail tokenize-help-invalid-utf8 "--help does not say how invalid UTF-8 is treated"; fi
+TOKM=tests/fixtures/deepseek2-yarn.gguf
+printf 'Hello world 123\r\n\tcaf\303\251 \344\275\240\345\245\275 \360\237\230\200' > "$TMP/text"
+$R1 tokenize -m $TOKM < "$TMP/text" > "$TMP/ids" 2> "$TMP/err"
+if [ "$(wc -l < "$TMP/ids")" -eq 1 ] && grep -Eq '^[0-9]+( [0-9]+)*$' "$TMP/ids"; then ok tokenize-one-line
+else fail tokenize-one-line "$(head -c 300 "$TMP/ids" "$TMP/err")"; fi
+if $R1 detokenize -m $TOKM < "$TMP/ids" > "$TMP/back" 2> "$TMP/err" && cmp -s "$TMP/text" "$TMP/back"; then ok detokenize-round-trip
+else fail detokenize-round-trip "detokenize(tokenize(x)) != x $(head -c 200 "$TMP/err")"; fi
+bos=$(printf 'x' | $R1 tokenize --bos -m $TOKM | cut -d' ' -f1)
+if [ "$bos" = 1 ]; then ok tokenize-bos; else fail tokenize-bos "first id '$bos', want the BOS id 1"; fi
+if printf '\377ab\303' | $R1 tokenize -m $TOKM > "$TMP/ids" 2> "$TMP/err" && $R1 detokenize -m $TOKM < "$TMP/ids" > "$TMP/back" &&
+   [ "$(od -An -tx1 "$TMP/back" | tr -d ' \n')" = "efbfbd6162efbfbd" ]; then ok tokenize-invalid-utf8
+else fail tokenize-invalid-utf8 "invalid bytes not replaced by U+FFFD: $(od -An -tx1 "$TMP/back")"; fi
+expect_error tokenize-missing-file $R1 tokenize -m "$TMP/nope.json"
+expect_error tokenize-bad-option $R1 tokenize --bogus
+printf '{"model": {"vocab": {,}}}' > "$TMP/bad.json"
+expect_error tokenize-bad-json $R1 tokenize -m "$TMP/bad.json"
+if $R1 tokenize -m "$TMP/bad.json" < /dev/null 2>&1 | grep -q 'bad.json:1:'; then ok tokenize-json-error-line
+else fail tokenize-json-error-line "no file:line:column"; fi
+echo "1 x" > "$TMP/badids"
+expect_error detokenize-bad-id sh -c "$R1 detokenize -m $TOKM < $TMP/badids"
+echo "1 99999999" > "$TMP/badids"
+expect_error detokenize-out-of-range sh -c "$R1 detokenize -m $TOKM < $TMP/badids"
 
 echo "cli: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -3,7 +3,7 @@
 # closing `N passed, N failed, N skipped` lines, and ends with the total line.
 passed=0 failed=0 skipped=0 status=0
 summary=$(mktemp)
-for prog in "$@" tests/cli.sh; do
+for prog in tests/tokenizer_ref.sh "$@" tests/cli.sh; do
     case "$prog" in
         *.sh) sh "$prog" > "$summary.out" 2>&1 ;;
         *) "$prog" > "$summary.out" 2>&1 ;;

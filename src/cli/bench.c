@@ -57,7 +57,7 @@ int cmd_bench(int argc, char **argv) {
     if (!tokens || !logits || !rates) { rc = cli_error("out of memory"); goto done; }
     srand(1234);
     for (int i = 0; i < n_ctx; i++) tokens[i] = rand() % vocab;
-    printf("model %s, %d threads\n", s.model.gguf.path, r1_pool_size(s.compute.pool));
+    fprintf(stderr, "r1 bench: %s, %d threads\n", s.model.gguf.path, r1_pool_size(s.compute.pool));
 
     /* each test runs once to warm caches and page in the weights, then reps times */
     for (int test = 0; test < 2; test++) {

@@ -15,6 +15,8 @@ static const struct {
     {"logits", cmd_logits, "print the logits of a token sequence"},
     {"info", cmd_info, "describe a model file: architecture, shapes, types, sizes"},
     {"bench", cmd_bench, "measure prompt and decode speed"},
+    {"tokenize", cmd_tokenize, "text on stdin -> token ids"},
+    {"detokenize", cmd_detokenize, "token ids on stdin -> text"},
     {"gen-random", cmd_gen_random, "write a random-weight GGUF with a real model's shapes"},
 };
 
