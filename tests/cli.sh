@@ -44,6 +44,14 @@ $R1 bench -m "$TMP/tiny.gguf" -p 8 -n 4 -r 2 -t 2 > "$TMP/bench" 2> "$TMP/err"
 if [ "$(wc -l < "$TMP/bench")" -eq 2 ] && grep -Eq '^pp8 [0-9]+\.[0-9]{2} ±[0-9]+\.[0-9]{2}$' "$TMP/bench" &&
    grep -Eq '^tg4 [0-9]+\.[0-9]{2} ±[0-9]+\.[0-9]{2}$' "$TMP/bench"; then ok bench-format
 else fail bench-format "$(cat "$TMP/bench" "$TMP/err" | head -c 300)"; fi
+# chat mode end to end on the random tiny model: template, tokenizer, streaming
+if $R1 run -m "$TMP/tiny.gguf" "What is 48 + 75 - 3?" -n 8 --temp 0 -t 1 > "$TMP/chat" 2> "$TMP/err"; then ok run-chat
+else fail run-chat "$(head -c 300 "$TMP/err")"; fi
+if echo "hi" | $R1 run -m "$TMP/tiny.gguf" --template deepseek-r1 --think-budget 2 -n 6 --temp 0 > "$TMP/chat" 2> "$TMP/err" &&
+   grep -q '</think>' "$TMP/chat"; then ok run-chat-think-budget
+else fail run-chat-think-budget "no forced </think>: $(head -c 300 "$TMP/chat" "$TMP/err")"; fi
+expect_error run-bad-template $R1 run -m "$TMP/tiny.gguf" --template bogus "hi"
+expect_error run-raw-needs-tokens $R1 run -m "$TMP/tiny.gguf" --raw
 expect_error gen-random-bad-preset $R1 gen-random --preset no-such-model --type Q4_0 -o "$TMP/x.gguf"
 expect_error gen-random-bad-type $R1 gen-random --preset tiny-deepseek --type Q3_K -o "$TMP/x.gguf"
 if [ ! -e "$TMP/x.gguf" ] && [ ! -e "$TMP/x.gguf.tmp" ]; then ok gen-random-leaves-nothing

@@ -1,82 +1,278 @@
-/* r1 run: generate. For now the raw form: token ids in, token ids out
- * (chat templates and the tokenizer come with the tokenizer issue). */
+/* r1 run: generate from a prompt.
+ *   chat mode (default): the prompt goes through the model's chat template and
+ *     tokenizer; the thinking streams (dimmed on a terminal), then the answer.
+ *   --raw --tokens: token ids in, token ids out, no template or tokenizer. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "infer/sampler.h"
+#include "infer/think.h"
+#include "tokenizer/chat.h"
+#include "tokenizer/tokenizer.h"
 
 static const char *usage =
-    "usage: r1 run [-m MODEL.gguf] --raw --tokens \"1 2 3\" [-n N] [options]\n"
-    "Runs the token ids as a prompt (no template, no BOS added) and prints the ids of\n"
-    "the N tokens generated after it on one line.\n"
-    "  -n N          tokens to generate (default 16)\n"
-    "  --temp T      temperature; 0 = greedy (default 0.6)\n"
-    "  --top-k K     keep the K most likely tokens (default 0 = off)\n"
-    "  --top-p P     nucleus sampling (default 0.95)\n"
-    "  --min-p P     drop tokens below P x the top probability (default 0 = off)\n"
-    "  --seed S      random seed (default 0)\n"
-    "  -c N          context size in tokens (default: the model's, at most 4096)\n"
-    "  -t THREADS    threads (default: all cores)\n"
-    "Chat mode (a text prompt, thinking shown apart from the answer) needs the\n"
-    "tokenizer and chat templates, which are not built yet.\n";
+    "usage: r1 run [-m MODEL.gguf] [options] [PROMPT]\n"
+    "       r1 run [-m MODEL.gguf] --raw --tokens \"1 2 3\" [-n N] [options]\n"
+    "Chat mode: PROMPT (or -p TEXT, or standard input) is formatted with the model's\n"
+    "chat template and answered; the thinking streams first (dimmed on a terminal),\n"
+    "then the answer. Raw mode: the token ids are the prompt (no template, no BOS\n"
+    "added) and the ids of the N generated tokens are printed on one line.\n"
+    "  -p TEXT            the prompt\n"
+    "  --system TEXT      a system prompt\n"
+    "  --template NAME    deepseek-r1, deepseek-v3, r1-distill-qwen, r1-distill-llama,\n"
+    "                     raw (default: from the model file)\n"
+    "  -n N               at most N new tokens (chat default 2048, raw default 16)\n"
+    "  --think-budget N   force </think> after N thinking tokens (default: no limit)\n"
+    "  --no-think-display do not print the thinking\n"
+    "  --temp T           temperature; 0 = greedy (default 0.6)\n"
+    "  --top-k K          keep the K most likely tokens (default 0 = off)\n"
+    "  --top-p P          nucleus sampling (default 0.95)\n"
+    "  --min-p P          drop tokens below P x the top probability (default 0 = off)\n"
+    "  --seed S           random seed (default 0)\n"
+    "  -c N               context size in tokens (default: prompt + N)\n"
+    "  -t THREADS         threads (default: all cores)\n"
+    "Invalid UTF-8 in the prompt is replaced by U+FFFD.\n";
 
-int cmd_run(int argc, char **argv) {
-    const char *model_path = NULL, *tokens_text = NULL, *v;
-    long n_gen = 16, threads = 0, n_ctx = 0, top_k = 0, seed = 0;
-    int raw = 0;
-    r1_sampler_params sp = r1_sampler_defaults();
+typedef struct {
+    const char *model_path, *prompt, *system, *template_name, *tokens_text;
+    long n_gen, threads, n_ctx, think_budget;
+    int raw, show_thinking;
+    r1_sampler_params sampling;
+} run_options;
+
+static int parse_options(int argc, char **argv, run_options *o) {
+    long top_k = 0, seed = 0;
+    memset(o, 0, sizeof *o);
+    o->n_gen = -1;
+    o->think_budget = -1;
+    o->show_thinking = 1;
+    o->sampling = r1_sampler_defaults();
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) return fputs(usage, stdout), 0;
-        if (!strcmp(a, "--raw")) { raw = 1; continue; }
-        if (a[0] != '-') return cli_error("run: chat prompts need the tokenizer, not built yet; use --raw --tokens");
-        if (!(v = cli_value(argc, argv, &i))) return 1;
-        int rc = R1_OK;
-        if (!strcmp(a, "-m")) model_path = v;
-        else if (!strcmp(a, "--tokens")) tokens_text = v;
-        else if (!strcmp(a, "-n")) rc = cli_parse_long(a, v, 0, 1 << 24, &n_gen);
-        else if (!strcmp(a, "-t")) rc = cli_parse_long(a, v, 1, 1024, &threads);
-        else if (!strcmp(a, "-c")) rc = cli_parse_long(a, v, 1, 1 << 24, &n_ctx);
-        else if (!strcmp(a, "--temp")) rc = cli_parse_float(a, v, &sp.temperature);
-        else if (!strcmp(a, "--top-k")) rc = cli_parse_long(a, v, 0, 1 << 24, &top_k);
-        else if (!strcmp(a, "--top-p")) rc = cli_parse_float(a, v, &sp.top_p);
-        else if (!strcmp(a, "--min-p")) rc = cli_parse_float(a, v, &sp.min_p);
-        else if (!strcmp(a, "--seed")) rc = cli_parse_long(a, v, 0, 0x7fffffffL, &seed);
-        else return cli_error("run: unknown option '%s' (see r1 run --help)", a);
-        if (rc != R1_OK) return 1;
-    }
-    sp.top_k = (int)top_k;
-    sp.seed = (uint64_t)seed;
-    if (!raw || !tokens_text) return cli_error("run: only --raw --tokens \"...\" is available so far (see r1 run --help)");
-    int *tokens, n;
-    if (cli_parse_tokens(tokens_text, &tokens, &n) != R1_OK) return 1;
-    if (n_ctx == 0) n_ctx = n + n_gen;
-    if (n + n_gen > n_ctx) return free(tokens), cli_error("run: %d prompt + %ld new tokens exceed the context of %ld", n, n_gen, n_ctx);
-    cli_session s;
-    if (cli_session_open(&s, model_path, (int)threads, (int)n_ctx, 512) != R1_OK) return free(tokens), 1;
-    r1_sampler sampler;
-    float *logits = malloc((size_t)s.model.hp.n_vocab * sizeof(float));
-    r1_err err;
-    int rc = 0;
-    if (!logits || r1_sampler_init(&sampler, &sp, s.model.hp.n_vocab, &err) != R1_OK) {
-        rc = cli_error("out of memory");
-    } else {
-        const int *next = tokens;
-        int n_next = n, token;
-        for (long g = 0; g < n_gen; g++) {
-            if (r1_forward(&s.state, next, n_next, logits, 0, &err) != R1_OK) { rc = cli_error("%s", err.msg); break; }
-            token = r1_sample(&sampler, logits);
-            printf(g ? " %d" : "%d", token);
-            fflush(stdout);
-            next = &token;
-            n_next = 1;
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--raw")) { o->raw = 1; continue; }
+        if (!strcmp(a, "--no-think-display")) { o->show_thinking = 0; continue; }
+        if (a[0] != '-' || !a[1]) {
+            if (o->prompt) return cli_error("run: more than one prompt given (quote the prompt)"), R1_ERR;
+            o->prompt = a;
+            continue;
         }
-        putchar('\n');
-        r1_sampler_free(&sampler);
+        if (!(v = cli_value(argc, argv, &i))) return R1_ERR;
+        int rc = R1_OK;
+        if (!strcmp(a, "-m")) o->model_path = v;
+        else if (!strcmp(a, "-p")) o->prompt = v;
+        else if (!strcmp(a, "--system")) o->system = v;
+        else if (!strcmp(a, "--template")) o->template_name = v;
+        else if (!strcmp(a, "--tokens")) o->tokens_text = v;
+        else if (!strcmp(a, "-n")) rc = cli_parse_long(a, v, 0, 1 << 24, &o->n_gen);
+        else if (!strcmp(a, "-t")) rc = cli_parse_long(a, v, 1, 1024, &o->threads);
+        else if (!strcmp(a, "-c")) rc = cli_parse_long(a, v, 1, 1 << 24, &o->n_ctx);
+        else if (!strcmp(a, "--think-budget")) rc = cli_parse_long(a, v, 0, 1 << 24, &o->think_budget);
+        else if (!strcmp(a, "--temp")) rc = cli_parse_float(a, v, &o->sampling.temperature);
+        else if (!strcmp(a, "--top-k")) rc = cli_parse_long(a, v, 0, 1 << 24, &top_k);
+        else if (!strcmp(a, "--top-p")) rc = cli_parse_float(a, v, &o->sampling.top_p);
+        else if (!strcmp(a, "--min-p")) rc = cli_parse_float(a, v, &o->sampling.min_p);
+        else if (!strcmp(a, "--seed")) rc = cli_parse_long(a, v, 0, 0x7fffffffL, &seed);
+        else return cli_error("run: unknown option '%s' (see r1 run --help)", a), R1_ERR;
+        if (rc != R1_OK) return R1_ERR;
     }
+    o->sampling.top_k = (int)top_k;
+    o->sampling.seed = (uint64_t)seed;
+    if (o->raw && !o->tokens_text) return cli_error("run: --raw needs --tokens \"1 2 3\""), R1_ERR;
+    if (!o->raw && o->tokens_text) return cli_error("run: --tokens needs --raw"), R1_ERR;
+    if (o->n_gen < 0) o->n_gen = o->raw ? 16 : 2048;
+    return R1_OK;
+}
+
+/* Reads all of standard input into a NUL-terminated buffer. */
+static char *read_stdin(void) {
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
+        len += got;
+        if (cap - len < 2) {
+            char *grown = realloc(buf, cap *= 2);
+            if (!grown) free(buf);
+            buf = grown;
+        }
+    }
+    if (buf) buf[len] = 0;
+    return buf;
+}
+
+/* Runs the prompt, then samples up to n_gen tokens; on_token sees each one and
+ * returns 0 to stop. */
+typedef int (*token_sink)(void *ctx, int token);
+
+static int generate(cli_session *s, const int *prompt, int n_prompt, long n_gen, const r1_sampler_params *sp,
+                    token_sink on_token, void *ctx) {
+    r1_sampler sampler;
+    r1_err err;
+    float *logits = malloc((size_t)s->model.hp.n_vocab * sizeof(float));
+    if (!logits || r1_sampler_init(&sampler, sp, s->model.hp.n_vocab, &err) != R1_OK) {
+        free(logits);
+        return cli_error("out of memory");
+    }
+    int rc = 0, token;
+    const int *next = prompt;
+    int n_next = n_prompt;
+    for (long g = 0; g < n_gen; g++) {
+        if (r1_forward(&s->state, next, n_next, logits, 0, &err) != R1_OK) { rc = cli_error("%s", err.msg); break; }
+        token = r1_sample(&sampler, logits);
+        if (!on_token(ctx, token)) break;
+        next = &token;
+        n_next = 1;
+    }
+    r1_sampler_free(&sampler);
     free(logits);
+    return rc;
+}
+
+/* ---- raw mode ---- */
+
+static int print_id(void *ctx, int token) {
+    int *count = ctx;
+    printf((*count)++ ? " %d" : "%d", token);
+    fflush(stdout);
+    return 1;
+}
+
+static int run_raw(const run_options *o) {
+    int *tokens, n;
+    if (cli_parse_tokens(o->tokens_text, &tokens, &n) != R1_OK) return 1;
+    long n_ctx = o->n_ctx ? o->n_ctx : n + o->n_gen;
+    if (n + o->n_gen > n_ctx) {
+        free(tokens);
+        return cli_error("run: %d prompt + %ld new tokens exceed the context of %ld", n, o->n_gen, n_ctx);
+    }
+    cli_session s;
+    if (cli_session_open(&s, o->model_path, (int)o->threads, (int)n_ctx, 512) != R1_OK) return free(tokens), 1;
+    int count = 0;
+    int rc = generate(&s, tokens, n, o->n_gen, &o->sampling, print_id, &count);
+    putchar('\n');
     free(tokens);
     cli_session_close(&s);
     return rc;
+}
+
+/* ---- chat mode ---- */
+
+typedef struct {
+    const r1_tokenizer *tok;
+    r1_detok_stream detok;
+    r1_think think;
+    int show_thinking, dim, eos;
+    r1_phase shown_phase;  /* the phase whose text was printed last */
+    int failed;
+} chat_stream;
+
+static void print_text(chat_stream *cs, const char *text, size_t len) {
+    if (!len) return;
+    if (cs->shown_phase == R1_PHASE_THINKING && !cs->show_thinking) return;
+    fwrite(text, 1, len, stdout);
+    fflush(stdout);
+}
+
+static int stream_token(void *ctx, int sampled) {
+    chat_stream *cs = ctx;
+    const char *text;
+    size_t len;
+    r1_err err;
+    int token = r1_think_step(&cs->think, sampled);
+    if (token == cs->eos) return 0;
+    if (r1_think_is_marker(&cs->think, token)) {
+        /* a phase change: finish the text of the old phase first */
+        r1_detok_flush(&cs->detok, &text, &len);
+        print_text(cs, text, len);
+        if (cs->shown_phase == R1_PHASE_THINKING && cs->show_thinking) printf("%s\n\n", cs->dim ? "\x1b[0m" : "\n</think>");
+        if (cs->think.phase == R1_PHASE_THINKING && cs->show_thinking) printf("%s", cs->dim ? "\x1b[2m" : "<think>\n");
+        cs->shown_phase = cs->think.phase;
+        return 1;
+    }
+    if (r1_detok_push(&cs->detok, token, &text, &len, &err) != R1_OK) {
+        cs->failed = cli_error("%s", err.msg);
+        return 0;
+    }
+    print_text(cs, text, len);
+    return 1;
+}
+
+static int run_chat(const run_options *o) {
+    char *stdin_text = NULL;
+    const char *prompt = o->prompt;
+    if (!prompt) {
+        if (isatty(0)) return cli_error("run: no prompt: give PROMPT, -p TEXT or standard input (see r1 run --help)");
+        if (!(prompt = stdin_text = read_stdin())) return cli_error("out of memory reading standard input");
+    }
+    cli_session s;
+    r1_err err;
+    r1_tokenizer *tok = NULL;
+    r1_chat_template tmpl;
+    char *rendered = NULL;
+    size_t rendered_len;
+    int *ids = NULL, n_ids = 0, rc = 1;
+    /* the context is sized once the prompt length is known: open the model
+     * first with a small state, then size the real one */
+    if (cli_session_open(&s, o->model_path, (int)o->threads, 1, 1) != R1_OK) return free(stdin_text), 1;
+    r1_chat_message msgs[2];
+    int n_msgs = 0;
+    if (o->system) msgs[n_msgs++] = (r1_chat_message){"system", o->system};
+    msgs[n_msgs++] = (r1_chat_message){"user", prompt};
+    if (r1_tokenizer_load_gguf(&tok, &s.model.gguf, &err) != R1_OK ||
+        (o->template_name ? r1_chat_template_by_name(o->template_name, &tmpl, &err)
+                          : r1_chat_template_detect(&s.model.gguf, &tmpl, &err)) != R1_OK ||
+        r1_chat_render(tmpl, msgs, n_msgs, 1, &rendered, &rendered_len, &err) != R1_OK ||
+        /* templates write BOS as text; only raw prompts get it from the tokenizer */
+        r1_tokenize(tok, rendered, rendered_len, tmpl == R1_CHAT_RAW && r1_tokenizer_wants_bos(tok), 1, &ids,
+                    &n_ids, &err) != R1_OK) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    if (n_ids == 0) {
+        cli_error("run: the prompt is empty");
+        goto done;
+    }
+    long n_ctx = o->n_ctx ? o->n_ctx : n_ids + o->n_gen;
+    if (n_ctx > s.model.hp.ctx_len && !o->n_ctx) n_ctx = s.model.hp.ctx_len;
+    if (n_ids >= n_ctx) {
+        cli_error("run: the prompt is %d tokens, the context only %ld", n_ids, n_ctx);
+        goto done;
+    }
+    r1_state_free(&s.state);
+    if (r1_state_init(&s.state, &s.model, &s.compute, (int)n_ctx, 512, &err) != R1_OK) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    chat_stream cs = {.tok = tok, .show_thinking = o->show_thinking, .dim = isatty(1), .eos = r1_tokenizer_eos(tok)};
+    r1_detok_init(&cs.detok, tok);
+    r1_think_init(&cs.think, tok, r1_chat_template_starts_thinking(tmpl), (int)o->think_budget);
+    cs.shown_phase = cs.think.phase;
+    if (cs.shown_phase == R1_PHASE_THINKING && cs.show_thinking) printf("%s", cs.dim ? "\x1b[2m" : "<think>\n");
+    long room = n_ctx - n_ids;
+    rc = generate(&s, ids, n_ids, o->n_gen < room ? o->n_gen : room, &o->sampling, stream_token, &cs);
+    const char *text;
+    size_t len;
+    r1_detok_flush(&cs.detok, &text, &len);
+    print_text(&cs, text, len);
+    if (cs.shown_phase == R1_PHASE_THINKING && cs.show_thinking && cs.dim) printf("\x1b[0m");
+    putchar('\n');
+    r1_detok_free(&cs.detok);
+    rc = rc || cs.failed;
+done:
+    free(ids);
+    free(rendered);
+    r1_tokenizer_free(tok);
+    free(stdin_text);
+    cli_session_close(&s);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (cli_is_help(argv[i])) return fputs(usage, stdout), 0;
+    run_options o;
+    if (parse_options(argc, argv, &o) != R1_OK) return 1;
+    return o.raw ? run_raw(&o) : run_chat(&o);
 }
