@@ -4,6 +4,7 @@
 #define R1_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum { R1_OK = 0, R1_ERR = -1 };
 

@@ -10,6 +10,25 @@ void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float ep
     for (int i = 0; i < n; i++) out[i] = x[i] * scale * weight[i];
 }
 
+/* With s = (mean(x²) + eps)^(-1/2), out_i = x_i·s·w_i and ∂s/∂x_j = −s³·x_j/n, so
+ *   dx_j += s·(dout_j·w_j − x_j·(s²/n)·Σ_i dout_i·w_i·x_i)
+ *   dweight_i += dout_i·x_i·s
+ * s is recomputed from x (cheaper to keep one float per row than to store it). */
+void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
+                         float eps) {
+    double sum_sq = 0.0, dot = 0.0;
+    for (int i = 0; i < n; i++) {
+        sum_sq += (double)x[i] * x[i];
+        dot += (double)dout[i] * weight[i] * x[i];
+    }
+    double scale = 1.0 / sqrt(sum_sq / n + eps);
+    double coef = scale * scale / n * dot;
+    for (int i = 0; i < n; i++) {
+        dx[i] += (float)(scale * ((double)dout[i] * weight[i] - x[i] * coef));
+        dweight[i] += (float)((double)dout[i] * x[i] * scale);
+    }
+}
+
 void r1_softmax(float *x, int n) {
     float max = x[0];
     for (int i = 1; i < n; i++)
@@ -23,8 +42,26 @@ void r1_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= inv;
 }
 
+/* ∂y_i/∂x_j = y_i·(δ_ij − y_j), so dx_i += y_i·(dy_i − Σ_j dy_j·y_j). */
+void r1_softmax_backward(float *dx, const float *dy, const float *y, int n) {
+    double dot = 0.0;
+    for (int i = 0; i < n; i++) dot += (double)dy[i] * y[i];
+    for (int i = 0; i < n; i++) dx[i] += (float)(y[i] * (dy[i] - dot));
+}
+
 void r1_swiglu(float *gate, const float *up, int n) {
     for (int i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
+/* out = silu(g)·u with silu(g) = g·σ(g) and silu'(g) = σ(g)·(1 + g·(1 − σ(g))):
+ *   dgate += dout·u·silu'(g),   dup += dout·silu(g). */
+void r1_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate_in, const float *up_in, int n) {
+    for (int i = 0; i < n; i++) {
+        float g = gate_in[i];
+        float sig = 1.0f / (1.0f + expf(-g));
+        dgate[i] += dout[i] * up_in[i] * sig * (1.0f + g * (1.0f - sig));
+        dup[i] += dout[i] * g * sig;
+    }
 }
 
 /* YaRN (Peng et al. 2023, §3.2–3.4) as DeepSeek-V3's reference applies it:
@@ -88,5 +125,19 @@ void r1_rope_apply(const r1_rope *rope, float *x, const float *cos_sin) {
         float x0 = x[a], x1 = x[b];
         x[a] = x0 * cs[i] - x1 * sn[i];
         x[b] = x0 * sn[i] + x1 * cs[i];
+    }
+}
+
+/* Each pair is rotated by R(θ) = [cos −sin; sin cos]; the gradient goes back
+ * through Rᵀ = R(−θ):  d0 = dy0·cos + dy1·sin,  d1 = −dy0·sin + dy1·cos. */
+void r1_rope_backward(const r1_rope *rope, float *dx, const float *cos_sin) {
+    int n = rope->n_pairs;
+    const float *cs = cos_sin, *sn = cos_sin + n;
+    for (int i = 0; i < n; i++) {
+        int a = rope->style == R1_ROPE_INTERLEAVED ? 2 * i : i;
+        int b = rope->style == R1_ROPE_INTERLEAVED ? 2 * i + 1 : i + n;
+        float dy0 = dx[a], dy1 = dx[b];
+        dx[a] = dy0 * cs[i] + dy1 * sn[i];
+        dx[b] = -dy0 * sn[i] + dy1 * cs[i];
     }
 }

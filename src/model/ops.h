@@ -1,4 +1,12 @@
-/* The small float operations of a transformer block. */
+/* The small float operations of a transformer block, each forward followed by its
+ * backward (for the trainer, DESIGN §6).
+ *
+ * Backward convention (as in llm.c): a backward takes the gradient of the loss
+ * with respect to the forward's output (dout, dy) and the forward's inputs, and
+ * ADDS (+=) the gradients with respect to the inputs into d<name>, so a tensor
+ * read in several places collects all its gradients; callers zero them first.
+ * The one exception is r1_rope_backward, in place like its forward. Gradient
+ * buffers must not overlap the buffers the backward reads. */
 #ifndef R1_OPS_H
 #define R1_OPS_H
 
@@ -6,10 +14,19 @@
 
 /* out = x / sqrt(mean(x²) + eps) * weight   (RMSNorm, Zhang & Sennrich 2019) */
 void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float eps);
+/* dx += ∂L/∂x, dweight += ∂L/∂weight, given dout = ∂L/∂out and the forward's input x
+ * (keep it when the forward ran in place). */
+void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
+                         float eps);
 /* x = softmax(x), numerically stable */
 void r1_softmax(float *x, int n);
+/* dx += ∂L/∂x given dy = ∂L/∂y and the softmax output y: dx += y ⊙ (dy − Σ dy⊙y). */
+void r1_softmax_backward(float *dx, const float *dy, const float *y, int n);
 /* gate = silu(gate) * up   (SwiGLU: F.silu(w1(x)) * w3(x)) */
 void r1_swiglu(float *gate, const float *up, int n);
+/* dgate += ∂L/∂gate, dup += ∂L/∂up given dout = ∂L/∂out; the forward overwrote
+ * gate, so this takes the pre-activation inputs gate_in and up_in. */
+void r1_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate_in, const float *up_in, int n);
 
 /* RoPE angles for one position: cos/sin of pos·θ_i for each of rope_dims/2 pairs. */
 typedef struct {
@@ -26,5 +43,9 @@ void r1_rope_angles(const r1_rope *rope, int pos, float *cos_sin);
 /* Rotates the first 2·n_pairs values of x: interleaved pairs (x[2i], x[2i+1]) or
  * half-split pairs (x[i], x[i + n_pairs]). */
 void r1_rope_apply(const r1_rope *rope, float *x, const float *cos_sin);
+/* In place: on entry dx holds ∂L/∂(rotated x), on return ∂L/∂x — the same pairs
+ * rotated by −θ (a rotation's transpose is its inverse). Values past 2·n_pairs
+ * pass through, as in the forward. */
+void r1_rope_backward(const r1_rope *rope, float *dx, const float *cos_sin);
 
 #endif
