@@ -32,9 +32,8 @@ static float group_score(const float *select, int first, int size, int has_bias)
     return has_bias && size > 1 ? best + second : best;
 }
 
-/* Routes one token: fills expert_ids[K] and route_weights[K] from router logits. */
-static void route_token(const r1_hparams *hp, const float *expert_bias, const float *logits, int *expert_ids,
-                        float *route_weights, float *scratch) {
+void r1_moe_route(const r1_hparams *hp, const float *expert_bias, const float *logits, int *expert_ids,
+                  float *route_weights, float *scratch) {
     int E = hp->n_experts, K = hp->n_experts_used, G = hp->n_groups, per_group = E / G;
     float *scores = scratch, *select = scratch + E, *gscore = scratch + 2 * E, *keep = gscore + G;
     if (hp->gating == R1_GATING_SOFTMAX) {
@@ -126,7 +125,7 @@ int r1_moe(r1_state *s, int layer, int T, r1_err *err) {
 
     if (r1_matmul(s->compute, &L->router, s->xn, T, s->router_logits) != R1_OK) return r1_fail(err, "moe: out of memory");
     for (int t = 0; t < T; t++)
-        route_token(hp, L->expert_bias, s->router_logits + (size_t)t * E, s->expert_ids + (size_t)t * K,
+        r1_moe_route(hp, L->expert_bias, s->router_logits + (size_t)t * E, s->expert_ids + (size_t)t * K,
                     s->route_weights + (size_t)t * K, s->route_scratch);
 
     /* group the (token, expert) pairs by expert so each expert runs its tokens as one batch */

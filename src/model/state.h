@@ -67,4 +67,10 @@ int r1_ffn_dense(r1_state *s, const r1_matrix *gate, const r1_matrix *up, const 
                  int T, float *out, r1_err *err);
 int r1_moe(r1_state *s, int layer, int T, r1_err *err);
 
+/* DeepSeekMoE routing of one token (moe.c): from its router logits (E) fills
+ * expert_ids (K) and route_weights (K); scratch holds 2E + 2G floats. The trainer
+ * routes with the same function. */
+void r1_moe_route(const r1_hparams *hp, const float *expert_bias, const float *logits, int *expert_ids,
+                  float *route_weights, float *scratch);
+
 #endif
