@@ -1,0 +1,194 @@
+/* The whole trainable model, forward and backward, and its export to GGUF.
+ *
+ *   x      = token_embd[tokens]
+ *   per layer:  x += MLA(attn_norm(x)),  x += FFN or MoE(ffn_norm(x))
+ *   logits = output · output_norm(x)
+ *   loss   = mean over non-ignored targets of −log softmax(logits)[target]
+ *            + Σ_MoE layers (1/B) Σ_sequences L_bal                  (moe_train.c)
+ *
+ * the engine's forward (model/forward.c) run on B sequences at once. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gguf/writer.h"
+#include "train/linear.h"
+#include "train/loss.h"
+#include "train/tiny_model.h"
+
+int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, int B, int T, float *loss,
+                     r1_err *err) {
+    const r1_train_config *c = &m->cfg;
+    int D = c->dim, V = c->vocab;
+    if (B < 1 || B > c->batch || T < 1 || T > c->seq_len)
+        return r1_fail(err, "train: forward of %d × %d tokens exceeds the model's %d × %d", B, T, c->batch, c->seq_len);
+    int N = B * T;
+    for (int i = 0; i < N; i++) {
+        if (tokens[i] < 0 || tokens[i] >= V)
+            return r1_fail(err, "train: token id %d at position %d is outside the vocabulary (0..%d)", tokens[i], i,
+                           V - 1);
+        if (targets && (targets[i] < -1 || targets[i] >= V))
+            return r1_fail(err, "train: target %d at position %d is outside the vocabulary (0..%d, or -1)", targets[i],
+                           i, V - 1);
+    }
+    m->B = B, m->T = T, m->tokens = tokens, m->targets = targets;
+    m->balance_loss = 0.0f;
+
+    float *x = m->acts[0].x_in;
+    for (int t = 0; t < N; t++) memcpy(x + (size_t)t * D, m->tok_embd + (size_t)tokens[t] * D, (size_t)D * sizeof(float));
+    for (int il = 0; il < c->n_layers; il++) {
+        const r1_train_layer *L = &m->layers[il];
+        r1_train_acts *a = &m->acts[il];
+        float *x_out = il + 1 < c->n_layers ? m->acts[il + 1].x_in : m->x_final;
+        for (int t = 0; t < N; t++)
+            r1_rmsnorm(a->xn_attn + (size_t)t * D, a->x_in + (size_t)t * D, L->attn_norm, D, c->norm_eps);
+        mla_forward(m, il, a->x_mid);
+        for (size_t i = 0; i < (size_t)N * D; i++) a->x_mid[i] += a->x_in[i];
+
+        for (int t = 0; t < N; t++)
+            r1_rmsnorm(a->xn_ffn + (size_t)t * D, a->x_mid + (size_t)t * D, L->ffn_norm, D, c->norm_eps);
+        if (il < c->n_dense_layers) ffn_forward(m, il, x_out);
+        else moe_forward(m, il, x_out);
+        for (size_t i = 0; i < (size_t)N * D; i++) x_out[i] += a->x_mid[i];
+    }
+    for (int t = 0; t < N; t++)
+        r1_rmsnorm(m->xn_final + (size_t)t * D, m->x_final + (size_t)t * D, m->output_norm, D, c->norm_eps);
+    r1_linear_forward(m->logits, m->xn_final, m->output, N, D, V);
+
+    m->n_targets = 0;
+    m->ce_loss = 0.0f;
+    if (!targets) {
+        if (loss) *loss = 0.0f;
+        return R1_OK;
+    }
+    double sum = 0.0;
+    for (int t = 0; t < N; t++) {
+        if (targets[t] < 0) continue;
+        sum += r1_cross_entropy_forward(m->logits + (size_t)t * V, V, targets[t], m->probs + (size_t)t * V);
+        m->n_targets++;
+    }
+    m->ce_loss = m->n_targets ? (float)(sum / m->n_targets) : 0.0f;
+    if (loss) *loss = m->ce_loss + m->balance_loss;
+    return R1_OK;
+}
+
+void r1_train_backward(r1_train_model *m) {
+    const r1_train_config *c = &m->cfg;
+    r1_train_dacts *d = &m->d;
+    int N = m->B * m->T, D = c->dim, V = c->vocab;
+
+    memset(d->dlogits, 0, (size_t)N * V * sizeof(float));
+    if (m->targets)
+        for (int t = 0; t < N; t++)
+            if (m->targets[t] >= 0)
+                r1_cross_entropy_backward(d->dlogits + (size_t)t * V, m->probs + (size_t)t * V, V, m->targets[t],
+                                          1.0f / (float)m->n_targets);
+    memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+    memset(d->dres, 0, (size_t)N * D * sizeof(float));
+    r1_linear_backward(d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
+    for (int t = 0; t < N; t++)
+        r1_rmsnorm_backward(d->dres + (size_t)t * D, m->doutput_norm, d->dxn + (size_t)t * D,
+                            m->x_final + (size_t)t * D, m->output_norm, D, c->norm_eps);
+
+    /* each residual add passes dres through unchanged; the branch adds its part */
+    for (int il = c->n_layers - 1; il >= 0; il--) {
+        const r1_train_layer *L = &m->layers[il];
+        r1_train_layer *dL = &m->dlayers[il];
+        r1_train_acts *a = &m->acts[il];
+        memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+        if (il < c->n_dense_layers) ffn_backward(m, il, d->dres, d->dxn);
+        else moe_backward(m, il, d->dres, d->dxn);
+        for (int t = 0; t < N; t++)
+            r1_rmsnorm_backward(d->dres + (size_t)t * D, dL->ffn_norm, d->dxn + (size_t)t * D,
+                                a->x_mid + (size_t)t * D, L->ffn_norm, D, c->norm_eps);
+
+        memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+        mla_backward(m, il, d->dres, d->dxn);
+        for (int t = 0; t < N; t++)
+            r1_rmsnorm_backward(d->dres + (size_t)t * D, dL->attn_norm, d->dxn + (size_t)t * D,
+                                a->x_in + (size_t)t * D, L->attn_norm, D, c->norm_eps);
+    }
+    for (int t = 0; t < N; t++)
+        r1_axpy_f32(D, 1.0f, d->dres + (size_t)t * D, m->dtok_embd + (size_t)m->tokens[t] * D);
+}
+
+void r1_train_update_bias(r1_train_model *m) {
+    int E = m->cfg.n_experts;
+    for (int il = m->cfg.n_dense_layers; il < m->cfg.n_layers; il++)
+        moe_update_bias(m->expert_bias + (size_t)il * E, m->expert_load + (size_t)il * E, E, m->cfg.bias_gamma);
+}
+
+/* ---- export: the metadata keys r1_model_load and llama.cpp read (as gen_random.c
+ * writes them for a deepseek2 file), then every tensor as F32 ---- */
+
+static int kv_u32(r1_gguf_writer *w, const char *suffix, int v, r1_err *err) {
+    char key[128];
+    snprintf(key, sizeof key, "deepseek2.%s", suffix);
+    return r1_gguf_writer_kv_u32(w, key, (uint32_t)v, err);
+}
+
+static int kv_f32(r1_gguf_writer *w, const char *suffix, float v, r1_err *err) {
+    char key[128];
+    snprintf(key, sizeof key, "deepseek2.%s", suffix);
+    return r1_gguf_writer_kv_f32(w, key, v, err);
+}
+
+static int write_hparams(r1_gguf_writer *w, const r1_hparams *hp, r1_err *err) {
+    /* new MLA layout: key/value_length describe the cached latent, *_mla the heads */
+    return r1_gguf_writer_kv_str(w, "general.architecture", "deepseek2", err) != R1_OK ||
+                   r1_gguf_writer_kv_str(w, "general.name", "r1-tiny-trained", err) != R1_OK ||
+                   r1_gguf_writer_kv_u32(w, "general.file_type", 0, err) != R1_OK ||
+                   r1_gguf_writer_kv_u32(w, "general.quantization_version", 2, err) != R1_OK ||
+                   kv_u32(w, "vocab_size", hp->n_vocab, err) != R1_OK ||
+                   kv_u32(w, "context_length", hp->ctx_len, err) != R1_OK ||
+                   kv_u32(w, "embedding_length", hp->dim, err) != R1_OK ||
+                   kv_u32(w, "feed_forward_length", hp->ffn_dim, err) != R1_OK ||
+                   kv_u32(w, "block_count", hp->n_layers, err) != R1_OK ||
+                   kv_u32(w, "attention.head_count", hp->n_heads, err) != R1_OK ||
+                   kv_u32(w, "attention.head_count_kv", hp->n_kv_heads, err) != R1_OK ||
+                   kv_f32(w, "rope.freq_base", hp->rope_base, err) != R1_OK ||
+                   kv_f32(w, "attention.layer_norm_rms_epsilon", hp->norm_eps, err) != R1_OK ||
+                   kv_u32(w, "rope.dimension_count", hp->rope_dims, err) != R1_OK ||
+                   kv_u32(w, "attention.q_lora_rank", hp->q_lora_rank, err) != R1_OK ||
+                   kv_u32(w, "attention.kv_lora_rank", hp->kv_lora_rank, err) != R1_OK ||
+                   kv_u32(w, "attention.key_length", hp->kv_lora_rank + hp->qk_rope_dim, err) != R1_OK ||
+                   kv_u32(w, "attention.value_length", hp->kv_lora_rank, err) != R1_OK ||
+                   kv_u32(w, "attention.key_length_mla", hp->qk_nope_dim + hp->qk_rope_dim, err) != R1_OK ||
+                   kv_u32(w, "attention.value_length_mla", hp->v_head_dim, err) != R1_OK ||
+                   kv_u32(w, "leading_dense_block_count", hp->n_dense_layers, err) != R1_OK ||
+                   kv_u32(w, "expert_count", hp->n_experts, err) != R1_OK ||
+                   kv_u32(w, "expert_used_count", hp->n_experts_used, err) != R1_OK ||
+                   kv_u32(w, "expert_shared_count", hp->n_shared_experts, err) != R1_OK ||
+                   kv_u32(w, "expert_feed_forward_length", hp->expert_ffn_dim, err) != R1_OK ||
+                   kv_u32(w, "expert_group_count", hp->n_groups, err) != R1_OK ||
+                   kv_u32(w, "expert_group_used_count", hp->n_groups_used, err) != R1_OK ||
+                   kv_u32(w, "expert_gating_func", (int)hp->gating, err) != R1_OK ||
+                   kv_f32(w, "expert_weights_scale", hp->weights_scale, err) != R1_OK ||
+                   r1_gguf_writer_kv_bool(w, "deepseek2.expert_weights_norm", hp->weights_norm, err) != R1_OK
+               ? R1_ERR
+               : R1_OK;
+}
+
+int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_gguf *tokenizer_src, r1_err *err) {
+    r1_gguf_writer *w;
+    if (r1_gguf_writer_open(&w, path, err) != R1_OK) return R1_ERR;
+    if (write_hparams(w, &m->hp, err) != R1_OK) goto fail;
+    if (tokenizer_src)
+        for (uint64_t i = 0; i < tokenizer_src->n_kv; i++) {
+            const r1_gguf_kv *kv = &tokenizer_src->kv[i];
+            if (kv->key.len > 10 && memcmp(kv->key.data, "tokenizer.", 10) == 0 &&
+                r1_gguf_writer_kv_copy(w, kv, err) != R1_OK)
+                goto fail;
+        }
+    for (int i = 0; i < m->n_tensors; i++) {
+        const r1_train_tensor *t = &m->tensors[i];
+        if (r1_gguf_writer_tensor(w, t->name, t->n_dims, t->ne, R1_TYPE_F32, err) != R1_OK) goto fail;
+    }
+    if (r1_gguf_writer_begin_data(w, err) != R1_OK) goto fail;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (r1_gguf_writer_data_f32(w, m->tensors[i].data, (int64_t)m->tensors[i].size, err) != R1_OK) goto fail;
+    return r1_gguf_writer_finish(w, err);
+fail:
+    r1_gguf_writer_abort(w);
+    return R1_ERR;
+}

@@ -1,0 +1,208 @@
+/* Feed-forward blocks for training: the dense SwiGLU FFN of the leading layers and
+ * DeepSeekMoE (DeepSeek-V3 §2.1.2), forward and backward side by side.
+ *
+ *   s_i,t  = sigmoid(u_t·e_i)                                   affinity (eq. 15)
+ *   pick_t = top-K of s_i,t + b_i (groups first), r1_moe_route — the engine's own
+ *   g_i,t  = scale · s_i,t / Σ_{j∈pick_t} s_j,t    for i ∈ pick_t  (eq. 13–14)
+ *   h'_t   = FFN_shared(u_t) + Σ_{i∈pick_t} g_i,t · FFN_i(u_t)       (eq. 12)
+ *
+ * The selection is a step function of the scores: the backward treats it as
+ * constant and differentiates through g only. The bias b is not trained; after each
+ * step it moves against the load (aux-loss-free balancing, moe_update_bias). The
+ * complementary sequence-wise balance loss (eq. 17–20), per sequence of T tokens,
+ *
+ *   L_bal = α Σ_i f_i P_i,  f_i = E/(K·T) Σ_t 1[i ∈ pick_t],  P_i = (1/T) Σ_t s'_i,t,
+ *   s'_i,t = s_i,t / Σ_j s_j,t,
+ *
+ * is averaged over the B sequences of the batch and summed over the MoE layers;
+ * f is a count, so its gradient flows through P alone. */
+#include <math.h>
+#include <string.h>
+
+#include "model/state.h"
+#include "tensor/types.h"
+#include "train/linear.h"
+#include "train/tiny_model.h"
+
+/* ---- SwiGLU FFN: out = W_down·(silu(W_gate·x) ⊙ W_up·x), n rows ---- */
+
+static void swiglu_ffn_forward(float *out, float *gate_in, float *up, float *hidden, const float *x,
+                               const float *W_gate, const float *W_up, const float *W_down, int n, int D, int F) {
+    r1_linear_forward(gate_in, x, W_gate, n, D, F);
+    r1_linear_forward(up, x, W_up, n, D, F);
+    memcpy(hidden, gate_in, (size_t)n * F * sizeof(float));
+    r1_swiglu(hidden, up, n * F);
+    r1_linear_forward(out, hidden, W_down, n, F, D);
+}
+
+/* dgate, dup, dhidden: scratch of n·F floats. */
+static void swiglu_ffn_backward(float *dx, float *dW_gate, float *dW_up, float *dW_down, const float *dout,
+                                const float *gate_in, const float *up, const float *hidden, const float *x,
+                                const float *W_gate, const float *W_up, const float *W_down, int n, int D, int F,
+                                float *dgate, float *dup, float *dhidden) {
+    size_t nF = (size_t)n * F;
+    memset(dgate, 0, nF * sizeof(float));
+    memset(dup, 0, nF * sizeof(float));
+    memset(dhidden, 0, nF * sizeof(float));
+    r1_linear_backward(dhidden, dW_down, dout, hidden, W_down, n, F, D);
+    r1_swiglu_backward(dgate, dup, dhidden, gate_in, up, n * F);
+    r1_linear_backward(dx, dW_gate, dgate, x, W_gate, n, D, F);
+    r1_linear_backward(dx, dW_up, dup, x, W_up, n, D, F);
+}
+
+/* ---- the dense FFN of the leading layers ---- */
+
+void ffn_forward(r1_train_model *m, int layer, float *out) {
+    const r1_train_layer *L = &m->layers[layer];
+    r1_train_acts *a = &m->acts[layer];
+    swiglu_ffn_forward(out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down,
+                       m->B * m->T, m->cfg.dim, m->cfg.ffn_dim);
+}
+
+void ffn_backward(r1_train_model *m, int layer, const float *dout, float *dinp) {
+    const r1_train_layer *L = &m->layers[layer];
+    r1_train_layer *dL = &m->dlayers[layer];
+    r1_train_acts *a = &m->acts[layer];
+    swiglu_ffn_backward(dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout, a->gate_in, a->up, a->hidden, a->xn_ffn,
+                        L->ffn_gate, L->ffn_up, L->ffn_down, m->B * m->T, m->cfg.dim, m->cfg.ffn_dim, m->d.dgate,
+                        m->d.dup, m->d.dhidden);
+}
+
+/* ---- DeepSeekMoE ---- */
+
+/* f_i of sequence b (E values): E/(K·T) × the tokens routed to expert i. */
+static void sequence_expert_fraction(const r1_train_model *m, const r1_train_acts *a, int b, float *f) {
+    int T = m->T, E = m->cfg.n_experts, K = m->cfg.top_k;
+    memset(f, 0, (size_t)E * sizeof(float));
+    for (int t = b * T; t < (b + 1) * T; t++)
+        for (int k = 0; k < K; k++) f[a->expert_ids[(size_t)t * K + k]] += 1.0f;
+    for (int i = 0; i < E; i++) f[i] *= (float)E / ((float)K * (float)T);
+}
+
+void moe_forward(r1_train_model *m, int layer, float *out) {
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[layer];
+    r1_train_acts *a = &m->acts[layer];
+    int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
+    const float *bias = m->expert_bias + (size_t)layer * E;
+    float *load = m->expert_load + (size_t)layer * E;
+
+    r1_linear_forward(a->router_logits, a->xn_ffn, L->router, N, D, E);
+    for (size_t i = 0; i < (size_t)N * E; i++) a->scores[i] = 1.0f / (1.0f + expf(-a->router_logits[i]));
+    for (int t = 0; t < N; t++)
+        r1_moe_route(&m->hp, bias, a->router_logits + (size_t)t * E, a->expert_ids + (size_t)t * K,
+                     a->route_weights + (size_t)t * K, m->route_scratch);
+
+    if (c->n_shared > 0)
+        swiglu_ffn_forward(out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D,
+                           Fe * c->n_shared);
+    else
+        memset(out, 0, (size_t)N * D * sizeof(float));
+
+    /* routed experts, one (token, expert) slot at a time */
+    memset(load, 0, (size_t)E * sizeof(float));
+    for (int t = 0; t < N; t++)
+        for (int k = 0; k < K; k++) {
+            size_t slot = (size_t)t * K + k;
+            int e = a->expert_ids[slot];
+            size_t w_off = (size_t)e * Fe * D;
+            swiglu_ffn_forward(a->exp_out + slot * D, a->exp_gate_in + slot * Fe, a->exp_up + slot * Fe,
+                               a->exp_hidden + slot * Fe, a->xn_ffn + (size_t)t * D, L->exp_gate + w_off,
+                               L->exp_up + w_off, L->exp_down + w_off, 1, D, Fe);
+            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + slot * D, out + (size_t)t * D);
+            load[e] += 1.0f;
+        }
+
+    if (c->balance_alpha == 0.0f) return;
+    float *f = m->d.expert_fraction;
+    double total = 0.0;
+    for (int b = 0; b < B; b++) {
+        sequence_expert_fraction(m, a, b, f);
+        for (int t = b * T; t < (b + 1) * T; t++) {
+            const float *s = a->scores + (size_t)t * E;
+            double sum = 0.0, fp = 0.0;
+            for (int i = 0; i < E; i++) sum += s[i];
+            for (int i = 0; i < E; i++) fp += (double)f[i] * s[i] / sum;
+            total += c->balance_alpha * fp / T;
+        }
+    }
+    m->balance_loss += (float)(total / B);
+}
+
+void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) {
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[layer];
+    r1_train_layer *dL = &m->dlayers[layer];
+    r1_train_acts *a = &m->acts[layer];
+    r1_train_dacts *d = &m->d;
+    int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
+
+    if (c->n_shared > 0)
+        swiglu_ffn_backward(dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout, a->gate_in, a->up, a->hidden, a->xn_ffn,
+                            L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared, d->dgate, d->dup, d->dhidden);
+
+    /* out_t += g_k·y_k: dg_k = dout_t·y_k, dy_k = g_k·dout_t */
+    for (int t = 0; t < N; t++)
+        for (int k = 0; k < K; k++) {
+            size_t slot = (size_t)t * K + k;
+            int e = a->expert_ids[slot];
+            size_t w_off = (size_t)e * Fe * D;
+            const float *dout_t = dout + (size_t)t * D;
+            d->droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + slot * D);
+            for (int i = 0; i < D; i++) d->dexp_out[i] = a->route_weights[slot] * dout_t[i];
+            swiglu_ffn_backward(dinp + (size_t)t * D, dL->exp_gate + w_off, dL->exp_up + w_off, dL->exp_down + w_off,
+                                d->dexp_out, a->exp_gate_in + slot * Fe, a->exp_up + slot * Fe,
+                                a->exp_hidden + slot * Fe, a->xn_ffn + (size_t)t * D, L->exp_gate + w_off,
+                                L->exp_up + w_off, L->exp_down + w_off, 1, D, Fe, d->dexp_gate, d->dexp_up,
+                                d->dexp_hidden);
+        }
+
+    /* ∂L/∂s of the picked experts through g_k = scale·s_k/n, n = Σ_picked s:
+     * ds_j = scale/n · (dg_j − Σ_k dg_k s_k / n); then ds/dlogit = s(1 − s) */
+    memset(d->drouter_logits, 0, (size_t)N * E * sizeof(float));
+    for (int t = 0; t < N; t++) {
+        const float *s = a->scores + (size_t)t * E;
+        const int *ids = a->expert_ids + (size_t)t * K;
+        const float *dg = d->droute_weights + (size_t)t * K;
+        float *dlogit = d->drouter_logits + (size_t)t * E;
+        double n = 0.0, dot = 0.0;
+        for (int k = 0; k < K; k++) n += s[ids[k]];
+        for (int k = 0; k < K; k++) dot += (double)dg[k] * s[ids[k]];
+        for (int k = 0; k < K; k++) {
+            int j = ids[k];
+            double ds = c->route_scale / n * (dg[k] - dot / n);
+            dlogit[j] += (float)(ds * s[j] * (1.0 - s[j]));
+        }
+    }
+
+    /* balance loss: ∂L/∂s'_i,t = α f_i / (T·B); through s' = s/S:
+     * ds_j = ds'_j/S − (Σ_i ds'_i s_i)/S² */
+    if (c->balance_alpha != 0.0f) {
+        float *f = d->expert_fraction;
+        for (int b = 0; b < B; b++) {
+            sequence_expert_fraction(m, a, b, f);
+            for (int t = b * T; t < (b + 1) * T; t++) {
+                const float *s = a->scores + (size_t)t * E;
+                float *dlogit = d->drouter_logits + (size_t)t * E;
+                double S = 0.0, fs = 0.0, coef = (double)c->balance_alpha / ((double)T * B);
+                for (int i = 0; i < E; i++) S += s[i];
+                for (int i = 0; i < E; i++) fs += coef * f[i] * s[i];
+                for (int j = 0; j < E; j++) {
+                    double ds = coef * f[j] / S - fs / (S * S);
+                    dlogit[j] += (float)(ds * s[j] * (1.0 - s[j]));
+                }
+            }
+        }
+    }
+    r1_linear_backward(dinp, dL->router, d->drouter_logits, a->xn_ffn, L->router, N, D, E);
+}
+
+void moe_update_bias(float *expert_bias, const float *load, int E, float gamma) {
+    double mean = 0.0;
+    for (int i = 0; i < E; i++) mean += load[i];
+    mean /= E;
+    for (int i = 0; i < E; i++) {
+        float sign = load[i] > mean ? 1.0f : load[i] < mean ? -1.0f : 0.0f;
+        expert_bias[i] -= gamma * sign;
+    }
+}

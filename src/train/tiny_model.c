@@ -1,0 +1,339 @@
+/* The trainable model's configuration, parameter layout, activation memory and
+ * initialisation. All sizes are computed here, in one place; the memory for each
+ * kind (parameters, gradients, activations, activation gradients) is one block. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/presets.h"
+#include "train/tiny_model.h"
+
+r1_train_config r1_train_config_default(void) {
+    return (r1_train_config){
+        .vocab = 512, .dim = 256, .n_layers = 4, .n_dense_layers = 1, .n_heads = 4,
+        .q_lora_rank = 96, .kv_lora_rank = 64, .qk_nope = 32, .qk_rope = 16, .v_head = 32,
+        .ffn_dim = 768, .n_experts = 8, .top_k = 2, .n_shared = 1, .expert_ffn = 128,
+        .n_groups = 4, .n_groups_used = 2, .route_scale = 2.5f, .rope_base = 10000.0f, .norm_eps = 1e-6f,
+        .seq_len = 256, .batch = 8, .balance_alpha = 1e-4f, .bias_gamma = 1e-3f, .init_std = 0.02f,
+    };
+}
+
+int r1_train_config_check(const r1_train_config *c, r1_err *err) {
+    if (c->vocab < 2 || c->dim < 1 || c->n_layers < 1 || c->n_heads < 1 || c->kv_lora_rank < 1 || c->qk_nope < 1 ||
+        c->v_head < 1 || c->seq_len < 1 || c->batch < 1 || c->q_lora_rank < 0)
+        return r1_fail(err, "train: config: every size must be positive (vocab %d, dim %d, %d layers, %d heads, "
+                            "kv_lora_rank %d, qk_nope %d, v_head %d, seq_len %d, batch %d)",
+                       c->vocab, c->dim, c->n_layers, c->n_heads, c->kv_lora_rank, c->qk_nope, c->v_head, c->seq_len,
+                       c->batch);
+    if (c->qk_rope < 2 || c->qk_rope % 2)
+        return r1_fail(err, "train: config: qk_rope = %d must be even and at least 2", c->qk_rope);
+    if (c->n_dense_layers < 0 || c->n_dense_layers > c->n_layers || (c->n_dense_layers > 0 && c->ffn_dim < 1))
+        return r1_fail(err, "train: config: %d dense layers of width %d do not fit %d layers", c->n_dense_layers,
+                       c->ffn_dim, c->n_layers);
+    if (c->n_dense_layers < c->n_layers &&
+        (c->n_experts < 1 || c->top_k < 1 || c->top_k > c->n_experts || c->expert_ffn < 1 || c->n_shared < 0 ||
+         c->n_groups < 1 || c->n_experts % c->n_groups || c->n_groups_used < 1 || c->n_groups_used > c->n_groups ||
+         c->top_k > c->n_groups_used * (c->n_experts / c->n_groups) || 2 * c->n_experts + 2 * c->n_groups > 1024))
+        return r1_fail(err, "train: config: MoE routing is inconsistent: %d experts, top-%d, %d groups, %d used, "
+                            "expert width %d",
+                       c->n_experts, c->top_k, c->n_groups, c->n_groups_used, c->expert_ffn);
+    if ((size_t)c->batch * c->seq_len > (1u << 24) || (size_t)c->vocab > (1u << 24))
+        return r1_fail(err, "train: config: batch %d × seq_len %d or vocab %d is too large", c->batch, c->seq_len,
+                       c->vocab);
+    return R1_OK;
+}
+
+void r1_train_config_hparams(const r1_train_config *c, r1_hparams *hp) {
+    memset(hp, 0, sizeof *hp);
+    *hp = (r1_hparams){
+        .arch = R1_ARCH_DEEPSEEK2, .n_vocab = c->vocab, .dim = c->dim, .n_layers = c->n_layers,
+        .n_heads = c->n_heads, .n_kv_heads = 1, .head_dim = c->qk_nope + c->qk_rope, .ffn_dim = c->ffn_dim,
+        .ctx_len = c->seq_len, .norm_eps = c->norm_eps, .rope_style = R1_ROPE_INTERLEAVED,
+        .rope_dims = c->qk_rope, .rope_base = c->rope_base, .q_lora_rank = c->q_lora_rank,
+        .kv_lora_rank = c->kv_lora_rank, .qk_nope_dim = c->qk_nope, .qk_rope_dim = c->qk_rope,
+        .v_head_dim = c->v_head, .n_dense_layers = c->n_dense_layers, .n_experts = c->n_experts,
+        .n_experts_used = c->top_k, .n_shared_experts = c->n_shared, .expert_ffn_dim = c->expert_ffn,
+        .n_groups = c->n_groups, .n_groups_used = c->n_groups_used, .gating = R1_GATING_SIGMOID,
+        .weights_norm = 1, .weights_scale = c->route_scale,
+    };
+}
+
+/* ---- initialisation: splitmix64 (Steele, Lea & Flood 2014) + Box-Muller ---- */
+
+static uint64_t rng_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(uint64_t *state) { /* in (0, 1) */
+    return ((double)(rng_next(state) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static void fill_normal(uint64_t *state, float *out, size_t n, float std) {
+    for (size_t i = 0; i < n; i++) {
+        double u1 = rng_uniform(state), u2 = rng_uniform(state);
+        out[i] = (float)(std * sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+    }
+}
+
+/* The output projection of a residual branch: its init is scaled down by
+ * 1/sqrt(2·n_layers) so the residual stream's variance does not grow with depth
+ * (GPT-2, Radford et al. 2019, §2.3). */
+static int is_branch_output(const char *name) {
+    return strstr(name, "attn_output") || strstr(name, "ffn_down");
+}
+
+/* ---- layout ---- */
+
+r1_train_tensor *r1_train_find_tensor(r1_train_model *m, const char *name) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+
+/* Points a layer view's field at tensor blk.<il>.<suffix> (params or grads). */
+static float *layer_view(r1_train_model *m, int il, const char *suffix, int grad) {
+    char name[64];
+    snprintf(name, sizeof name, "blk.%d.%s", il, suffix);
+    r1_train_tensor *t = r1_train_find_tensor(m, name);
+    return t ? (grad ? t->grad : t->data) : NULL;
+}
+
+static void bind_views(r1_train_model *m, int grad) {
+    r1_train_layer *views = grad ? m->dlayers : m->layers;
+    for (int il = 0; il < m->cfg.n_layers; il++) {
+        r1_train_layer *L = &views[il];
+        L->attn_norm = layer_view(m, il, "attn_norm.weight", grad);
+        L->q_a = layer_view(m, il, "attn_q_a.weight", grad);
+        L->q_a_norm = layer_view(m, il, "attn_q_a_norm.weight", grad);
+        L->q_b = m->cfg.q_lora_rank > 0 ? layer_view(m, il, "attn_q_b.weight", grad)
+                                        : layer_view(m, il, "attn_q.weight", grad);
+        L->kv_a = layer_view(m, il, "attn_kv_a_mqa.weight", grad);
+        L->kv_a_norm = layer_view(m, il, "attn_kv_a_norm.weight", grad);
+        L->k_b = layer_view(m, il, "attn_k_b.weight", grad);
+        L->v_b = layer_view(m, il, "attn_v_b.weight", grad);
+        L->wo = layer_view(m, il, "attn_output.weight", grad);
+        L->ffn_norm = layer_view(m, il, "ffn_norm.weight", grad);
+        L->ffn_gate = layer_view(m, il, "ffn_gate.weight", grad);
+        L->ffn_up = layer_view(m, il, "ffn_up.weight", grad);
+        L->ffn_down = layer_view(m, il, "ffn_down.weight", grad);
+        L->router = layer_view(m, il, "ffn_gate_inp.weight", grad);
+        L->exp_gate = layer_view(m, il, "ffn_gate_exps.weight", grad);
+        L->exp_up = layer_view(m, il, "ffn_up_exps.weight", grad);
+        L->exp_down = layer_view(m, il, "ffn_down_exps.weight", grad);
+        L->sh_gate = layer_view(m, il, "ffn_gate_shexp.weight", grad);
+        L->sh_up = layer_view(m, il, "ffn_up_shexp.weight", grad);
+        L->sh_down = layer_view(m, il, "ffn_down_shexp.weight", grad);
+    }
+    r1_train_tensor *embd = r1_train_find_tensor(m, "token_embd.weight");
+    r1_train_tensor *norm = r1_train_find_tensor(m, "output_norm.weight");
+    r1_train_tensor *out = r1_train_find_tensor(m, "output.weight");
+    if (grad) {
+        m->dtok_embd = embd->grad, m->doutput_norm = norm->grad, m->doutput = out->grad;
+    } else {
+        m->tok_embd = embd->data, m->output_norm = norm->data, m->output = out->data;
+    }
+}
+
+/* The tensor list is the engine's (presets.c): the same names, shapes and order
+ * a V3-style file with an expert bias holds. */
+static int build_layout(r1_train_model *m, r1_err *err) {
+    r1_preset p;
+    memset(&p, 0, sizeof p);
+    p.name = "trained";
+    p.hp = m->hp;
+    p.expert_bias = 1;
+    int n = r1_preset_tensors(&p, NULL);
+    r1_preset_tensor *list = r1_calloc(err, (size_t)n, sizeof *list, "tensor list");
+    m->tensors = r1_calloc(err, (size_t)n, sizeof *m->tensors, "tensor table");
+    if (!list || !m->tensors) {
+        free(list);
+        return R1_ERR;
+    }
+    r1_preset_tensors(&p, list);
+    m->n_tensors = n;
+    size_t offset = 0;
+    for (int i = 0; i < n; i++) {
+        r1_train_tensor *t = &m->tensors[i];
+        snprintf(t->name, sizeof t->name, "%s", list[i].name);
+        t->n_dims = list[i].n_dims;
+        memcpy(t->ne, list[i].ne, sizeof t->ne);
+        t->size = (size_t)(list[i].ne[0] * list[i].ne[1] * list[i].ne[2]);
+        t->decay = list[i].kind == R1_PRESET_MATRIX || list[i].kind == R1_PRESET_ROUTER;
+        if (list[i].kind != R1_PRESET_BIAS) offset += t->size;
+    }
+    free(list);
+    m->n_params = offset;
+    m->params = r1_calloc(err, m->n_params, sizeof(float), "parameters");
+    m->grads = r1_calloc(err, m->n_params, sizeof(float), "gradients");
+    m->expert_bias = r1_calloc(err, (size_t)m->cfg.n_layers * (m->cfg.n_experts + 1), sizeof(float), "expert bias");
+    m->expert_load = r1_calloc(err, (size_t)m->cfg.n_layers * (m->cfg.n_experts + 1), sizeof(float), "expert load");
+    m->layers = r1_calloc(err, (size_t)m->cfg.n_layers, sizeof *m->layers, "layer views");
+    m->dlayers = r1_calloc(err, (size_t)m->cfg.n_layers, sizeof *m->dlayers, "layer views");
+    if (!m->params || !m->grads || !m->expert_bias || !m->expert_load || !m->layers || !m->dlayers) return R1_ERR;
+    offset = 0;
+    for (int i = 0; i < n; i++) {
+        r1_train_tensor *t = &m->tensors[i];
+        int layer;
+        if (strstr(t->name, "exp_probs_b") && sscanf(t->name, "blk.%d.", &layer) == 1) {
+            t->data = m->expert_bias + (size_t)layer * m->cfg.n_experts;
+            continue;
+        }
+        t->data = m->params + offset;
+        t->grad = m->grads + offset;
+        offset += t->size;
+    }
+    bind_views(m, 0);
+    bind_views(m, 1);
+    return R1_OK;
+}
+
+/* ---- activations: sizes in one place, one block of floats (and one of ints) ---- */
+
+/* Hands out consecutive pieces of a block: with base NULL it only counts. */
+static float *carve(float **cursor, size_t *total, size_t n) {
+    float *p = *cursor;
+    *total += n;
+    if (p) *cursor = p + n;
+    return p;
+}
+
+static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
+    const r1_train_config *c = &m->cfg;
+    size_t N = (size_t)c->batch * c->seq_len, T = (size_t)c->seq_len, D = (size_t)c->dim, H = (size_t)c->n_heads;
+    size_t R = (size_t)c->kv_lora_rank, Rq = (size_t)c->q_lora_rank, rope = (size_t)c->qk_rope;
+    size_t QK = (size_t)c->qk_nope + rope, V = (size_t)c->v_head, E = (size_t)c->n_experts, K = (size_t)c->top_k;
+    size_t Fe = (size_t)c->expert_ffn, total = 0;
+    float *cur = base;
+    for (int il = 0; il < c->n_layers; il++) {
+        r1_train_acts *a = &m->acts[il];
+        int moe = il >= c->n_dense_layers;
+        size_t F = moe ? Fe * (size_t)c->n_shared : (size_t)c->ffn_dim;
+        a->x_in = carve(&cur, &total, N * D);
+        a->xn_attn = carve(&cur, &total, N * D);
+        a->q_lora_raw = carve(&cur, &total, N * Rq);
+        a->q_lora = carve(&cur, &total, N * Rq);
+        a->q = carve(&cur, &total, N * H * QK);
+        a->kv_a = carve(&cur, &total, N * (R + rope));
+        a->c_kv = carve(&cur, &total, N * R);
+        a->k_rope = carve(&cur, &total, N * rope);
+        a->k_nope = carve(&cur, &total, H * N * (size_t)c->qk_nope);
+        a->v = carve(&cur, &total, H * N * V);
+        a->att = carve(&cur, &total, (size_t)c->batch * H * T * T);
+        a->attn_out = carve(&cur, &total, N * H * V);
+        a->x_mid = carve(&cur, &total, N * D);
+        a->xn_ffn = carve(&cur, &total, N * D);
+        a->gate_in = carve(&cur, &total, N * F);
+        a->up = carve(&cur, &total, N * F);
+        a->hidden = carve(&cur, &total, N * F);
+        if (!moe) continue;
+        a->router_logits = carve(&cur, &total, N * E);
+        a->scores = carve(&cur, &total, N * E);
+        a->route_weights = carve(&cur, &total, N * K);
+        a->exp_gate_in = carve(&cur, &total, N * K * Fe);
+        a->exp_up = carve(&cur, &total, N * K * Fe);
+        a->exp_hidden = carve(&cur, &total, N * K * Fe);
+        a->exp_out = carve(&cur, &total, N * K * D);
+        a->expert_ids = ints ? ints + (size_t)(il - c->n_dense_layers) * N * K : NULL;
+    }
+    m->x_final = carve(&cur, &total, N * D);
+    m->xn_final = carve(&cur, &total, N * D);
+    m->logits = carve(&cur, &total, N * (size_t)c->vocab);
+    m->probs = carve(&cur, &total, N * (size_t)c->vocab);
+    m->cos_sin = carve(&cur, &total, T * rope);
+    return total;
+}
+
+static size_t layout_dacts(r1_train_model *m, float *base) {
+    const r1_train_config *c = &m->cfg;
+    size_t N = (size_t)c->batch * c->seq_len, D = (size_t)c->dim, H = (size_t)c->n_heads;
+    size_t R = (size_t)c->kv_lora_rank, rope = (size_t)c->qk_rope, V = (size_t)c->v_head;
+    size_t Fe = (size_t)c->expert_ffn, Fmax = (size_t)c->ffn_dim, total = 0;
+    if (Fe * (size_t)c->n_shared > Fmax) Fmax = Fe * (size_t)c->n_shared;
+    float *cur = base;
+    r1_train_dacts *d = &m->d;
+    d->dres = carve(&cur, &total, N * D);
+    d->dxn = carve(&cur, &total, N * D);
+    d->dattn_out = carve(&cur, &total, N * H * V);
+    d->dq = carve(&cur, &total, N * H * ((size_t)c->qk_nope + rope));
+    d->dq_lora = carve(&cur, &total, N * (size_t)c->q_lora_rank);
+    d->dq_lora_raw = carve(&cur, &total, N * (size_t)c->q_lora_rank);
+    d->dkv_a = carve(&cur, &total, N * (R + rope));
+    d->dc_kv = carve(&cur, &total, N * R);
+    d->dk_rope = carve(&cur, &total, N * rope);
+    d->dk_nope = carve(&cur, &total, H * N * (size_t)c->qk_nope);
+    d->dv = carve(&cur, &total, H * N * V);
+    d->dscore = carve(&cur, &total, 2 * (size_t)c->seq_len);
+    d->dgate = carve(&cur, &total, N * Fmax);
+    d->dup = carve(&cur, &total, N * Fmax);
+    d->dhidden = carve(&cur, &total, N * Fmax);
+    d->drouter_logits = carve(&cur, &total, N * (size_t)c->n_experts);
+    d->droute_weights = carve(&cur, &total, N * (size_t)c->top_k);
+    d->expert_fraction = carve(&cur, &total, (size_t)c->n_experts);
+    d->dexp_out = carve(&cur, &total, D);
+    d->dexp_gate = carve(&cur, &total, Fe);
+    d->dexp_up = carve(&cur, &total, Fe);
+    d->dexp_hidden = carve(&cur, &total, Fe);
+    d->dlogits = carve(&cur, &total, N * (size_t)c->vocab);
+    return total;
+}
+
+int r1_train_model_init(r1_train_model *m, const r1_train_config *cfg, uint64_t seed, r1_err *err) {
+    memset(m, 0, sizeof *m);
+    if (r1_train_config_check(cfg, err) != R1_OK) return R1_ERR;
+    m->cfg = *cfg;
+    r1_train_config_hparams(cfg, &m->hp);
+    if (build_layout(m, err) != R1_OK) goto fail;
+
+    m->acts = r1_calloc(err, (size_t)cfg->n_layers, sizeof *m->acts, "activation views");
+    if (!m->acts) goto fail;
+    size_t n_act = layout_acts(m, NULL, NULL), n_dact = layout_dacts(m, NULL);
+    size_t n_moe = (size_t)(cfg->n_layers - cfg->n_dense_layers);
+    m->act_memory = r1_calloc(err, n_act, sizeof(float), "activations");
+    m->act_ints = r1_calloc(err, n_moe * cfg->batch * cfg->seq_len * cfg->top_k + 1, sizeof(int), "expert ids");
+    m->dact_memory = r1_calloc(err, n_dact, sizeof(float), "activation gradients");
+    if (!m->act_memory || !m->act_ints || !m->dact_memory) goto fail;
+    layout_acts(m, m->act_memory, m->act_ints);
+    layout_dacts(m, m->dact_memory);
+
+    if (r1_rope_init(&m->rope, &m->hp, NULL, err) != R1_OK) goto fail;
+    for (int t = 0; t < cfg->seq_len; t++) r1_rope_angles(&m->rope, t, m->cos_sin + (size_t)t * cfg->qk_rope);
+
+    /* every tensor draws from its own stream, keyed by its index */
+    float branch_scale = 1.0f / sqrtf(2.0f * (float)cfg->n_layers);
+    for (int i = 0; i < m->n_tensors; i++) {
+        r1_train_tensor *t = &m->tensors[i];
+        if (!t->grad) continue; /* expert bias: starts at zero */
+        if (!t->decay) {
+            for (size_t j = 0; j < t->size; j++) t->data[j] = 1.0f;
+            continue;
+        }
+        uint64_t state = seed * 0x100000001B3ull + (uint64_t)i;
+        fill_normal(&state, t->data, t->size, cfg->init_std * (is_branch_output(t->name) ? branch_scale : 1.0f));
+    }
+    return R1_OK;
+fail:
+    r1_train_model_free(m);
+    return R1_ERR;
+}
+
+void r1_train_model_free(r1_train_model *m) {
+    r1_rope_free(&m->rope);
+    free(m->tensors);
+    free(m->params);
+    free(m->grads);
+    free(m->expert_bias);
+    free(m->expert_load);
+    free(m->layers);
+    free(m->dlayers);
+    free(m->acts);
+    free(m->act_memory);
+    free(m->act_ints);
+    free(m->dact_memory);
+    memset(m, 0, sizeof *m);
+}
+
+void r1_train_zero_grad(r1_train_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }

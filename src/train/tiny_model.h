@@ -1,0 +1,203 @@
+/* The trainable deepseek2 model (DESIGN §6): the engine's architecture — MLA with
+ * q/kv low-rank latents and decoupled RoPE (DeepSeek-V2 §2.1), DeepSeekMoE with a
+ * shared expert and sigmoid-routed experts, aux-loss-free bias balancing and the
+ * sequence-wise balance loss (DeepSeek-V3 §2.1.2) — in float32, with every block's
+ * backward written beside its forward (mla_train.c, moe_train.c, model_train.c).
+ *
+ * Parameters live in one float array, laid out as the GGUF file the engine loads
+ * (names and shapes from model/presets.c, so export is a plain write); gradients
+ * in a second array with the same layout. The expert selection bias
+ * (exp_probs_b.bias) is not a parameter: it is moved by the balancing rule only.
+ *
+ * Shapes: B sequences × T tokens, N = B·T rows; D dim, H heads, R kv_lora_rank,
+ * Rq q_lora_rank, E experts, K experts per token, F hidden widths. Every sequence
+ * starts at position 0 and attends causally within itself. */
+#ifndef R1_TINY_MODEL_H
+#define R1_TINY_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
+#include "model/ops.h"
+
+typedef struct {
+    int vocab, dim, n_layers, n_dense_layers, n_heads;
+    int q_lora_rank;        /* 0: queries straight from attn_q */
+    int kv_lora_rank;
+    int qk_nope, qk_rope, v_head;
+    int ffn_dim;            /* dense FFN of the leading layers */
+    int n_experts, top_k, n_shared, expert_ffn;
+    int n_groups, n_groups_used;
+    float route_scale;      /* expert_weights_scale; weights are normalised (V3) */
+    float rope_base, norm_eps;
+    int seq_len;            /* T: the longest sequence a forward takes */
+    int batch;              /* B: the most sequences a forward takes */
+    float balance_alpha;    /* α of the sequence-wise balance loss (V3 eq. 17) */
+    float bias_gamma;       /* γ of the aux-loss-free bias update (V3 §2.1.2) */
+    float init_std;         /* std of the normal init of matrices, e.g. 0.02 */
+} r1_train_config;
+
+/* A few million parameters: dim 256, 4 layers (1 dense), 8 experts top-2. */
+r1_train_config r1_train_config_default(void);
+/* Checks the shapes fit together (and the engine's routing limits). */
+int r1_train_config_check(const r1_train_config *c, r1_err *err);
+/* The engine's hyper-parameters for this config, as r1_model_load reads them back. */
+void r1_train_config_hparams(const r1_train_config *c, r1_hparams *hp);
+
+/* Views of one layer's tensors (into params, or into grads). NULL when absent:
+ * q_a/q_a_norm without q-LoRA, ffn_* in MoE layers, router/exp_/sh_ in dense ones. */
+typedef struct {
+    float *attn_norm;           /* (D) */
+    float *q_a;                 /* (Rq, D) */
+    float *q_a_norm;            /* (Rq) */
+    float *q_b;                 /* (H*(nope+rope), Rq), or attn_q (H*(nope+rope), D) */
+    float *kv_a;                /* (R+rope, D): latent then shared rope key */
+    float *kv_a_norm;           /* (R) */
+    float *k_b;                 /* (H, R, nope): per head W_ukᵀ */
+    float *v_b;                 /* (H, V, R):    per head W_uv */
+    float *wo;                  /* (D, H*V) */
+    float *ffn_norm;            /* (D) */
+    float *ffn_gate, *ffn_up;   /* (F, D) */
+    float *ffn_down;            /* (D, F) */
+    float *router;              /* (E, D) */
+    float *exp_gate, *exp_up;   /* (E, Fe, D) */
+    float *exp_down;            /* (E, D, Fe) */
+    float *sh_gate, *sh_up;     /* (Fe*S, D) */
+    float *sh_down;             /* (D, Fe*S) */
+} r1_train_layer;
+
+/* One tensor of the file: GGUF name, shape (ne[0] contiguous), where it lives. */
+typedef struct {
+    char name[64];
+    int n_dims;
+    int64_t ne[3];
+    size_t size;          /* elements */
+    float *data;          /* into params, or into expert_bias for exp_probs_b */
+    float *grad;          /* into grads; NULL for exp_probs_b (not trained) */
+    int decay;            /* matrices: 1; norms: 0 (for the optimizer's mask) */
+} r1_train_tensor;
+
+/* What a layer's forward keeps for its backward (sized for batch × seq_len). */
+typedef struct {
+    float *x_in;            /* (N, D) residual stream entering the layer */
+    float *xn_attn;         /* (N, D) attn_norm(x_in) */
+    float *q_lora_raw;      /* (N, Rq) W_dq·h before its norm */
+    float *q_lora;          /* (N, Rq) c_q */
+    float *q;               /* (N, H, nope+rope), rope part rotated */
+    float *kv_a;            /* (N, R+rope) W_dkv·h before norm and rope */
+    float *c_kv;            /* (N, R) */
+    float *k_rope;          /* (N, rope) rotated */
+    float *k_nope;          /* (H, N, nope) W_uk·c_kv */
+    float *v;               /* (H, N, V)    W_uv·c_kv */
+    float *att;             /* (B, H, T, T) softmax rows, causal */
+    float *attn_out;        /* (N, H*V) */
+    float *x_mid;           /* (N, D) after attention's residual add */
+    float *xn_ffn;          /* (N, D) ffn_norm(x_mid) */
+    float *gate_in, *up;    /* (N, F) dense FFN or shared expert, before SwiGLU */
+    float *hidden;          /* (N, F) silu(gate)·up */
+    float *router_logits;   /* (N, E) */
+    float *scores;          /* (N, E) sigmoid(logits) */
+    int *expert_ids;        /* (N, K) */
+    float *route_weights;   /* (N, K) */
+    float *exp_gate_in, *exp_up, *exp_hidden; /* (N·K, Fe), slot = t·K + k */
+    float *exp_out;         /* (N·K, D) expert outputs before weighting */
+} r1_train_acts;
+
+/* Gradient scratch shared by the layers in the backward (sized once). */
+typedef struct {
+    float *dres;            /* (N, D) ∂L/∂ residual stream */
+    float *dxn;             /* (N, D) */
+    float *dattn_out;       /* (N, H*V) */
+    float *dq;              /* (N, H*(nope+rope)) */
+    float *dq_lora, *dq_lora_raw; /* (N, Rq) */
+    float *dkv_a;           /* (N, R+rope) */
+    float *dc_kv;           /* (N, R) */
+    float *dk_rope;         /* (N, rope) */
+    float *dk_nope;         /* (H, N, nope) */
+    float *dv;              /* (H, N, V) */
+    float *dscore;          /* (2T): ∂L/∂score, then ∂L/∂att */
+    float *dgate, *dup, *dhidden; /* (N, max F) */
+    float *drouter_logits;  /* (N, E) */
+    float *droute_weights;  /* (N, K) */
+    float *expert_fraction; /* (E) f_i of one sequence */
+    float *dexp_out;        /* (D) */
+    float *dexp_gate, *dexp_up, *dexp_hidden; /* (Fe) */
+    float *dlogits;         /* (N, vocab) */
+} r1_train_dacts;
+
+typedef struct {
+    r1_train_config cfg;
+    r1_hparams hp;
+    int n_tensors;
+    r1_train_tensor *tensors;
+    size_t n_params;
+    float *params, *grads;          /* (n_params) each, one block */
+    float *tok_embd, *output_norm, *output;    /* views into params */
+    float *dtok_embd, *doutput_norm, *doutput; /* views into grads */
+    r1_train_layer *layers, *dlayers;          /* (n_layers) each */
+    float *expert_bias;             /* (n_layers, E): exp_probs_b, zero in dense layers */
+    float *expert_load;             /* (n_layers, E): tokens routed per expert, last forward */
+    r1_rope rope;
+    float *cos_sin;                 /* (T, rope) angles of positions 0..T−1 */
+
+    r1_train_acts *acts;            /* (n_layers) */
+    float *x_final, *xn_final;      /* (N, D) */
+    float *logits, *probs;          /* (N, vocab) */
+    float *act_memory;              /* the one block the activations point into */
+    int *act_ints;
+    r1_train_dacts d;
+    float *dact_memory;
+
+    int B, T;                       /* shape of the last forward */
+    const int *tokens, *targets;    /* of the last forward (borrowed until backward) */
+    int n_targets;                  /* non-ignored targets of the last forward */
+    float ce_loss, balance_loss;    /* the parts of the last forward's loss */
+    float route_scratch[1024];      /* r1_moe_route's 2E + 2G floats */
+} r1_train_model;
+
+/* Allocates parameters, gradients and activations once and initialises the
+ * parameters from seed: matrices N(0, init_std²), the output projections of each
+ * residual branch (attn_output, ffn_down*) scaled by 1/sqrt(2·n_layers), norms 1,
+ * expert bias 0. Gradients start at zero. */
+int r1_train_model_init(r1_train_model *m, const r1_train_config *cfg, uint64_t seed, r1_err *err);
+void r1_train_model_free(r1_train_model *m);
+/* The tensor named name, or NULL. */
+r1_train_tensor *r1_train_find_tensor(r1_train_model *m, const char *name);
+
+/* Runs B sequences of T tokens (tokens: B×T row-major) and fills m->logits. With
+ * targets (B×T, −1 = ignore) *loss receives the mean cross-entropy over the
+ * non-ignored targets plus the balance loss; targets must stay valid until the
+ * backward. loss may be NULL. */
+int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, int B, int T, float *loss,
+                     r1_err *err);
+void r1_train_zero_grad(r1_train_model *m);
+/* Adds ∂loss/∂params of the last forward (which had targets) into m->grads. */
+void r1_train_backward(r1_train_model *m);
+/* The aux-loss-free balancing step of every MoE layer, from the last forward's loads. */
+void r1_train_update_bias(r1_train_model *m);
+/* Writes an F32 GGUF that r1_model_load reads as this model. The tokenizer.* keys
+ * are copied from tokenizer_src when it is not NULL. */
+int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_gguf *tokenizer_src, r1_err *err);
+
+/* ---- the blocks (one file each), forward and backward side by side ----
+ * Backwards add (+=) into parameter gradients and into dinp; the caller zeroes
+ * dinp. */
+
+/* mla_train.c: out (N, D) = MLA(a->xn_attn), causal within each sequence. */
+void mla_forward(r1_train_model *m, int layer, float *out);
+void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp);
+
+/* moe_train.c: dense SwiGLU FFN and DeepSeekMoE over a->xn_ffn into out (N, D). */
+void ffn_forward(r1_train_model *m, int layer, float *out);
+void ffn_backward(r1_train_model *m, int layer, const float *dout, float *dinp);
+/* Also adds the layer's sequence-wise balance loss to m->balance_loss and its
+ * token counts to m->expert_load. */
+void moe_forward(r1_train_model *m, int layer, float *out);
+void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp);
+/* b_i −= γ·sign(load_i − mean load) over E experts (DeepSeek-V3 §2.1.2). */
+void moe_update_bias(float *expert_bias, const float *load, int E, float gamma);
+
+#endif

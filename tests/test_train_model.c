@@ -1,0 +1,310 @@
+/* The trainable deepseek2 model (train/tiny_model.h): its forward is the engine's
+ * (export, load with r1_model_load, compare r1_forward's logits), its backward is
+ * the derivative of its forward (central finite differences of the whole model's
+ * loss for a sample of every tensor kind), the aux-loss-free bias rule moves the
+ * bias against the load, and a few hundred optimiser steps memorise a sequence. */
+#include <unistd.h>
+
+#include "test.h"
+
+#include "gguf/gguf.h"
+#include "model/gen_random.h"
+#include "model/state.h"
+#include "train/adamw.h"
+#include "train/tiny_model.h"
+
+/* Small enough for finite differences, with every feature on: q-LoRA, a dense
+ * layer then MoE layers, grouped routing, a shared expert, the balance loss. */
+static r1_train_config small_config(void) {
+    r1_train_config c = r1_train_config_default();
+    c.vocab = 300, c.dim = 32, c.n_layers = 3, c.n_dense_layers = 1, c.n_heads = 2;
+    c.q_lora_rank = 16, c.kv_lora_rank = 16, c.qk_nope = 8, c.qk_rope = 8, c.v_head = 8;
+    c.ffn_dim = 48, c.n_experts = 8, c.top_k = 2, c.n_shared = 1, c.expert_ffn = 16;
+    c.n_groups = 4, c.n_groups_used = 2, c.seq_len = 12, c.batch = 2, c.balance_alpha = 0.01f;
+    return c;
+}
+
+static uint64_t rng_state = 0x1234567ull;
+static uint32_t rng_u32(void) {
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng_state >> 32);
+}
+static float rng_sym(void) { return (float)rng_u32() / 4294967296.0f * 2.0f - 1.0f; }
+
+static void random_tokens(int *tokens, int *targets, int n, int vocab) {
+    for (int i = 0; i < n; i++) {
+        tokens[i] = (int)(rng_u32() % (uint32_t)vocab);
+        if (targets) targets[i] = i % 5 == 3 ? -1 : (int)(rng_u32() % (uint32_t)vocab);
+    }
+}
+
+/* ---- (1) the trainer's forward is the engine's ---- */
+
+static void check_engine(test_ctx *t, r1_train_config c) {
+    c.init_std = 0.2f; /* logits of order 1 and scores spread enough to route */
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 7, &err) == R1_OK, "%s", err.msg);
+    for (size_t i = 0; i < (size_t)c.n_layers * c.n_experts; i++) m.expert_bias[i] = 0.05f * rng_sym();
+    int B = 2, T = c.seq_len, tokens[2 * 12];
+    random_tokens(tokens, NULL, B * T, c.vocab);
+    CHECK(r1_train_forward(&m, tokens, NULL, B, T, NULL, &err) == R1_OK, "%s", err.msg);
+
+    char tmpl[256], path[256];
+    snprintf(tmpl, sizeof tmpl, "/tmp/r1_test_train_tmpl_%d.gguf", (int)getpid());
+    snprintf(path, sizeof path, "/tmp/r1_test_train_model_%d.gguf", (int)getpid());
+    r1_gen_config gen = {.preset = "tiny-deepseek", .type = R1_TYPE_F32, .n_layers = 1, .n_vocab = c.vocab,
+                         .seed = 1, .path = tmpl};
+    CHECK(r1_gen_random_model(&gen, NULL, &err) == R1_OK, "%s", err.msg);
+    r1_gguf tok_src;
+    CHECK(r1_gguf_open(&tok_src, tmpl, &err) == R1_OK, "%s", err.msg);
+    int rc = r1_train_export_gguf(&m, path, &tok_src, &err);
+    r1_gguf_close(&tok_src);
+    remove(tmpl);
+    CHECK(rc == R1_OK, "%s", err.msg);
+
+    r1_model em;
+    r1_compute compute;
+    r1_state s;
+    CHECK(r1_model_load(&em, path, &err) == R1_OK, "%s", err.msg);
+    remove(path);
+    CHECK(em.hp.n_experts == c.n_experts && em.hp.qk_nope_dim == c.qk_nope && em.hp.v_head_dim == c.v_head &&
+              em.n_params == m.n_params + (size_t)(c.n_layers - c.n_dense_layers) * c.n_experts,
+          "engine reads back a different shape (%llu params)", (unsigned long long)em.n_params);
+    CHECK(r1_compute_init(&compute, 1) == R1_OK, "threads");
+    CHECK(r1_state_init(&s, &em, &compute, T, T, &err) == R1_OK, "%s", err.msg);
+    float *logits = malloc(sizeof(float) * (size_t)T * c.vocab);
+    double max_ref = 0, max_diff = 0;
+    for (int b = 0; b < B && rc == R1_OK; b++) {
+        r1_state_reset(&s);
+        rc = r1_forward(&s, tokens + b * T, T, logits, 1, &err);
+        for (size_t i = 0; i < (size_t)T * c.vocab; i++) {
+            double ref = logits[i], got = m.logits[(size_t)b * T * c.vocab + i];
+            if (fabs(ref) > max_ref) max_ref = fabs(ref);
+            if (fabs(ref - got) > max_diff) max_diff = fabs(ref - got);
+        }
+    }
+    free(logits);
+    r1_state_free(&s);
+    r1_compute_free(&compute);
+    r1_model_free(&em);
+    r1_train_model_free(&m);
+    CHECK(rc == R1_OK, "%s", err.msg);
+    printf("  engine vs trainer logits: max |diff| %.3e, max |logit| %.3e, relative %.3e\n", max_diff, max_ref,
+           max_diff / max_ref);
+    CHECK(max_diff <= 1e-4 * max_ref, "relative error %.3e", max_diff / max_ref);
+}
+
+static void test_forward_matches_engine(test_ctx *t) { check_engine(t, small_config()); }
+
+/* the other layout: queries straight from attn_q, no shared expert, no dense layer */
+static r1_train_config plain_config(void) {
+    r1_train_config c = small_config();
+    c.q_lora_rank = 0, c.n_shared = 0, c.n_dense_layers = 0, c.n_groups = 1, c.n_groups_used = 1;
+    return c;
+}
+
+static void test_forward_matches_engine_plain(test_ctx *t) { check_engine(t, plain_config()); }
+
+/* ---- (2) finite differences of the whole model ---- */
+
+/* The loss recomputed in double from the logits, so the difference quotient sees
+ * only the forward's float rounding, not the loss's own. */
+static double loss_double(const r1_train_model *m, const int *targets, int N) {
+    int V = m->cfg.vocab, n = 0;
+    double sum = 0.0;
+    for (int t = 0; t < N; t++) {
+        if (targets[t] < 0) continue;
+        const float *z = m->logits + (size_t)t * V;
+        double max = z[0], se = 0.0;
+        for (int i = 1; i < V; i++) max = z[i] > max ? z[i] : max;
+        for (int i = 0; i < V; i++) se += exp(z[i] - max);
+        sum += max + log(se) - z[targets[t]];
+        n++;
+    }
+    return sum / n + m->balance_loss;
+}
+
+static int same_routing(const r1_train_model *m, const int *ids, size_t n_ids) {
+    return memcmp(m->act_ints, ids, n_ids * sizeof(int)) == 0;
+}
+
+#define FD_STEP 1e-2f
+#define FD_MAX_REL 2e-2
+
+/* alpha: the balance loss weight; verbose prints each tensor's worst error. */
+static void check_finite_differences(test_ctx *t, r1_train_config c, float alpha, int verbose) {
+    c.init_std = 0.2f; /* gradients well above the float rounding of the loss */
+    c.balance_alpha = alpha;
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 11, &err) == R1_OK, "%s", err.msg);
+    for (size_t i = 0; i < (size_t)c.n_layers * c.n_experts; i++) m.expert_bias[i] = 0.05f * rng_sym();
+    int B = 2, T = c.seq_len, N = B * T, tokens[24], targets[24];
+    random_tokens(tokens, targets, N, c.vocab);
+    CHECK(r1_train_forward(&m, tokens, targets, B, T, NULL, &err) == R1_OK, "%s", err.msg);
+    r1_train_zero_grad(&m);
+    r1_train_backward(&m);
+    size_t n_ids = (size_t)(c.n_layers - c.n_dense_layers) * N * c.top_k;
+    int *ids = malloc(n_ids * sizeof(int));
+    memcpy(ids, m.act_ints, n_ids * sizeof(int));
+
+    double worst = 0;
+    int n_checked = 0, n_skipped = 0;
+    char worst_name[64] = "";
+    for (int ti = 0; ti < m.n_tensors; ti++) {
+        r1_train_tensor *tt = &m.tensors[ti];
+        if (!tt->grad) continue;
+        /* the two largest gradients and four random elements */
+        size_t pick[6] = {0, 0};
+        for (size_t i = 0; i < tt->size; i++) {
+            if (fabsf(tt->grad[i]) > fabsf(tt->grad[pick[0]])) pick[1] = pick[0], pick[0] = i;
+            else if (i != pick[0] && fabsf(tt->grad[i]) > fabsf(tt->grad[pick[1]])) pick[1] = i;
+        }
+        for (int k = 2; k < 6; k++) pick[k] = rng_u32() % tt->size;
+        float max_grad = fabsf(tt->grad[pick[0]]);
+        double tensor_worst = 0;
+        for (int k = 0; k < 6; k++) {
+            float *p = &tt->data[pick[k]], orig = *p;
+            *p = orig + FD_STEP;
+            float up = *p;
+            r1_train_forward(&m, tokens, targets, B, T, NULL, &err);
+            double loss_up = loss_double(&m, targets, N);
+            int stable = same_routing(&m, ids, n_ids);
+            *p = orig - FD_STEP;
+            float down = *p;
+            r1_train_forward(&m, tokens, targets, B, T, NULL, &err);
+            double loss_down = loss_double(&m, targets, N);
+            stable &= same_routing(&m, ids, n_ids);
+            *p = orig;
+            if (!stable) { /* a routing decision flipped: the loss is not smooth here */
+                n_skipped++;
+                continue;
+            }
+            double fd = (loss_up - loss_down) / ((double)up - down), an = tt->grad[pick[k]];
+            double scale = fmax(fmax(fabs(fd), fabs(an)), 0.1 * max_grad);
+            double rel = scale > 0 ? fabs(fd - an) / scale : 0;
+            if (rel > tensor_worst) tensor_worst = rel;
+            n_checked++;
+        }
+        if (tensor_worst > worst) {
+            worst = tensor_worst;
+            snprintf(worst_name, sizeof worst_name, "%s", tt->name);
+        }
+        if (verbose && (strncmp(tt->name, "blk.", 4) != 0 || strncmp(tt->name, "blk.2.", 6) == 0 ||
+                        strncmp(tt->name, "blk.0.f", 7) == 0))
+            printf("  %-28s max |grad| %.2e  worst rel err %.2e\n", tt->name, max_grad, tensor_worst);
+    }
+    printf("  α = %g: %d elements checked, %d skipped (routing flipped); worst %.2e in %s\n", alpha, n_checked,
+           n_skipped, worst, worst_name);
+    free(ids);
+    r1_train_model_free(&m);
+    CHECK(n_checked > 0 && worst <= FD_MAX_REL, "worst relative error %.3e in %s", worst, worst_name);
+}
+
+static void test_finite_differences(test_ctx *t) { check_finite_differences(t, small_config(), 0.01f, 1); }
+/* a balance loss as large as the cross-entropy, so its router gradient shows */
+static void test_finite_differences_balance(test_ctx *t) { check_finite_differences(t, small_config(), 1.0f, 0); }
+static void test_finite_differences_plain(test_ctx *t) { check_finite_differences(t, plain_config(), 0.01f, 0); }
+
+/* ---- (3) aux-loss-free balancing ---- */
+
+static void test_bias_update(test_ctx *t) {
+    float bias[4] = {0.0f, 0.5f, -0.25f, 0.0f}, load[4] = {5, 1, 3, 3}; /* mean 3 */
+    moe_update_bias(bias, load, 4, 0.01f);
+    CHECK(bias[0] == -0.01f && bias[1] == 0.51f && bias[2] == -0.25f && bias[3] == 0.0f,
+          "bias %g %g %g %g", bias[0], bias[1], bias[2], bias[3]);
+
+    /* the model's loads count every (token, expert) pair; the rule uses them */
+    r1_train_config c = small_config();
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 3, &err) == R1_OK, "%s", err.msg);
+    int tokens[24];
+    random_tokens(tokens, NULL, 24, c.vocab);
+    CHECK(r1_train_forward(&m, tokens, NULL, 2, 12, NULL, &err) == R1_OK, "%s", err.msg);
+    int il = c.n_dense_layers, E = c.n_experts;
+    float total = 0, mean, *load_l = m.expert_load + (size_t)il * E, *bias_l = m.expert_bias + (size_t)il * E;
+    for (int i = 0; i < E; i++) total += load_l[i];
+    mean = total / E;
+    r1_train_update_bias(&m);
+    int ok = total == 24.0f * c.top_k;
+    for (int i = 0; i < E; i++)
+        ok &= bias_l[i] == (load_l[i] > mean ? -c.bias_gamma : load_l[i] < mean ? c.bias_gamma : 0.0f);
+    ok &= m.expert_bias[0] == 0.0f; /* dense layer 0 has no bias to move */
+    r1_train_model_free(&m);
+    CHECK(ok, "load total %g, expected %d; or a bias moved the wrong way", total, 24 * c.top_k);
+}
+
+/* ---- failure paths ---- */
+
+static void test_bad_inputs(test_ctx *t) {
+    r1_train_config c = small_config();
+    r1_train_model m;
+    r1_err err;
+    c.top_k = 5; /* more than 2 groups × 2 experts can hold */
+    CHECK(r1_train_model_init(&m, &c, 1, &err) == R1_ERR && strstr(err.msg, "routing"), "accepted top-5");
+    c = small_config();
+    CHECK(r1_train_model_init(&m, &c, 1, &err) == R1_OK, "%s", err.msg);
+    int tokens[12] = {0}, targets[12] = {0};
+    tokens[3] = c.vocab;
+    int rc1 = r1_train_forward(&m, tokens, targets, 1, 12, NULL, &err);
+    tokens[3] = 0, targets[4] = -2;
+    int rc2 = r1_train_forward(&m, tokens, targets, 1, 12, NULL, &err);
+    int rc3 = r1_train_forward(&m, tokens, NULL, 3, 12, NULL, &err);
+    int rc4 = r1_train_export_gguf(&m, "/nonexistent-dir/model.gguf", NULL, &err);
+    r1_train_model_free(&m);
+    CHECK(rc1 == R1_ERR && rc2 == R1_ERR && rc3 == R1_ERR && rc4 == R1_ERR, "bad input accepted: %d %d %d %d", rc1,
+          rc2, rc3, rc4);
+    CHECK(strstr(err.msg, "/nonexistent-dir/model.gguf") != NULL, "export error does not name the file: %s", err.msg);
+}
+
+/* ---- default size ---- */
+
+static void test_default_config(test_ctx *t) {
+    r1_train_config c = r1_train_config_default();
+    c.batch = 1, c.seq_len = 8; /* parameters do not depend on them */
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 1, &err) == R1_OK, "%s", err.msg);
+    size_t n = m.n_params;
+    r1_train_model_free(&m);
+    printf("  default config: %zu parameters\n", n);
+    CHECK(n > 1000000 && n < 10000000, "%zu parameters", n);
+}
+
+/* ---- (4) memorising a sequence ---- */
+
+static void test_memorise(test_ctx *t) {
+    r1_train_config c = small_config();
+    r1_train_model m;
+    r1_adamw opt;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 5, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_adamw_init(&opt, m.n_params, (r1_adamw_hparams){3e-3f, 0.9f, 0.95f, 1e-8f, 0.0f}, &err) == R1_OK,
+          "%s", err.msg);
+    int B = 2, T = c.seq_len, tokens[24], targets[24];
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < T; i++) tokens[b * T + i] = (b * 37 + i * i * 7 + 3) % c.vocab;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < T; i++) targets[b * T + i] = i + 1 < T ? tokens[b * T + i + 1] : -1;
+    float first = 0, loss = 0;
+    for (int step = 0; step < 300; step++) {
+        CHECK(r1_train_forward(&m, tokens, targets, B, T, &loss, &err) == R1_OK, "%s", err.msg);
+        if (step == 0) first = loss;
+        if (step % 50 == 0) printf("  step %3d loss %.4f (balance %.5f)\n", step, loss, m.balance_loss);
+        r1_train_zero_grad(&m);
+        r1_train_backward(&m);
+        r1_adamw_step(&opt, m.params, m.grads, 3e-3f, NULL);
+        r1_train_update_bias(&m);
+    }
+    CHECK(r1_train_forward(&m, tokens, targets, B, T, &loss, &err) == R1_OK, "%s", err.msg);
+    printf("  loss %.4f -> %.4f after 300 AdamW steps\n", first, loss);
+    r1_adamw_free(&opt);
+    r1_train_model_free(&m);
+    CHECK(isfinite(loss) && loss < 0.1f * first, "loss %.4f -> %.4f", first, loss);
+}
+
+TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
+          T(test_finite_differences), T(test_finite_differences_balance), T(test_finite_differences_plain), T(test_bias_update),
+          T(test_bad_inputs), T(test_default_config), T(test_memorise))
