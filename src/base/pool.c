@@ -32,12 +32,22 @@ static void cpu_relax(void) {
 #endif
 }
 
+/* Spinning is only cheap while every thread has a core. When the machine is
+ * oversubscribed, a spinner burns the time slice the thread it waits for needs,
+ * so spinners yield the CPU every YIELD_EVERY rounds. */
+#define YIELD_EVERY 256
+
+static void spin_pause(int round) {
+    if (round % YIELD_EVERY == YIELD_EVERY - 1) sched_yield();
+    else cpu_relax();
+}
+
 /* Waits until the generation differs from `seen`: spin first, then sleep. */
 static unsigned wait_for_job(r1_pool *pool, unsigned seen) {
     for (int i = 0; i < SPIN_ROUNDS; i++) {
         unsigned g = atomic_load_explicit(&pool->generation, memory_order_acquire);
         if (g != seen) return g;
-        cpu_relax();
+        spin_pause(i);
     }
     pthread_mutex_lock(&pool->lock);
     atomic_fetch_add(&pool->sleepers, 1);
@@ -122,7 +132,7 @@ void r1_pool_run(r1_pool *pool, r1_pool_fn fn, void *ctx) {
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
     fn(ctx, 0, pool->n_threads);
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) cpu_relax();
+    for (int i = 0; atomic_load_explicit(&pool->pending, memory_order_acquire) > 0; i++) spin_pause(i);
 }
 
 void r1_split_range(long n, int thread, int n_threads, long *begin, long *end) {
