@@ -57,6 +57,43 @@ expect_error gen-random-bad-type $R1 gen-random --preset tiny-deepseek --type Q3
 if [ ! -e "$TMP/x.gguf" ] && [ ! -e "$TMP/x.gguf.tmp" ]; then ok gen-random-leaves-nothing
 else fail gen-random-leaves-nothing "a failed gen-random left a file behind"; fi
 
+# eval: the three result lines on the random tiny model (which scores 0), and
+# one-line errors; a bad --file line is named by its number
+if $R1 eval --help > "$TMP/help" 2>&1 && grep -q "usage: r1 eval" "$TMP/help"; then ok help-eval
+else fail help-eval "no usage text"; fi
+$R1 eval -m "$TMP/tiny.gguf" --task arithmetic --n 2 --k 2 --max-tokens 8 -t 1 > "$TMP/eval" 2> "$TMP/err"
+if [ "$(wc -l < "$TMP/eval")" -eq 3 ] && sed -n 1p "$TMP/eval" | grep -Eq '^pass@1 0\.0000$' &&
+   sed -n 2p "$TMP/eval" | grep -Eq '^maj@2 0\.0000$' && sed -n 3p "$TMP/eval" | grep -Eq '^mean_length [0-9]+\.[0-9]$'; then
+    ok eval-format
+else fail eval-format "$(cat "$TMP/eval" "$TMP/err" | head -c 300)"; fi
+expect_error eval-bad-option $R1 eval --bogus
+expect_error eval-bad-task $R1 eval -m "$TMP/tiny.gguf" --task chess --n 1
+expect_error eval-needs-n $R1 eval -m "$TMP/tiny.gguf" --task countdown
+printf '{"numbers": [7, 3, 5], "target": 26}\n\n{"numbers": [7, 3], "target": 26}\n' > "$TMP/bad.jsonl"
+expect_error eval-bad-file-line $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"
+if grep -q 'bad.jsonl:3: countdown: "numbers" has 2 numbers' "$TMP/err"; then ok eval-file-error-names-line
+else fail eval-file-error-names-line "$(head -c 300 "$TMP/err")"; fi
+printf '{"question": "What is 2 + 2?", "answer": "5"}\n' > "$TMP/bad.jsonl"
+expect_error eval-file-wrong-answer $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"
+
+# train: help for the command and its stage, one-line errors, and a 3-step pretrain
+# of a very small model whose export `r1 run` answers from
+if $R1 train --help | grep -q "usage: r1 train" && $R1 train pretrain --help | grep -q "usage: r1 train pretrain"; then
+    ok help-train
+else fail help-train "no usage text"; fi
+expect_error train-bad-option $R1 train pretrain --bogus
+expect_error train-stage-not-yet $R1 train grpo
+expect_error train-resume-with-settings $R1 train pretrain --out "$TMP/run" --resume --lr 1
+if $R1 train pretrain --out "$TMP/run" --quiet --steps 3 --batch 2 --seq 128 --dim 32 --layers 2 --heads 2 \
+       --set trace_max_dead_ends=1 2> "$TMP/err" && [ -s "$TMP/run/model.gguf" ] && [ -s "$TMP/run/loss.svg" ] &&
+   [ "$(wc -l < "$TMP/run/metrics.csv")" -eq 4 ] &&
+   $R1 run -m "$TMP/run/model.gguf" "What is 2 + 2?" -n 4 --temp 0 -t 1 > "$TMP/out" 2>> "$TMP/err"; then
+    ok train-pretrain-run
+else fail train-pretrain-run "$(head -c 300 "$TMP/err")"; fi
+if $R1 train pretrain --out "$TMP/run" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
+    ok train-resume-finished
+else fail train-resume-finished "$(head -c 300 "$TMP/err")"; fi
+
 if [ ! -f "$TD/README.md" ]; then
     skip testdata "../shared/testdata is not there"
 else

@@ -14,6 +14,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_gen_random(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Prints "r1: <msg>" on stderr and returns exit code 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,7 @@
 
 #include "gguf/writer.h"
 #include "model/gen_random.h"
+#include "tokenizer/bpe.h"
 
 #define CHUNK_FLOATS (1 << 20) /* values generated and quantised per writer call */
 
@@ -75,27 +76,6 @@ static uint32_t file_type(r1_type t) {
 
 /* ---- tokenizer: GPT-2 byte-level tokens, DeepSeek's specials, placeholders ---- */
 
-/* GPT-2's bytes→unicode map: printable Latin-1 bytes stand for themselves, the
- * other 68 bytes take code points 256, 257, ... in byte order. */
-static unsigned byte_to_codepoint(unsigned b) {
-    unsigned shifted = 0;
-    for (unsigned c = 0; c < b; c++)
-        if (!((c >= '!' && c <= '~') || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE && c <= 0xFF))) shifted++;
-    if ((b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF)) return b;
-    return 256 + shifted;
-}
-
-/* The code points are below 0x800: one or two UTF-8 bytes. */
-static size_t utf8_encode(unsigned cp, char *out) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    out[0] = (char)(0xC0 | (cp >> 6));
-    out[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-}
-
 enum { TOKEN_NORMAL = 1, TOKEN_CONTROL = 3, TOKEN_USER_DEFINED = 4, TOKEN_UNUSED = 5 };
 
 static const char *const special_tokens[] = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<think>", "</think>"};
@@ -115,8 +95,7 @@ static int write_tokenizer(r1_gguf_writer *w, int n_vocab, r1_err *err) {
     for (int i = 0; i < n_vocab; i++) {
         tokens[i] = p;
         if (i < 256) {
-            p += utf8_encode(byte_to_codepoint((unsigned)i), p);
-            *p++ = 0;
+            p += r1_bytelevel_spell_byte((uint8_t)i, p) + 1;
             types[i] = TOKEN_NORMAL;
         } else if (i < R1_GEN_MIN_VOCAB) {
             p += sprintf(p, "%s", special_tokens[i - 256]) + 1;

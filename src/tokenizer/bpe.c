@@ -33,6 +33,16 @@ static int alphabet_byte(uint32_t cp) {
     return k == 67 ? 0xAD : -1;
 }
 
+size_t r1_bytelevel_spell_byte(uint8_t b, char out[3]) {
+    uint32_t cp = b;
+    if (!byte_stands_for_itself(b)) cp = 0x100 + (b <= 0x20 ? b : b == 0xAD ? 67u : 33u + (b - 0x7Fu));
+    char utf8[4];
+    size_t len = r1_utf8_encode(cp, utf8); /* cp < 0x800: at most two bytes */
+    memcpy(out, utf8, len);
+    out[len] = 0;
+    return len;
+}
+
 int r1_bytelevel_decode(const char *s, size_t n, char *out, size_t *out_len) {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, o = 0;

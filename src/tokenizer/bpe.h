@@ -24,9 +24,14 @@ int r1_ids_push(r1_ids *ids, int id, r1_err *err);
 
 /* GPT-2's byte-to-unicode alphabet: the printable bytes '!'..'~', 0xA1..0xAC and
  * 0xAE..0xFF stand for themselves; the other 68 bytes, in increasing order, are
- * written as U+0100, U+0101, ... Decodes s[0..n) (text in that alphabet) into out
- * (room for n bytes). R1_ERR, without a message, when s holds a character outside
- * the alphabet: the caller then treats s as literal text. */
+ * written as U+0100, U+0101, ...
+ *
+ * r1_bytelevel_spell_byte: byte b's character (the text of b's token in a
+ * byte-level vocabulary), one or two UTF-8 bytes, NUL-terminated; returns the length.
+ * r1_bytelevel_decode: decodes s[0..n) (text in that alphabet) into out (room for
+ * n bytes). R1_ERR, without a message, when s holds a character outside the
+ * alphabet: the caller then treats s as literal text. */
+size_t r1_bytelevel_spell_byte(uint8_t b, char out[3]);
 int r1_bytelevel_decode(const char *s, size_t n, char *out, size_t *out_len);
 
 typedef struct r1_bpe r1_bpe;

@@ -1,0 +1,142 @@
+/* r1 train <stage>: the training recipe of DESIGN §6, one subcommand per stage
+ * (the work is in src/train/). */
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "train/pretrain.h"
+
+static const char *train_usage =
+    "usage: r1 train <stage> [options]     (r1 train <stage> --help for its options)\n"
+    "The DeepSeek-R1 recipe on a tiny deepseek2 model (DESIGN §6).\n"
+    "stages:\n"
+    "  pretrain   next-token training on solver search traces: the base model\n"
+    "  grpo       reinforcement learning with rule-based rewards (R1-Zero)  [not yet implemented]\n"
+    "  sft        cold-start fine-tuning on rejection-sampled traces        [not yet implemented]\n"
+    "  distill    teacher traces into a smaller student                     [not yet implemented]\n";
+
+static const char *pretrain_usage =
+    "usage: r1 train pretrain [--out DIR] [--steps N] [--batch B] [--seq T] [--lr X] [--seed S]\n"
+    "                         [--dim D --layers L ...] [--checkpoint-every N] [--resume]\n"
+    "Trains the tiny deepseek2 model on synthetic search traces (Countdown and arithmetic:\n"
+    "try, check, backtrack, answer), single-threaded. DIR receives config.txt, vocab.gguf,\n"
+    "checkpoint.gguf (atomic, every N steps and at the end), metrics.csv, loss.svg and, at\n"
+    "the end, model.gguf for `r1 run -m DIR/model.gguf`. Ctrl-C saves a checkpoint and stops.\n"
+    "  --out DIR               run directory (default runs/pretrain)\n"
+    "  --resume                continue DIR's run with its saved settings (training options\n"
+    "                          are not accepted then); a finished run is left as it is\n"
+    "  --steps N               optimizer steps (default 2000)\n"
+    "  --batch B               sequences per step (default 8)\n"
+    "  --seq T                 tokens per sequence (default 512; traces are ~150-450 bytes)\n"
+    "  --lr X                  peak learning rate (default 2e-3)\n"
+    "  --lr-min X              end of the cosine decay (default lr/10)\n"
+    "  --warmup N              linear warm-up steps (default 100, at most steps/10)\n"
+    "  --seed S                data and initialisation seed (default 1)\n"
+    "  --dim D                 model width (default 256)\n"
+    "  --layers L              layers (default 4, the first dense)\n"
+    "  --heads H               attention heads (default 4)\n"
+    "  --experts E             routed experts (default 8)\n"
+    "  --top-k K               experts per token (default 2)\n"
+    "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n"
+    "  --set KEY=VALUE         any other setting by its config.txt name (e.g. --set ffn_dim=512)\n"
+    "  --checkpoint-every N    steps between checkpoints (default 100; 0: only at the end)\n"
+    "  --log-every N           steps between metrics rows (default 1)\n"
+    "  --quiet                 no progress bar\n";
+
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+static int cmd_pretrain(int argc, char **argv) {
+    r1_pretrain_config cfg = r1_pretrain_default_config();
+    r1_pretrain_options opts = {.out_dir = "runs/pretrain", .checkpoint_every = 100, .interrupted = &interrupted};
+    const char *setting = NULL; /* a training option given, refused with --resume */
+    int lr_min_given = 0, warmup_given = 0;
+    r1_err err;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        long n;
+        float x;
+        if (cli_is_help(arg)) return fputs(pretrain_usage, stdout), 0;
+        if (!strcmp(arg, "--out")) {
+            if (!(opts.out_dir = cli_value(argc, argv, &i))) return 1;
+            continue;
+        }
+        if (!strcmp(arg, "--resume")) { opts.resume = 1; continue; }
+        if (!strcmp(arg, "--quiet")) { opts.quiet = 1; continue; }
+        if (!strcmp(arg, "--checkpoint-every")) {
+            if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, INT_MAX, &n) != R1_OK) return 1;
+            opts.checkpoint_every = (int)n;
+            continue;
+        }
+        /* the rest are training settings */
+        setting = arg;
+        struct { const char *flag; int *field; long min, max; } ints[] = {
+            {"--steps", &cfg.steps, 1, INT_MAX},         {"--batch", &cfg.model.batch, 1, 4096},
+            {"--seq", &cfg.model.seq_len, 8, 65536},     {"--dim", &cfg.model.dim, 1, 65536},
+            {"--layers", &cfg.model.n_layers, 1, 1024},  {"--heads", &cfg.model.n_heads, 1, 1024},
+            {"--experts", &cfg.model.n_experts, 1, 256}, {"--top-k", &cfg.model.top_k, 1, 256},
+            {"--warmup", &cfg.warmup, 0, INT_MAX},       {"--log-every", &cfg.log_every, 1, INT_MAX},
+        };
+        int matched = 0;
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++)
+            if (!strcmp(arg, ints[k].flag)) {
+                if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, ints[k].min, ints[k].max, &n) != R1_OK)
+                    return 1;
+                *ints[k].field = (int)n;
+                warmup_given |= ints[k].field == &cfg.warmup;
+                matched = 1;
+            }
+        if (matched) continue;
+        if (!strcmp(arg, "--lr") || !strcmp(arg, "--lr-min") || !strcmp(arg, "--countdown-share")) {
+            if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &x) != R1_OK) return 1;
+            if (!strcmp(arg, "--lr")) cfg.opt.lr = x;
+            else if (!strcmp(arg, "--lr-min")) cfg.lr_min = x, lr_min_given = 1;
+            else cfg.data.countdown_share = x;
+        } else if (!strcmp(arg, "--seed")) {
+            if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, LONG_MAX, &n) != R1_OK) return 1;
+            cfg.data.seed = (uint64_t)n;
+        } else if (!strcmp(arg, "--set")) {
+            if (!(v = cli_value(argc, argv, &i))) return 1;
+            if (r1_pretrain_config_set(&cfg, v, &err) != R1_OK) return cli_error("train pretrain: --set: %s", err.msg);
+            lr_min_given |= !strncmp(v, "lr_min=", 7);
+            warmup_given |= !strncmp(v, "warmup=", 7);
+        } else return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
+    }
+    if (opts.resume && setting)
+        return cli_error("train pretrain: --resume takes the settings from %s/checkpoint.gguf; drop %s", opts.out_dir,
+                         setting);
+    if (!lr_min_given) cfg.lr_min = cfg.opt.lr / 10;
+    if (!warmup_given && cfg.warmup > cfg.steps / 10) cfg.warmup = cfg.steps / 10;
+
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    r1_pretrain_result res;
+    if (r1_pretrain(&cfg, &opts, &res, &err) != R1_OK) return cli_error("%s", err.msg);
+    if (res.was_finished) {
+        fprintf(stderr, "r1: %s: the run is already finished (%llu/%llu steps); model in %s/model.gguf\n",
+                opts.out_dir, (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, opts.out_dir);
+        return 0;
+    }
+    fprintf(stderr, "pretrain: %llu/%llu steps, %.2fM params, loss %.4f -> %.4f, %.0f tokens/s, %.1f s\n",
+            (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, res.n_params / 1e6,
+            res.first_loss, res.last_loss, res.tokens_per_s, res.seconds);
+    if (res.finished) fprintf(stderr, "pretrain: wrote %s/model.gguf\n", opts.out_dir);
+    else fprintf(stderr, "pretrain: stopped; continue with: r1 train pretrain --out %s --resume\n", opts.out_dir);
+    return interrupted ? 130 : 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    if (argc < 2) return fputs(train_usage, stderr), 1;
+    if (cli_is_help(argv[1])) return fputs(train_usage, stdout), 0;
+    if (!strcmp(argv[1], "pretrain")) return cmd_pretrain(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "grpo") || !strcmp(argv[1], "sft") || !strcmp(argv[1], "distill"))
+        return cli_error("train %s: not yet implemented (only pretrain exists so far)", argv[1]);
+    return cli_error("train: unknown stage '%s' (r1 train --help lists them)", argv[1]);
+}

@@ -1,0 +1,70 @@
+/* Generation as a library call: prompt token ids in, the completion's text and
+ * token count out. Stops at the end-of-sequence token, after max_tokens new tokens,
+ * or when the context is full; a thinking budget forces `</think>` (infer/think.h).
+ *
+ * The completion text is every generated token detokenized in order, the
+ * `<think>`/`</think>` markers included (the task rewards parse them), the EOS
+ * token excluded: exactly what r1_task_reward expects.
+ *
+ * Prompt reuse. The KV cache is append-only: a forward step writes positions
+ * n_past.. and never touches earlier ones. So after a completion, setting n_past
+ * back to the prompt's length "forgets" the completion and keeps the prompt's
+ * cache; with the prompt's last logits saved, the next sample starts without
+ * re-running the prompt. r1_prefill does the prompt once, r1_generate_from
+ * samples from it any number of times; r1_generate is the two in one. */
+#ifndef R1_GENERATE_H
+#define R1_GENERATE_H
+
+#include <stddef.h>
+
+#include "infer/sampler.h"
+#include "model/state.h"
+#include "tokenizer/tokenizer.h"
+
+typedef struct {
+    r1_sampler_params sampling;
+    long max_tokens;     /* new tokens at most (EOS included) */
+    int think_budget;    /* thinking tokens before `</think>` is forced; < 0: no limit */
+    int starts_thinking; /* the prompt ends inside `<think>` (r1_chat_template_starts_thinking) */
+    /* Sees each generated token but EOS, after budget forcing, with the text it
+     * completed (empty while a UTF-8 character is incomplete); returns 0 to stop.
+     * At the end, text left in the detokenizer (a cut-off character as U+FFFD)
+     * comes with token -1. May be NULL. */
+    int (*on_token)(void *ctx, int token, const char *text, size_t len);
+    void *on_token_ctx;
+} r1_generate_params;
+
+/* The defaults: r1_sampler_defaults(), 2048 tokens, no budget, no thinking start. */
+r1_generate_params r1_generate_defaults(void);
+
+/* A prompt run once, to sample from repeatedly. */
+typedef struct {
+    int n_prompt;  /* tokens of the prompt in the state's cache */
+    float *logits; /* (n_vocab) the prompt's last position */
+} r1_prefill;
+
+/* What one completion produced. */
+typedef struct {
+    char *text;    /* malloc'd, NUL-terminated: the completion (see above) */
+    size_t len;    /* bytes of text without the NUL */
+    int n_tokens;  /* tokens generated, EOS not counted */
+    int stopped_at_eos;
+} r1_generation;
+
+/* Resets s and runs the n_prompt (>= 1) tokens of prompt into its cache. */
+int r1_prefill_run(r1_state *s, const int *prompt, int n_prompt, r1_prefill *pf, r1_err *err);
+void r1_prefill_free(r1_prefill *pf);
+
+/* Rewinds s to the prefilled prompt (which must be the last one run on s) and
+ * samples one completion into out (the caller frees out->text with
+ * r1_generation_free). */
+int r1_generate_from(r1_state *s, const r1_tokenizer *tok, const r1_prefill *pf, const r1_generate_params *params,
+                     r1_generation *out, r1_err *err);
+
+/* r1_prefill_run then r1_generate_from. */
+int r1_generate(r1_state *s, const r1_tokenizer *tok, const int *prompt, int n_prompt,
+                const r1_generate_params *params, r1_generation *out, r1_err *err);
+
+void r1_generation_free(r1_generation *g);
+
+#endif

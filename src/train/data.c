@@ -1,0 +1,152 @@
+/* Pretraining batches: search traces tokenized and packed into B×T (see data.h). */
+#include "train/data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/chat.h"
+#include "train/vocab.h"
+
+enum {
+    TRACE_MAX = 8192,       /* traces are a few hundred bytes; r1_trace_write fails on more */
+    MAX_LONG_IN_A_ROW = 64, /* examples longer than T drawn in a row before giving up */
+    STREAM_DATA = 0xDA7A,   /* the data's stream id in r1_task_rng_for */
+};
+
+static const char eos_text[] = "<｜end▁of▁sentence｜>";
+
+r1_data_config r1_data_default_config(void) {
+    return (r1_data_config){.seed = 1, .countdown_share = 0.5, .prompt_loss = 1, .trace = r1_trace_default_config()};
+}
+
+int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg, int B, int T, r1_err *err) {
+    memset(d, 0, sizeof *d);
+    if (B < 1 || T < 2 || (size_t)B * (size_t)T > (1u << 24))
+        return r1_fail(err, "data: batch %d × seq %d is not a usable batch shape", B, T);
+    if (!(cfg->countdown_share >= 0 && cfg->countdown_share <= 1))
+        return r1_fail(err, "data: countdown_share %g is outside 0..1", cfg->countdown_share);
+    d->cfg = *cfg;
+    d->tok = tok;
+    d->B = B;
+    d->T = T;
+    d->tokens = r1_calloc(err, (size_t)B * T, sizeof *d->tokens, "batch tokens");
+    d->targets = r1_calloc(err, (size_t)B * T, sizeof *d->targets, "batch targets");
+    if (!d->tokens || !d->targets) {
+        r1_data_free(d);
+        return R1_ERR;
+    }
+    return R1_OK;
+}
+
+void r1_data_free(r1_data *d) {
+    free(d->tokens);
+    free(d->targets);
+    memset(d, 0, sizeof *d);
+}
+
+int r1_data_example_text(const r1_problem *p, uint64_t trace_seed, const r1_trace_config *trace, char **text,
+                         size_t *len, size_t *prompt_len, r1_err *err) {
+    *text = NULL;
+    char prompt[256];
+    if (r1_task_prompt(p, prompt, sizeof prompt) < 0) return r1_fail(err, "data: a task prompt is over 255 bytes");
+    char *chat = NULL;
+    size_t chat_len = 0;
+    r1_chat_message user = {"user", prompt};
+    if (r1_chat_render(R1_CHAT_DEEPSEEK_R1, &user, 1, 1, &chat, &chat_len, err) != R1_OK) return R1_ERR;
+    char *out = r1_malloc(err, chat_len + TRACE_MAX + sizeof eos_text, "training text");
+    if (!out) {
+        free(chat);
+        return R1_ERR;
+    }
+    memcpy(out, chat, chat_len);
+    free(chat);
+    int trace_len = r1_trace_write(p, trace_seed, trace, out + chat_len, TRACE_MAX, NULL, err);
+    if (trace_len < 0) {
+        free(out);
+        return R1_ERR;
+    }
+    memcpy(out + chat_len + trace_len, eos_text, sizeof eos_text);
+    *text = out;
+    *len = chat_len + (size_t)trace_len + sizeof eos_text - 1;
+    *prompt_len = chat_len;
+    return R1_OK;
+}
+
+/* Tokens of one example drawn from rng into ids (malloc'd, *n of them); *n_prompt of
+ * them come from the prompt. The prompt and the rest are tokenized apart, which
+ * gives the same ids as the whole text because the vocabulary has no merges (a
+ * token never spans the `<think>\n` boundary). */
+static int draw_example(r1_data *d, r1_task_rng *rng, int **ids, int *n, int *n_prompt, r1_err *err) {
+    double u = (double)(r1_task_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0); /* [0, 1) from 53 bits */
+    r1_task_kind kind = u < d->cfg.countdown_share ? R1_TASK_COUNTDOWN : R1_TASK_ARITHMETIC;
+    uint64_t index = r1_task_rng_next(rng), trace_seed = r1_task_rng_next(rng);
+    r1_problem p;
+    if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, d->cfg.seed, &p) != R1_OK)
+        return r1_fail(err, "data: %s problem %llu could not be generated", r1_task_name(kind),
+                       (unsigned long long)index);
+    char *text;
+    size_t len, prompt_len;
+    if (r1_data_example_text(&p, trace_seed, &d->cfg.trace, &text, &len, &prompt_len, err) != R1_OK) return R1_ERR;
+    int *prompt_ids = NULL, *rest_ids = NULL, n_p = 0, n_r = 0, rc = R1_ERR;
+    if (r1_tokenize(d->tok, text, prompt_len, 0, 1, &prompt_ids, &n_p, err) != R1_OK ||
+        r1_tokenize(d->tok, text + prompt_len, len - prompt_len, 0, 1, &rest_ids, &n_r, err) != R1_OK)
+        goto done;
+    *ids = r1_malloc(err, ((size_t)n_p + n_r) * sizeof **ids, "example tokens");
+    if (!*ids) goto done;
+    memcpy(*ids, prompt_ids, (size_t)n_p * sizeof **ids);
+    memcpy(*ids + n_p, rest_ids, (size_t)n_r * sizeof **ids);
+    *n = n_p + n_r;
+    *n_prompt = n_p;
+    rc = R1_OK;
+done:
+    free(text);
+    free(prompt_ids);
+    free(rest_ids);
+    return rc;
+}
+
+/* Fills row b of the batch of step. */
+static int fill_row(r1_data *d, uint64_t step, int b, r1_err *err) {
+    const int T = d->T;
+    int *tokens = d->tokens + (size_t)b * T, *targets = d->targets + (size_t)b * T;
+    r1_task_rng rng = r1_task_rng_for(d->cfg.seed, STREAM_DATA, step, (uint64_t)b);
+    int pos = 0, too_long = 0;
+    for (;;) {
+        int *ids, n, n_prompt;
+        if (draw_example(d, &rng, &ids, &n, &n_prompt, err) != R1_OK) return R1_ERR;
+        if (n > T) {
+            free(ids);
+            d->n_skipped++;
+            if (++too_long >= MAX_LONG_IN_A_ROW)
+                return r1_fail(err, "data: %d examples in a row are longer than seq %d tokens: raise --seq or "
+                                    "lower the trace length", too_long, T);
+            continue;
+        }
+        too_long = 0;
+        if (pos + n > T) {
+            free(ids);
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            tokens[pos + i] = ids[i];
+            int train = i + 1 < n && (d->cfg.prompt_loss || i + 1 >= n_prompt);
+            targets[pos + i] = train ? ids[i + 1] : -1;
+            d->n_targets += train;
+        }
+        free(ids);
+        pos += n;
+        d->n_examples++;
+    }
+    for (; pos < T; pos++) {
+        tokens[pos] = R1_VOCAB_EOS;
+        targets[pos] = -1;
+    }
+    return R1_OK;
+}
+
+int r1_data_batch(r1_data *d, uint64_t step, r1_err *err) {
+    d->n_examples = d->n_targets = d->n_skipped = 0;
+    for (int b = 0; b < d->B; b++)
+        if (fill_row(d, step, b, err) != R1_OK) return R1_ERR;
+    return R1_OK;
+}

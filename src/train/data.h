@@ -1,0 +1,71 @@
+/* Pretraining batches (DESIGN §6): B rows of T tokens of solver search traces.
+ *
+ * One example is the training text of traces.h, tokenized with the tiny vocabulary:
+ *   <｜begin▁of▁sentence｜><｜User｜>PROMPT<｜Assistant｜><think>\n TRACE <｜end▁of▁sentence｜>
+ *
+ * Determinism: the batch of step s is a pure function of (seed, s, config), so a
+ * resumed run sees exactly the batches the uninterrupted run would, with no data
+ * state to save. Row b of step s draws its problems from its own stream,
+ * splitmix64(seed, s, b): each draw picks the task (Countdown with probability
+ * countdown_share, else arithmetic), an index into the task's train split, and a
+ * trace seed.
+ *
+ * Packing: a row holds whole examples, one after another, as many as fit; the rest
+ * of the row is padding (token EOS, target −1). An example that does not fit in an
+ * empty row (longer than T) is skipped and another one drawn; the row is closed at
+ * the first example that does not fit in what is left. Examples in one row attend to
+ * the earlier ones (the model has no document mask); each starts with BOS, so the
+ * model learns that BOS starts afresh, and RoPE's relative positions make the offset
+ * harmless. Training on full rows instead of one padded example per row roughly
+ * halves the padding at T = 512.
+ *
+ * Targets: every token predicts the next one of its own example — the prompt too,
+ * since pretraining is plain language modelling (set prompt_loss = 0 to train on the
+ * completion alone: the tokens after `<think>\n`) — and the last token (EOS) has
+ * target −1, so no example is asked to predict the next one's BOS. */
+#ifndef R1_DATA_H
+#define R1_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "tokenizer/tokenizer.h"
+#include "train/task.h"
+#include "train/traces.h"
+
+typedef struct {
+    uint64_t seed;
+    double countdown_share;  /* 0..1: share of Countdown problems, the rest arithmetic */
+    int prompt_loss;         /* 1: train on the prompt tokens too */
+    r1_trace_config trace;
+} r1_data_config;
+
+/* seed 1, countdown_share 0.5, prompt_loss 1, r1_trace_default_config(). */
+r1_data_config r1_data_default_config(void);
+
+typedef struct {
+    r1_data_config cfg;
+    const r1_tokenizer *tok;  /* borrowed */
+    int B, T;
+    int *tokens;              /* (B, T) */
+    int *targets;             /* (B, T), −1 = ignore */
+    int n_examples;           /* examples in the last batch */
+    int n_targets;            /* non-ignored targets in the last batch */
+    int n_skipped;            /* examples longer than T skipped in the last batch */
+} r1_data;
+
+int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg, int B, int T, r1_err *err);
+void r1_data_free(r1_data *d);
+
+/* Fills d->tokens and d->targets with the batch of step. Fails when the traces do
+ * not fit T at all (64 examples in a row too long) or on a tokenizer error. */
+int r1_data_batch(r1_data *d, uint64_t step, r1_err *err);
+
+/* The training text of problem p with the trace written from trace_seed (the layout
+ * above), malloc'd into *text (*len bytes, NUL-terminated); *prompt_len is the length
+ * of the part up to and including `<think>\n`. */
+int r1_data_example_text(const r1_problem *p, uint64_t trace_seed, const r1_trace_config *trace, char **text,
+                         size_t *len, size_t *prompt_len, r1_err *err);
+
+#endif

@@ -1,0 +1,415 @@
+/* `r1 train pretrain`: the vocabulary round-trips training text, batches are
+ * deterministic and well-formed, metrics survive a resume, the loss falls, a run
+ * stopped and resumed ends bit for bit where an uninterrupted one does, and the
+ * exported model loads in the engine with its tokenizer. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test.h"
+
+#include "gguf/gguf.h"
+#include "model/model.h"
+#include "train/checkpoint.h"
+#include "train/data.h"
+#include "train/metrics.h"
+#include "train/pretrain.h"
+#include "train/vocab.h"
+
+/* ---- helpers ---- */
+
+static char tmp_dir[64];
+
+static void remove_tree(const char *path) {
+    DIR *dir = opendir(path);
+    if (!dir) {
+        unlink(path);
+        return;
+    }
+    struct dirent *entry;
+    char child[1024];
+    while ((entry = readdir(dir)))
+        if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
+            snprintf(child, sizeof child, "%s/%s", path, entry->d_name);
+            remove_tree(child);
+        }
+    closedir(dir);
+    rmdir(path);
+}
+
+static void remove_tmp_dir(void) { remove_tree(tmp_dir); }
+
+enum { PATH_SIZE = 512 };
+static char *tmp_path(char *path, const char *name) {
+    if (!tmp_dir[0]) {
+        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/r1_pretrain_XXXXXX");
+        if (!mkdtemp(tmp_dir)) {
+            perror("mkdtemp");
+            exit(1);
+        }
+        atexit(remove_tmp_dir);
+    }
+    snprintf(path, PATH_SIZE, "%s/%s", tmp_dir, name);
+    return path;
+}
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)len + 1);
+    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) len = 0;
+    if (buf) buf[len] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int count_lines(const char *text) {
+    int n = 0;
+    for (; *text; text++) n += *text == '\n';
+    return n;
+}
+
+/* A model small enough for ~50 steps in a few seconds, every feature on: q-LoRA, a
+ * dense layer then a MoE layer with grouped routing and a shared expert. Short
+ * traces (one dead end at most) so they fit T = 128. */
+static r1_pretrain_config tiny_config(void) {
+    r1_pretrain_config c = r1_pretrain_default_config();
+    r1_train_config *m = &c.model;
+    m->dim = 32, m->n_layers = 2, m->n_dense_layers = 1, m->n_heads = 2;
+    m->q_lora_rank = 16, m->kv_lora_rank = 16, m->qk_nope = 8, m->qk_rope = 8, m->v_head = 8;
+    m->ffn_dim = 64, m->n_experts = 4, m->top_k = 2, m->n_shared = 1, m->expert_ffn = 32;
+    m->n_groups = 2, m->n_groups_used = 2, m->seq_len = 128, m->batch = 4;
+    c.data.trace.max_think_bytes = 100, c.data.trace.max_dead_ends = 1;
+    c.steps = 48, c.warmup = 4, c.opt.lr = 3e-3f, c.lr_min = 3e-4f;
+    return c;
+}
+
+static r1_tokenizer *vocab_tokenizer(test_ctx *t) {
+    char path[PATH_SIZE];
+    r1_tokenizer *tok = NULL;
+    r1_err err;
+    if (r1_vocab_tokenizer(tmp_path(path, "vocab.gguf"), &tok, &err) != R1_OK) {
+        printf("  %s\n", err.msg);
+        t->failed = 1;
+    }
+    return tok;
+}
+
+/* ---- vocabulary ---- */
+
+/* Every training text encodes to ids that decode to the same bytes, the specials as
+ * single tokens at the right ids; the byte tokens use GPT-2's spelling. */
+static void test_vocab_round_trip(test_ctx *t) {
+    r1_tokenizer *tok = vocab_tokenizer(t);
+    if (!tok) return;
+    r1_err err;
+    char buf[64];
+    CHECK(r1_tokenizer_n_vocab(tok) == R1_VOCAB_SIZE && r1_tokenizer_bos(tok) == R1_VOCAB_BOS &&
+              r1_tokenizer_eos(tok) == R1_VOCAB_EOS && !r1_tokenizer_wants_bos(tok),
+          "vocab %d bos %d eos %d", r1_tokenizer_n_vocab(tok), r1_tokenizer_bos(tok), r1_tokenizer_eos(tok));
+    CHECK(!strcmp(r1_vocab_token_text(' ', buf), "Ġ") && !strcmp(r1_vocab_token_text('\n', buf), "Ċ") &&
+              !strcmp(r1_vocab_token_text('a', buf), "a"),
+          "GPT-2 byte spelling");
+    CHECK(r1_token_lookup(tok, "<think>") == R1_VOCAB_THINK && r1_token_lookup(tok, "</answer>") == R1_VOCAB_END_ANSWER &&
+              r1_token_lookup(tok, "<｜Assistant｜>") == R1_VOCAB_ASSISTANT && r1_token_is_special(tok, R1_VOCAB_USER),
+          "special ids");
+    r1_data_config dc = r1_data_default_config();
+    for (int kind = 0; kind < R1_TASK_KIND_COUNT; kind++)
+        for (uint64_t index = 0; index < 20; index++) {
+            r1_problem p;
+            CHECK(r1_task_generate(kind, R1_SPLIT_TRAIN, index, 1, &p) == R1_OK, "generate");
+            char *text;
+            size_t len, prompt_len;
+            CHECK(r1_data_example_text(&p, index, &dc.trace, &text, &len, &prompt_len, &err) == R1_OK, "%s", err.msg);
+            int *ids, n;
+            int ok = r1_tokenize(tok, text, len, 0, 1, &ids, &n, &err) == R1_OK;
+            if (!ok) free(text);
+            CHECK(ok, "%s", err.msg);
+            int n_think = 0, n_answer = 0;
+            size_t at = 0;
+            ok = ids[0] == R1_VOCAB_BOS && ids[1] == R1_VOCAB_USER && ids[n - 1] == R1_VOCAB_EOS;
+            for (int i = 0; i < n && ok; i++) {
+                const char *bytes;
+                size_t blen;
+                ok = r1_token_to_bytes(tok, ids[i], &bytes, &blen) == R1_OK && at + blen <= len &&
+                     !memcmp(text + at, bytes, blen);
+                at += blen;
+                n_think += ids[i] == R1_VOCAB_THINK || ids[i] == R1_VOCAB_END_THINK;
+                n_answer += ids[i] == R1_VOCAB_ANSWER || ids[i] == R1_VOCAB_END_ANSWER;
+            }
+            ok = ok && at == len && n_think == 2 && n_answer == 2;
+            free(ids);
+            if (!ok) printf("  text: %s\n", text);
+            free(text);
+            CHECK(ok, "%s problem %llu does not round-trip", r1_task_name(kind), (unsigned long long)index);
+        }
+    r1_tokenizer_free(tok);
+}
+
+/* ---- batches ---- */
+
+static void test_data_batches(test_ctx *t) {
+    r1_tokenizer *tok = vocab_tokenizer(t);
+    if (!tok) return;
+    r1_pretrain_config c = tiny_config();
+    r1_data a, b;
+    r1_err err;
+    CHECK(r1_data_init(&a, tok, &c.data, 4, 128, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_data_init(&b, tok, &c.data, 4, 128, &err) == R1_OK, "%s", err.msg);
+    const size_t n = 4 * 128;
+    int ok = r1_data_batch(&a, 7, &err) == R1_OK && r1_data_batch(&b, 7, &err) == R1_OK;
+    int same = ok && !memcmp(a.tokens, b.tokens, n * sizeof(int)) && !memcmp(a.targets, b.targets, n * sizeof(int));
+    ok = ok && r1_data_batch(&b, 8, &err) == R1_OK;
+    int differ = ok && memcmp(a.tokens, b.tokens, n * sizeof(int)) != 0;
+    /* every target is the next token of its example; rows start with BOS; examples
+     * end in EOS with no target; the batch of step 7 is back after step 8 */
+    int well_formed = ok && r1_data_batch(&b, 7, &err) == R1_OK && !memcmp(a.tokens, b.tokens, n * sizeof(int));
+    int n_targets = 0, n_bos = 0;
+    for (int row = 0; row < 4 && well_formed; row++) {
+        const int *tk = a.tokens + row * 128, *tg = a.targets + row * 128;
+        well_formed = tk[0] == R1_VOCAB_BOS;
+        for (int i = 0; i < 128 && well_formed; i++) {
+            if (tg[i] >= 0) well_formed = i + 1 < 128 && tg[i] == tk[i + 1] && tk[i] != R1_VOCAB_EOS, n_targets++;
+            n_bos += tk[i] == R1_VOCAB_BOS;
+        }
+    }
+    int prompt_targets = a.n_targets, n_examples = a.n_examples;
+    r1_data_free(&a);
+    c.data.prompt_loss = 0;
+    CHECK(r1_data_init(&a, tok, &c.data, 4, 128, &err) == R1_OK, "%s", err.msg);
+    ok = ok && r1_data_batch(&a, 7, &err) == R1_OK;
+    int completion_targets = a.n_targets;
+    r1_data_free(&a);
+    r1_data_free(&b);
+    /* T too short for any trace: a clear error, not a hang */
+    CHECK(r1_data_init(&a, tok, &c.data, 1, 16, &err) == R1_OK, "%s", err.msg);
+    int short_fails = r1_data_batch(&a, 0, &err) == R1_ERR && strstr(err.msg, "longer than seq");
+    r1_data_free(&a);
+    r1_tokenizer_free(tok);
+    CHECK(ok, "%s", err.msg);
+    CHECK(same, "the same step gave two batches");
+    CHECK(differ, "steps 7 and 8 gave the same batch");
+    CHECK(well_formed && n_targets == prompt_targets && n_bos == n_examples && n_examples >= 4,
+          "malformed batch: %d targets (%d counted), %d BOS, %d examples", n_targets, prompt_targets, n_bos, n_examples);
+    CHECK(completion_targets > 0 && completion_targets < prompt_targets, "prompt_loss 0: %d targets, 1: %d",
+          completion_targets, prompt_targets);
+    CHECK(short_fails, "seq 16 did not fail cleanly: %s", err.msg);
+}
+
+/* ---- metrics ---- */
+
+static void test_metrics_resume_and_plot(test_ctx *t) {
+    char csv[PATH_SIZE], svg[PATH_SIZE];
+    tmp_path(csv, "m.csv");
+    tmp_path(svg, "m.svg");
+    const char *cols[] = {"loss", "acc"};
+    r1_metrics m;
+    r1_err err;
+    CHECK(r1_metrics_open(&m, csv, cols, 2, -1, &err) == R1_OK, "%s", err.msg);
+    for (int s = 1; s <= 10; s++) {
+        double row[2] = {5.0 / s, s == 4 ? NAN : s * 0.1};
+        CHECK(r1_metrics_log(&m, (uint64_t)s, row, &err) == R1_OK, "%s", err.msg);
+    }
+    r1_metrics_close(&m);
+    /* resumed from step 6: rows 7..10 go, row 7 comes again */
+    CHECK(r1_metrics_open(&m, csv, cols, 2, 6, &err) == R1_OK, "%s", err.msg);
+    double row[2] = {0.7, 0.7};
+    CHECK(r1_metrics_log(&m, 7, row, &err) == R1_OK, "%s", err.msg);
+    r1_metrics_close(&m);
+    char *text = read_text(csv);
+    CHECK(text, "no csv");
+    int lines = count_lines(text), header = !strncmp(text, "step,loss,acc\n", 14), last = strstr(text, "\n7,0.7,0.7\n") != NULL;
+    free(text);
+    CHECK(lines == 8 && header && last, "resumed csv: %d lines", lines);
+    const char *other[] = {"reward"};
+    CHECK(r1_metrics_open(&m, csv, other, 1, 3, &err) == R1_ERR && strstr(err.msg, "other columns"), "header mismatch");
+    CHECK(r1_metrics_plot_svg(csv, svg, "loss & <acc>", cols, 2, &err) == R1_OK, "%s", err.msg);
+    char *plot = read_text(svg);
+    CHECK(plot, "no svg");
+    size_t n = strlen(plot);
+    int good = !strncmp(plot, "<svg", 4) && n > 7 && !strcmp(plot + n - 7, "</svg>\n") &&
+               strstr(plot, "&amp; &lt;acc&gt;") && strstr(plot, "<polyline") && !strstr(plot, "nan");
+    int polylines = 0;
+    for (const char *p = plot; (p = strstr(p, "<polyline")); p++) polylines++;
+    free(plot);
+    CHECK(good, "malformed svg");
+    CHECK(polylines == 3, "%d polylines (loss, and acc split by its NaN)", polylines);
+    CHECK(access(svg, F_OK) == 0 && access(strcat(svg, ".tmp"), F_OK) != 0, "a .tmp file was left");
+    const char *missing[] = {"nope"};
+    CHECK(r1_metrics_plot_svg(csv, svg, "x", missing, 1, &err) == R1_ERR && strstr(err.msg, "'nope'"), "missing column");
+}
+
+/* ---- the stage ---- */
+
+static void test_config_strings(test_ctx *t) {
+    r1_pretrain_config a = tiny_config(), b = r1_pretrain_default_config();
+    a.opt.lr = 0.1f + 1e-9f, a.data.countdown_share = 1.0 / 3, a.data.seed = 0xFFFFFFFFFFFFull;
+    char **s;
+    size_t n;
+    r1_err err;
+    CHECK(r1_pretrain_config_to_strings(&a, &s, &n, &err) == R1_OK, "%s", err.msg);
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) ok = r1_pretrain_config_set(&b, s[i], &err) == R1_OK;
+    r1_pretrain_config_free_strings(s, n);
+    CHECK(ok, "%s", err.msg);
+    CHECK(!memcmp(&a.model, &b.model, sizeof a.model) && a.opt.lr == b.opt.lr && a.steps == b.steps &&
+              a.data.countdown_share == b.data.countdown_share && a.data.seed == b.data.seed &&
+              a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
+          "settings changed in the round trip");
+    CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
+    CHECK(r1_pretrain_config_set(&b, "dim=12x", &err) == R1_ERR && strstr(err.msg, "dim"), "bad value");
+    b.model.vocab = 300;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "vocab"), "wrong vocab accepted");
+}
+
+/* Every tensor of two checkpoints equal, bit for bit. */
+static int same_checkpoints(const char *a_path, const char *b_path, char *why, size_t why_size) {
+    r1_checkpoint a, b;
+    r1_err err;
+    if (r1_checkpoint_load(a_path, &a, &err) != R1_OK) return snprintf(why, why_size, "%s", err.msg), 0;
+    if (r1_checkpoint_load(b_path, &b, &err) != R1_OK) {
+        r1_checkpoint_free(&a);
+        return snprintf(why, why_size, "%s", err.msg), 0;
+    }
+    int same = a.n_tensors == b.n_tensors && a.step == b.step && a.adamw_step == b.adamw_step;
+    if (!same) snprintf(why, why_size, "%zu vs %zu tensors, step %llu vs %llu", a.n_tensors, b.n_tensors,
+                        (unsigned long long)a.step, (unsigned long long)b.step);
+    for (size_t i = 0; i < a.n_tensors && same; i++) {
+        const r1_checkpoint_tensor *tb = r1_checkpoint_find(&b, a.tensors[i].name);
+        same = tb && r1_checkpoint_tensor_count(tb) == r1_checkpoint_tensor_count(&a.tensors[i]) &&
+               !memcmp(tb->data, a.tensors[i].data, r1_checkpoint_tensor_count(tb) * sizeof(float));
+        if (!same) snprintf(why, why_size, "tensor %s differs", a.tensors[i].name);
+    }
+    r1_checkpoint_free(&a);
+    r1_checkpoint_free(&b);
+    return same;
+}
+
+static double mean_loss(const char *csv, int first_row, int rows) {
+    char *text = read_text(csv);
+    if (!text) return NAN;
+    double sum = 0;
+    int row = -1, used = 0;
+    for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL, row++)
+        if (row >= first_row && row < first_row + rows) {
+            unsigned long long step;
+            double loss;
+            if (sscanf(line, "%llu,%lf", &step, &loss) == 2) sum += loss, used++;
+        }
+    free(text);
+    return used ? sum / used : NAN;
+}
+
+static void test_pretrain_run_resume_export(test_ctx *t) {
+    char dir_a[PATH_SIZE], dir_b[PATH_SIZE], path[PATH_SIZE + 32], path_b[PATH_SIZE + 32];
+    tmp_path(dir_a, "run_a");
+    tmp_path(dir_b, "run_b");
+    r1_pretrain_config c = tiny_config();
+    r1_pretrain_result res;
+    r1_err err;
+
+    /* A: uninterrupted, checkpointing on the way */
+    r1_pretrain_options oa = {.out_dir = dir_a, .checkpoint_every = 16, .quiet = 1};
+    CHECK(r1_pretrain(&c, &oa, &res, &err) == R1_OK, "%s", err.msg);
+    CHECK(res.finished && res.steps_done == 48, "run A: %llu steps", (unsigned long long)res.steps_done);
+    printf("  %zu params, %.0f tokens/s, %.2f s, loss %.3f -> %.3f\n", res.n_params, res.tokens_per_s, res.seconds,
+           res.first_loss, res.last_loss);
+    snprintf(path, sizeof path, "%s/metrics.csv", dir_a);
+    double early = mean_loss(path, 0, 4), late = mean_loss(path, 44, 4);
+    CHECK(late < early - 1.0, "loss did not fall: %.3f -> %.3f", early, late);
+    char *text = read_text(path);
+    CHECK(text, "no metrics.csv");
+    int lines = count_lines(text), header = !strncmp(text, "step,loss,lr,grad_norm,tokens_per_s\n", 36);
+    free(text);
+    CHECK(lines == 49 && header, "metrics.csv: %d lines", lines);
+
+    /* B: stopped after 20 steps, then resumed (with other settings passed in, which
+     * the resume must ignore) */
+    r1_pretrain_options ob = {.out_dir = dir_b, .checkpoint_every = 16, .quiet = 1, .stop_after = 20};
+    CHECK(r1_pretrain(&c, &ob, &res, &err) == R1_OK, "%s", err.msg);
+    snprintf(path_b, sizeof path_b, "%s/model.gguf", dir_b);
+    CHECK(!res.finished && res.steps_done == 20 && access(path_b, F_OK) != 0, "stopped run: %llu steps",
+          (unsigned long long)res.steps_done);
+    CHECK(r1_pretrain(&c, &ob, &res, &err) == R1_ERR && strstr(err.msg, "--resume"), "a second fresh run in B");
+    r1_pretrain_config other = tiny_config();
+    other.opt.lr = 1, other.steps = 5;
+    ob.stop_after = 0, ob.resume = 1;
+    CHECK(r1_pretrain(&other, &ob, &res, &err) == R1_OK, "%s", err.msg);
+    CHECK(res.finished && res.start_step == 20 && res.steps_done == 48, "resumed: %llu..%llu",
+          (unsigned long long)res.start_step, (unsigned long long)res.steps_done);
+    char why[600] = "";
+    snprintf(path, sizeof path, "%s/checkpoint.gguf", dir_a);
+    snprintf(path_b, sizeof path_b, "%s/checkpoint.gguf", dir_b);
+    CHECK(same_checkpoints(path, path_b, why, sizeof why), "resumed run differs: %s", why);
+    snprintf(path_b, sizeof path_b, "%s/metrics.csv", dir_b);
+    text = read_text(path_b);
+    lines = text ? count_lines(text) : 0;
+    free(text);
+    CHECK(lines == 49, "resumed metrics.csv: %d lines", lines);
+    /* a finished run resumes to nothing; resuming nothing fails */
+    CHECK(r1_pretrain(&other, &ob, &res, &err) == R1_OK && res.was_finished, "finished run: %s", err.msg);
+    r1_pretrain_options none = {.out_dir = tmp_path(path, "no_run"), .resume = 1, .quiet = 1};
+    CHECK(r1_pretrain(&c, &none, &res, &err) == R1_ERR && strstr(err.msg, "no "), "resume of nothing");
+
+    /* the files of the run */
+    snprintf(path, sizeof path, "%s/loss.svg", dir_a);
+    char *svg = read_text(path);
+    CHECK(svg, "no loss.svg");
+    size_t n = strlen(svg);
+    int svg_ok = !strncmp(svg, "<svg", 4) && n > 7 && !strcmp(svg + n - 7, "</svg>\n");
+    free(svg);
+    CHECK(svg_ok, "loss.svg is not one <svg> element");
+    snprintf(path, sizeof path, "%s/config.txt", dir_a);
+    text = read_text(path);
+    int cfg_ok = text && strstr(text, "\ndim=32\n") && strstr(text, "\nsteps=48\n");
+    free(text);
+    CHECK(cfg_ok, "config.txt");
+
+    /* the export: the engine loads it, its tokenizer round-trips a training text */
+    snprintf(path, sizeof path, "%s/model.gguf", dir_a);
+    r1_model model;
+    CHECK(r1_model_load(&model, path, &err) == R1_OK, "%s", err.msg);
+    int shape_ok = model.hp.n_vocab == R1_VOCAB_SIZE && model.hp.dim == 32 && model.hp.n_layers == 2;
+    r1_model_free(&model);
+    CHECK(shape_ok, "engine reads another shape");
+    r1_gguf g;
+    CHECK(r1_gguf_open(&g, path, &err) == R1_OK, "%s", err.msg);
+    r1_tokenizer *tok;
+    int loaded = r1_tokenizer_load_gguf(&tok, &g, &err) == R1_OK;
+    r1_gguf_close(&g);
+    CHECK(loaded, "%s", err.msg);
+    r1_problem p;
+    r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, 3, 1, &p);
+    char *example;
+    size_t len, prompt_len;
+    CHECK(r1_data_example_text(&p, 3, &c.data.trace, &example, &len, &prompt_len, &err) == R1_OK, "%s", err.msg);
+    int *ids, n_ids;
+    int ok = r1_tokenize(tok, example, len, 0, 1, &ids, &n_ids, &err) == R1_OK;
+    size_t at = 0;
+    for (int i = 0; i < n_ids && ok; i++) {
+        const char *bytes;
+        size_t blen;
+        ok = r1_token_to_bytes(tok, ids[i], &bytes, &blen) == R1_OK && at + blen <= len &&
+             !memcmp(example + at, bytes, blen);
+        at += blen;
+    }
+    ok = ok && at == len && ids[0] == R1_VOCAB_BOS && ids[n_ids - 1] == R1_VOCAB_EOS;
+    if (n_ids > 0) free(ids);
+    free(example);
+    r1_tokenizer_free(tok);
+    CHECK(ok, "the exported tokenizer does not round-trip a training text");
+}
+
+int main(void) {
+    static const test_entry tests[] = {
+        {test_vocab_round_trip, "vocab_round_trip"},
+        {test_data_batches, "data_batches"},
+        {test_metrics_resume_and_plot, "metrics_resume_and_plot"},
+        {test_config_strings, "config_strings"},
+        {test_pretrain_run_resume_export, "run_resume_export"},
+    };
+    return test_main("pretrain", tests, (int)(sizeof tests / sizeof tests[0]));
+}
