@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "infer/generate.h"
 #include "infer/sampler.h"
 #include "infer/think.h"
 #include "tokenizer/chat.h"
@@ -102,42 +103,7 @@ static char *read_stdin(void) {
     return buf;
 }
 
-/* Runs the prompt, then samples up to n_gen tokens; on_token sees each one and
- * returns 0 to stop. */
-typedef int (*token_sink)(void *ctx, int token);
-
-static int generate(cli_session *s, const int *prompt, int n_prompt, long n_gen, const r1_sampler_params *sp,
-                    token_sink on_token, void *ctx) {
-    r1_sampler sampler;
-    r1_err err;
-    float *logits = malloc((size_t)s->model.hp.n_vocab * sizeof(float));
-    if (!logits || r1_sampler_init(&sampler, sp, s->model.hp.n_vocab, &err) != R1_OK) {
-        free(logits);
-        return cli_error("out of memory");
-    }
-    int rc = 0, token;
-    const int *next = prompt;
-    int n_next = n_prompt;
-    for (long g = 0; g < n_gen; g++) {
-        if (r1_forward(&s->state, next, n_next, logits, 0, &err) != R1_OK) { rc = cli_error("%s", err.msg); break; }
-        token = r1_sample(&sampler, logits);
-        if (!on_token(ctx, token)) break;
-        next = &token;
-        n_next = 1;
-    }
-    r1_sampler_free(&sampler);
-    free(logits);
-    return rc;
-}
-
 /* ---- raw mode ---- */
-
-static int print_id(void *ctx, int token) {
-    int *count = ctx;
-    printf((*count)++ ? " %d" : "%d", token);
-    fflush(stdout);
-    return 1;
-}
 
 static int run_raw(const run_options *o) {
     int *tokens, n;
@@ -149,9 +115,27 @@ static int run_raw(const run_options *o) {
     }
     cli_session s;
     if (cli_session_open(&s, o->model_path, (int)o->threads, (int)n_ctx, 512) != R1_OK) return free(tokens), 1;
-    int count = 0;
-    int rc = generate(&s, tokens, n, o->n_gen, &o->sampling, print_id, &count);
+    r1_sampler sampler;
+    r1_err err;
+    float *logits = malloc((size_t)s.model.hp.n_vocab * sizeof(float));
+    int rc = 0;
+    if (!logits || r1_sampler_init(&sampler, &o->sampling, s.model.hp.n_vocab, &err) != R1_OK) {
+        rc = cli_error("out of memory");
+    } else {
+        const int *next = tokens;
+        int n_next = n, token;
+        for (long g = 0; g < o->n_gen; g++) {
+            if (r1_forward(&s.state, next, n_next, logits, 0, &err) != R1_OK) { rc = cli_error("%s", err.msg); break; }
+            token = r1_sample(&sampler, logits);
+            printf(g ? " %d" : "%d", token);
+            fflush(stdout);
+            next = &token;
+            n_next = 1;
+        }
+        r1_sampler_free(&sampler);
+    }
     putchar('\n');
+    free(logits);
     free(tokens);
     cli_session_close(&s);
     return rc;
@@ -159,43 +143,31 @@ static int run_raw(const run_options *o) {
 
 /* ---- chat mode ---- */
 
+/* What the terminal shows: the thinking (dimmed on a TTY, between <think> tags
+ * otherwise, or hidden), then the answer. The markers themselves switch phase. */
 typedef struct {
-    const r1_tokenizer *tok;
-    r1_detok_stream detok;
-    r1_think think;
-    int show_thinking, dim, eos;
-    r1_phase shown_phase;  /* the phase whose text was printed last */
-    int failed;
-} chat_stream;
+    r1_think phase;  /* tracks markers only: budget forcing happens in r1_generate */
+    int show_thinking, dim;
+} chat_display;
 
-static void print_text(chat_stream *cs, const char *text, size_t len) {
-    if (!len) return;
-    if (cs->shown_phase == R1_PHASE_THINKING && !cs->show_thinking) return;
-    fwrite(text, 1, len, stdout);
-    fflush(stdout);
+static void begin_phase(chat_display *d, r1_phase phase) {
+    if (phase == R1_PHASE_THINKING && d->show_thinking) printf("%s", d->dim ? "\x1b[2m" : "<think>\n");
 }
 
-static int stream_token(void *ctx, int sampled) {
-    chat_stream *cs = ctx;
-    const char *text;
-    size_t len;
-    r1_err err;
-    int token = r1_think_step(&cs->think, sampled);
-    if (token == cs->eos) return 0;
-    if (r1_think_is_marker(&cs->think, token)) {
-        /* a phase change: finish the text of the old phase first */
-        r1_detok_flush(&cs->detok, &text, &len);
-        print_text(cs, text, len);
-        if (cs->shown_phase == R1_PHASE_THINKING && cs->show_thinking) printf("%s\n\n", cs->dim ? "\x1b[0m" : "\n</think>");
-        if (cs->think.phase == R1_PHASE_THINKING && cs->show_thinking) printf("%s", cs->dim ? "\x1b[2m" : "<think>\n");
-        cs->shown_phase = cs->think.phase;
-        return 1;
+static void end_phase(chat_display *d, r1_phase phase) {
+    if (phase == R1_PHASE_THINKING && d->show_thinking) printf("%s", d->dim ? "\x1b[0m\n\n" : "\n</think>\n\n");
+}
+
+static int show_token(void *ctx, int token, const char *text, size_t len) {
+    chat_display *d = ctx;
+    if (r1_think_is_marker(&d->phase, token)) {
+        end_phase(d, d->phase.phase);
+        r1_think_step(&d->phase, token);
+        begin_phase(d, d->phase.phase);
+    } else if (d->phase.phase == R1_PHASE_ANSWER || d->show_thinking) {
+        fwrite(text, 1, len, stdout);
     }
-    if (r1_detok_push(&cs->detok, token, &text, &len, &err) != R1_OK) {
-        cs->failed = cli_error("%s", err.msg);
-        return 0;
-    }
-    print_text(cs, text, len);
+    fflush(stdout);
     return 1;
 }
 
@@ -245,21 +217,23 @@ static int run_chat(const run_options *o) {
         cli_error("%s", err.msg);
         goto done;
     }
-    chat_stream cs = {.tok = tok, .show_thinking = o->show_thinking, .dim = isatty(1), .eos = r1_tokenizer_eos(tok)};
-    r1_detok_init(&cs.detok, tok);
-    r1_think_init(&cs.think, tok, r1_chat_template_starts_thinking(tmpl), (int)o->think_budget);
-    cs.shown_phase = cs.think.phase;
-    if (cs.shown_phase == R1_PHASE_THINKING && cs.show_thinking) printf("%s", cs.dim ? "\x1b[2m" : "<think>\n");
+    r1_generate_params gp = r1_generate_defaults();
+    gp.sampling = o->sampling;
+    gp.think_budget = (int)o->think_budget;
+    gp.starts_thinking = r1_chat_template_starts_thinking(tmpl);
     long room = n_ctx - n_ids;
-    rc = generate(&s, ids, n_ids, o->n_gen < room ? o->n_gen : room, &o->sampling, stream_token, &cs);
-    const char *text;
-    size_t len;
-    r1_detok_flush(&cs.detok, &text, &len);
-    print_text(&cs, text, len);
-    if (cs.shown_phase == R1_PHASE_THINKING && cs.show_thinking && cs.dim) printf("\x1b[0m");
+    gp.max_tokens = o->n_gen < room ? o->n_gen : room;
+    chat_display display = {.show_thinking = o->show_thinking, .dim = isatty(1)};
+    r1_think_init(&display.phase, tok, gp.starts_thinking, -1);
+    gp.on_token = show_token;
+    gp.on_token_ctx = &display;
+    begin_phase(&display, display.phase.phase);
+    r1_generation gen;
+    rc = r1_generate(&s.state, tok, ids, n_ids, &gp, &gen, &err) != R1_OK;
+    if (rc) cli_error("%s", err.msg);
+    if (display.phase.phase == R1_PHASE_THINKING && display.show_thinking && display.dim) printf("\x1b[0m");
     putchar('\n');
-    r1_detok_free(&cs.detok);
-    rc = rc || cs.failed;
+    r1_generation_free(&gen);
 done:
     free(ids);
     free(rendered);
