@@ -13,43 +13,13 @@
 #include "model/presets.h"
 #include "model/state.h"
 #include "test.h"
+#include "test_files.h"
 
 /* ---- scratch files ---- */
 
-static const char *scratch_dir(void) {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/r1_test_gguf_XXXXXX");
-        if (!mkdtemp(dir)) snprintf(dir, sizeof dir, "/tmp");
-    }
-    return dir;
-}
-
-static const char *scratch_path(const char *name) {
-    static char path[4][256];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", scratch_dir(), name);
-    return p;
-}
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
-static uint8_t *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
 
 static int write_all(const char *path, const uint8_t *buf, size_t n) {
     FILE *f = fopen(path, "wb");
@@ -508,7 +478,7 @@ static int make_hostile_base(hostile_base *b, r1_err *err) {
     b->data_start = g.data_start;
     b->min_valid = (size_t)(g.data_start + g.tensors[1].data_offset + g.tensors[1].nbytes);
     r1_gguf_close(&g);
-    b->bytes = read_all(path, &b->size);
+    b->bytes = (uint8_t *)read_file(path, &b->size);
     return b->bytes ? R1_OK : r1_fail(err, "cannot read %s back", path);
 }
 
@@ -737,12 +707,12 @@ static void test_gen_random_deterministic(test_ctx *t) {
     r1_err err = {{0}};
     CHECK(r1_gen_random("tiny-deepseek", R1_TYPE_Q8_0, 0, 7, a, &err) == R1_OK, "%s", err.msg);
     CHECK(r1_gen_random("tiny-deepseek", R1_TYPE_Q8_0, 0, 7, b, &err) == R1_OK, "%s", err.msg);
-    size_t na, nb;
-    uint8_t *ba = read_all(a, &na), *bb = read_all(b, &nb);
+    size_t na = 0, nb = 0;
+    uint8_t *ba = (uint8_t *)read_file(a, &na), *bb = (uint8_t *)read_file(b, &nb);
     int same = ba && bb && na == nb && memcmp(ba, bb, na) == 0;
     free(bb);
     CHECK(r1_gen_random("tiny-deepseek", R1_TYPE_Q8_0, 0, 8, b, &err) == R1_OK, "%s", err.msg);
-    bb = read_all(b, &nb);
+    bb = (uint8_t *)read_file(b, &nb);
     int differs = ba && bb && na == nb && memcmp(ba, bb, na) != 0;
     free(ba);
     free(bb);
@@ -838,7 +808,7 @@ static void cleanup(test_ctx *t) {
         unlink(path);
         unlink(tmp);
     }
-    rmdir(scratch_dir());
+    rmdir(test_scratch_dir());
 }
 
 TEST_MAIN("gguf", T(test_writer_round_trip), T(test_writer_kv_copy), T(test_writer_misuse),

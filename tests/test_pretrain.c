@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "test_files.h"
 
 #include "gguf/gguf.h"
 #include "model/model.h"
@@ -18,53 +19,11 @@
 
 /* ---- helpers ---- */
 
-static char tmp_dir[64];
-
-static void remove_tree(const char *path) {
-    DIR *dir = opendir(path);
-    if (!dir) {
-        unlink(path);
-        return;
-    }
-    struct dirent *entry;
-    char child[1024];
-    while ((entry = readdir(dir)))
-        if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
-            snprintf(child, sizeof child, "%s/%s", path, entry->d_name);
-            remove_tree(child);
-        }
-    closedir(dir);
-    rmdir(path);
+static char *read_text_file(const char *path) {
+    size_t size;
+    return read_file(path, &size);
 }
 
-static void remove_tmp_dir(void) { remove_tree(tmp_dir); }
-
-enum { PATH_SIZE = 512 };
-static char *tmp_path(char *path, const char *name) {
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/r1_pretrain_XXXXXX");
-        if (!mkdtemp(tmp_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-        atexit(remove_tmp_dir);
-    }
-    snprintf(path, PATH_SIZE, "%s/%s", tmp_dir, name);
-    return path;
-}
-
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) len = 0;
-    if (buf) buf[len] = 0;
-    fclose(f);
-    return buf;
-}
 
 static int count_lines(const char *text) {
     int n = 0;
@@ -219,7 +178,7 @@ static void test_metrics_resume_and_plot(test_ctx *t) {
     double row[2] = {0.7, 0.7};
     CHECK(r1_metrics_log(&m, 7, row, &err) == R1_OK, "%s", err.msg);
     r1_metrics_close(&m);
-    char *text = read_text(csv);
+    char *text = read_text_file(csv);
     CHECK(text, "no csv");
     int lines = count_lines(text), header = !strncmp(text, "step,loss,acc\n", 14), last = strstr(text, "\n7,0.7,0.7\n") != NULL;
     free(text);
@@ -227,7 +186,7 @@ static void test_metrics_resume_and_plot(test_ctx *t) {
     const char *other[] = {"reward"};
     CHECK(r1_metrics_open(&m, csv, other, 1, 3, &err) == R1_ERR && strstr(err.msg, "other columns"), "header mismatch");
     CHECK(r1_metrics_plot_svg(csv, svg, "loss & <acc>", cols, 2, &err) == R1_OK, "%s", err.msg);
-    char *plot = read_text(svg);
+    char *plot = read_text_file(svg);
     CHECK(plot, "no svg");
     size_t n = strlen(plot);
     int good = !strncmp(plot, "<svg", 4) && n > 7 && !strcmp(plot + n - 7, "</svg>\n") &&
@@ -289,7 +248,7 @@ static int same_checkpoints(const char *a_path, const char *b_path, char *why, s
 }
 
 static double mean_loss(const char *csv, int first_row, int rows) {
-    char *text = read_text(csv);
+    char *text = read_text_file(csv);
     if (!text) return NAN;
     double sum = 0;
     int row = -1, used = 0;
@@ -320,7 +279,7 @@ static void test_pretrain_run_resume_export(test_ctx *t) {
     snprintf(path, sizeof path, "%s/metrics.csv", dir_a);
     double early = mean_loss(path, 0, 4), late = mean_loss(path, 44, 4);
     CHECK(late < early - 1.0, "loss did not fall: %.3f -> %.3f", early, late);
-    char *text = read_text(path);
+    char *text = read_text_file(path);
     CHECK(text, "no metrics.csv");
     int lines = count_lines(text), header = !strncmp(text, "step,loss,lr,grad_norm,tokens_per_s\n", 36);
     free(text);
@@ -345,7 +304,7 @@ static void test_pretrain_run_resume_export(test_ctx *t) {
     snprintf(path_b, sizeof path_b, "%s/checkpoint.gguf", dir_b);
     CHECK(same_checkpoints(path, path_b, why, sizeof why), "resumed run differs: %s", why);
     snprintf(path_b, sizeof path_b, "%s/metrics.csv", dir_b);
-    text = read_text(path_b);
+    text = read_text_file(path_b);
     lines = text ? count_lines(text) : 0;
     free(text);
     CHECK(lines == 49, "resumed metrics.csv: %d lines", lines);
@@ -356,14 +315,14 @@ static void test_pretrain_run_resume_export(test_ctx *t) {
 
     /* the files of the run */
     snprintf(path, sizeof path, "%s/loss.svg", dir_a);
-    char *svg = read_text(path);
+    char *svg = read_text_file(path);
     CHECK(svg, "no loss.svg");
     size_t n = strlen(svg);
     int svg_ok = !strncmp(svg, "<svg", 4) && n > 7 && !strcmp(svg + n - 7, "</svg>\n");
     free(svg);
     CHECK(svg_ok, "loss.svg is not one <svg> element");
     snprintf(path, sizeof path, "%s/config.txt", dir_a);
-    text = read_text(path);
+    text = read_text_file(path);
     int cfg_ok = text && strstr(text, "\ndim=32\n") && strstr(text, "\nsteps=48\n");
     free(text);
     CHECK(cfg_ok, "config.txt");

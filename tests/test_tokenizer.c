@@ -14,23 +14,13 @@
 #include "gguf/gguf.h"
 #include "gguf/writer.h"
 #include "test.h"
+#include "test_files.h"
 #include "tokenizer/pretokenize.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
 /* ---- helpers ---- */
 
-static const char *scratch_path(const char *name) {
-    static char dir[64], path[4][512];
-    static int next;
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/r1_test_tokenizer_XXXXXX");
-        if (!mkdtemp(dir)) snprintf(dir, sizeof dir, "/tmp");
-    }
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", dir, name);
-    return p;
-}
 
 static int write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "wb");
@@ -39,22 +29,6 @@ static int write_text(const char *path, const char *text) {
     return fclose(f) == 0 && done == n ? 0 : -1;
 }
 
-static char *read_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) buf[n] = 0;
-    *size = (size_t)n;
-    return buf;
-}
 
 /* Concatenated bytes of ids; malloc'd, NUL-terminated. */
 static char *detokenize(const r1_tokenizer *t, const int *ids, int n, size_t *len) {

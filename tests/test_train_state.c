@@ -10,60 +10,19 @@
 
 #include "gguf/writer.h"
 #include "test.h"
+#include "test_files.h"
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 
 /* ---- helpers ---- */
 
 /* Every file of this run goes in one directory, removed at exit. */
-static char tmp_dir[64];
-
-static void remove_tmp_dir(void) {
-    DIR *dir = opendir(tmp_dir);
-    if (!dir) return;
-    struct dirent *entry;
-    char path[512];
-    while ((entry = readdir(dir)))
-        if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
-            snprintf(path, sizeof path, "%s/%s", tmp_dir, entry->d_name);
-            unlink(path);
-        }
-    closedir(dir);
-    rmdir(tmp_dir);
-}
-
-/* Writes tmp_dir/name into path (PATH_SIZE bytes) and returns it. */
-enum { PATH_SIZE = 512 };
-static char *tmp_path(char *path, const char *name) {
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/r1_train_state_XXXXXX");
-        if (!mkdtemp(tmp_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-        atexit(remove_tmp_dir);
-    }
-    snprintf(path, PATH_SIZE, "%s/%s", tmp_dir, name);
-    return path;
-}
 
 static int file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
 
-/* The whole file, malloc'd; NULL if unreadable. */
-static unsigned char *read_all(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *bytes = malloc(len > 0 ? (size_t)len : 1);
-    *size = fread(bytes, 1, (size_t)len, f);
-    fclose(f);
-    return bytes;
-}
 
 static int write_all(const char *path, const unsigned char *bytes, size_t size) {
     FILE *f = fopen(path, "wb");
@@ -344,7 +303,7 @@ static void test_resume_is_bit_identical(test_ctx *t) {
 /* PATH must keep the previous checkpoint byte for byte, with no PATH.tmp left. */
 static int previous_intact(const char *path, const unsigned char *before, size_t before_size) {
     size_t size;
-    unsigned char *now = read_all(path, &size);
+    unsigned char *now = (unsigned char *)read_file(path, &size);
     char tmp[PATH_SIZE + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int ok = now && size == before_size && memcmp(now, before, size) == 0 && !file_exists(tmp);
@@ -362,7 +321,7 @@ static void test_failed_save_keeps_previous(test_ctx *t) {
     r1_err err;
     CHECK(r1_checkpoint_save(path, &good, &err) == R1_OK, "%s", err.msg);
     size_t before_size;
-    unsigned char *before = read_all(path, &before_size);
+    unsigned char *before = (unsigned char *)read_file(path, &before_size);
     CHECK(before, "cannot read %s", path);
 
     /* 1. the disk fills up half-way through the tensor data (RLIMIT_FSIZE makes
@@ -461,7 +420,7 @@ static void test_bad_checkpoints_fail_cleanly(test_ctx *t) {
 
     /* truncated at several points: inside the header, metadata, infos, data */
     size_t size;
-    unsigned char *bytes = read_all(good, &size);
+    unsigned char *bytes = (unsigned char *)read_file(good, &size);
     CHECK(bytes, "cannot read %s", good);
     const size_t cuts[] = {0, 10, 40, 100, size / 2, size - 4};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
