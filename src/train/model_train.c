@@ -6,6 +6,9 @@
  *   loss   = mean over non-ignored targets of −log softmax(logits)[target]
  *            + Σ_MoE layers (1/B) Σ_sequences L_bal                  (moe_train.c)
  *
+ * or, for the policy-gradient stages, any Σ_t w_t·log p(token_{t+1} | ≤ t) plus the
+ * same balance loss; cross-entropy is its case w = −1/n_targets on the targets.
+ *
  * the engine's forward (model/forward.c) run on B sequences at once. */
 #include <math.h>
 #include <stdio.h>
@@ -72,17 +75,13 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
     return R1_OK;
 }
 
-void r1_train_backward(r1_train_model *m) {
+/* The backward from m->d.dlogits (filled by the caller) down to the embeddings. The
+ * MoE layers add the balance loss's gradient on the way (moe_backward). */
+static void backward_from_dlogits(r1_train_model *m) {
     const r1_train_config *c = &m->cfg;
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim, V = c->vocab;
 
-    memset(d->dlogits, 0, (size_t)N * V * sizeof(float));
-    if (m->targets)
-        for (int t = 0; t < N; t++)
-            if (m->targets[t] >= 0)
-                r1_cross_entropy_backward(d->dlogits + (size_t)t * V, m->probs + (size_t)t * V, V, m->targets[t],
-                                          1.0f / (float)m->n_targets);
     memset(d->dxn, 0, (size_t)N * D * sizeof(float));
     memset(d->dres, 0, (size_t)N * D * sizeof(float));
     r1_linear_backward(d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
@@ -110,6 +109,51 @@ void r1_train_backward(r1_train_model *m) {
     }
     for (int t = 0; t < N; t++)
         r1_axpy_f32(D, 1.0f, d->dres + (size_t)t * D, m->dtok_embd + (size_t)m->tokens[t] * D);
+}
+
+/* Cross-entropy is the weighted log-likelihood with w = −1/n_targets on every
+ * target: ∂(−log p)/∂logits = probs − onehot. */
+void r1_train_backward(r1_train_model *m) {
+    int N = m->B * m->T, V = m->cfg.vocab;
+    memset(m->d.dlogits, 0, (size_t)N * V * sizeof(float));
+    if (m->targets)
+        for (int t = 0; t < N; t++)
+            if (m->targets[t] >= 0)
+                r1_cross_entropy_backward(m->d.dlogits + (size_t)t * V, m->probs + (size_t)t * V, V, m->targets[t],
+                                          1.0f / (float)m->n_targets);
+    backward_from_dlogits(m);
+}
+
+/* ---- per-token log-probabilities (the policy-gradient stages) ---- */
+
+int r1_train_token_logprobs(r1_train_model *m, const int *tokens, int B, int T, float *logp, r1_err *err) {
+    if (r1_train_forward(m, tokens, NULL, B, T, NULL, err) != R1_OK) return R1_ERR;
+    int V = m->cfg.vocab;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            size_t row = (size_t)b * T + t;
+            if (t + 1 == T) {
+                logp[row] = 0.0f;
+                continue;
+            }
+            /* probs kept for the backward, as the CE forward does */
+            logp[row] = -r1_cross_entropy_forward(m->logits + row * V, V, tokens[row + 1], m->probs + row * V);
+        }
+    return R1_OK;
+}
+
+/* ∂(w·log p_next)/∂logits = −w·(probs − onehot(next)). */
+void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights) {
+    int B = m->B, T = m->T, V = m->cfg.vocab;
+    memset(m->d.dlogits, 0, (size_t)B * T * V * sizeof(float));
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t + 1 < T; t++) {
+            size_t row = (size_t)b * T + t;
+            if (weights[row] != 0.0f)
+                r1_cross_entropy_backward(m->d.dlogits + row * V, m->probs + row * V, V, m->tokens[row + 1],
+                                          -weights[row]);
+        }
+    backward_from_dlogits(m);
 }
 
 void r1_train_update_bias(r1_train_model *m) {
