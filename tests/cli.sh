@@ -82,7 +82,7 @@ if $R1 train --help | grep -q "usage: r1 train" && $R1 train pretrain --help | g
     ok help-train
 else fail help-train "no usage text"; fi
 expect_error train-bad-option $R1 train pretrain --bogus
-expect_error train-stage-not-yet $R1 train grpo
+expect_error train-stage-not-yet $R1 train sft
 expect_error train-resume-with-settings $R1 train pretrain --out "$TMP/run" --resume --lr 1
 if $R1 train pretrain --out "$TMP/run" --quiet --steps 3 --batch 2 --seq 128 --dim 32 --layers 2 --heads 2 \
        --set trace_max_dead_ends=1 2> "$TMP/err" && [ -s "$TMP/run/model.gguf" ] && [ -s "$TMP/run/loss.svg" ] &&
@@ -93,6 +93,20 @@ else fail train-pretrain-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train pretrain --out "$TMP/run" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
     ok train-resume-finished
 else fail train-resume-finished "$(head -c 300 "$TMP/err")"; fi
+# grpo from that pretrain run: 2 steps, then metrics, plots, export, resume
+if $R1 train grpo --help | grep -q "usage: r1 train grpo"; then ok help-train-grpo
+else fail help-train-grpo "no usage text"; fi
+expect_error train-grpo-no-init $R1 train grpo --out "$TMP/grpo"
+expect_error train-grpo-bad-variant $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --variant ppo
+if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --quiet --steps 2 --prompts 2 --group 3 --max-tokens 32 \
+       --variant dr-grpo 2> "$TMP/err" && [ -s "$TMP/grpo/model.gguf" ] && [ -s "$TMP/grpo/reward.svg" ] &&
+   [ -s "$TMP/grpo/length.svg" ] && [ "$(wc -l < "$TMP/grpo/metrics.csv")" -eq 3 ] &&
+   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,kl"; then
+    ok train-grpo-run
+else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi
+if $R1 train grpo --out "$TMP/grpo" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
+    ok train-grpo-resume-finished
+else fail train-grpo-resume-finished "$(head -c 300 "$TMP/err")"; fi
 
 if [ ! -f "$TD/README.md" ]; then
     skip testdata "../shared/testdata is not there"

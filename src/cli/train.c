@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "train/grpo.h"
 #include "train/pretrain.h"
 
 static const char *train_usage =
@@ -13,7 +14,7 @@ static const char *train_usage =
     "The DeepSeek-R1 recipe on a tiny deepseek2 model (DESIGN §6).\n"
     "stages:\n"
     "  pretrain   next-token training on solver search traces: the base model\n"
-    "  grpo       reinforcement learning with rule-based rewards (R1-Zero)  [not yet implemented]\n"
+    "  grpo       reinforcement learning with rule-based rewards (R1-Zero)\n"
     "  sft        cold-start fine-tuning on rejection-sampled traces        [not yet implemented]\n"
     "  distill    teacher traces into a smaller student                     [not yet implemented]\n";
 
@@ -132,11 +133,122 @@ static int cmd_pretrain(int argc, char **argv) {
     return interrupted ? 130 : 0;
 }
 
+static const char *grpo_usage =
+    "usage: r1 train grpo --init RUN_DIR --out DIR [--steps N] [--prompts P] [--group G] [--lr X]\n"
+    "                     [--beta B] [--eps E] [--variant grpo|dr-grpo|dapo] [--max-tokens M]\n"
+    "                     [--task countdown|arithmetic|mix] [--seed S] [--resume]\n"
+    "R1-Zero: samples G completions of P training problems per step from the current policy,\n"
+    "rewards them by rule (1 correct, 0.1 well-formed), and takes one clipped policy-gradient\n"
+    "step with group-normalised advantages and a k3 KL penalty to the starting model.\n"
+    "DIR receives config.txt, vocab.gguf, checkpoint.gguf, metrics.csv (reward, accuracy,\n"
+    "length, reflect = \"wait\"/\"check\" per completion, kl, ...), reward.svg, length.svg and,\n"
+    "at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
+    "  --init PATH             pretrain run directory or checkpoint .gguf to start from\n"
+    "  --out DIR               run directory (default runs/grpo)\n"
+    "  --resume                continue DIR's run with its saved settings\n"
+    "  --steps N               optimizer steps (default 200)\n"
+    "  --prompts P             problems per step (default 8)\n"
+    "  --group G               samples per problem (default 8, at least 2)\n"
+    "  --max-tokens M          completion tokens at most (default 256)\n"
+    "  --temp X                sampling temperature (default 1.0)\n"
+    "  --lr X                  learning rate, constant (default 1e-5)\n"
+    "  --beta B                KL coefficient, 0 = no reference model (default 0.04)\n"
+    "  --eps E                 clip range of the ratio (default 0.2)\n"
+    "  --eps-high E            dapo's upper clip range (default 0.28)\n"
+    "  --variant V             grpo | dr-grpo | dapo (default grpo)\n"
+    "  --task T                countdown | arithmetic | mix (default mix)\n"
+    "  --seed S                problems and sampling seed (default 1)\n"
+    "  --threads N             sampling threads (default 1)\n"
+    "  --checkpoint-every N    steps between checkpoints (default 10; 0: only at the end)\n"
+    "  --quiet                 no progress bar\n";
+
+static int cmd_grpo(int argc, char **argv) {
+    r1_grpo_config cfg = r1_grpo_default_config();
+    r1_grpo_options opts = {.out_dir = "runs/grpo", .checkpoint_every = 10, .interrupted = &interrupted};
+    const char *setting = NULL;
+    r1_err err;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        long n;
+        float x;
+        if (cli_is_help(arg)) return fputs(grpo_usage, stdout), 0;
+        if (!strcmp(arg, "--out") || !strcmp(arg, "--init")) {
+            if (!(v = cli_value(argc, argv, &i))) return 1;
+            if (!strcmp(arg, "--out")) opts.out_dir = v;
+            else opts.init = v, setting = arg;
+            continue;
+        }
+        if (!strcmp(arg, "--resume")) { opts.resume = 1; continue; }
+        if (!strcmp(arg, "--quiet")) { opts.quiet = 1; continue; }
+        if (!strcmp(arg, "--checkpoint-every")) {
+            if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, INT_MAX, &n) != R1_OK) return 1;
+            opts.checkpoint_every = (int)n;
+            continue;
+        }
+        setting = arg;
+        struct { const char *flag; int *field; long min, max; } ints[] = {
+            {"--steps", &cfg.steps, 1, INT_MAX},       {"--prompts", &cfg.prompts, 1, 4096},
+            {"--group", &cfg.group, 2, 4096},          {"--max-tokens", &cfg.max_tokens, 1, 1 << 20},
+            {"--threads", &cfg.threads, 1, 1024},
+        };
+        struct { const char *flag; float *field; } floats[] = {
+            {"--lr", &cfg.lr}, {"--beta", &cfg.beta}, {"--eps", &cfg.eps}, {"--eps-high", &cfg.eps_high},
+            {"--temp", &cfg.temperature},
+        };
+        int matched = 0;
+        for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++)
+            if (!strcmp(arg, ints[k].flag)) {
+                if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, ints[k].min, ints[k].max, &n) != R1_OK)
+                    return 1;
+                *ints[k].field = (int)n, matched = 1;
+            }
+        for (size_t k = 0; k < sizeof floats / sizeof floats[0] && !matched; k++)
+            if (!strcmp(arg, floats[k].flag)) {
+                if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &x) != R1_OK) return 1;
+                *floats[k].field = x, matched = 1;
+            }
+        if (matched) continue;
+        if (!strcmp(arg, "--variant") || !strcmp(arg, "--task")) {
+            if (!(v = cli_value(argc, argv, &i))) return 1;
+            int rc = !strcmp(arg, "--variant") ? r1_grpo_variant_by_name(v, &cfg.variant, &err)
+                                               : r1_grpo_task_by_name(v, &cfg.task, &err);
+            if (rc != R1_OK) return cli_error("train grpo: %s: %s", arg, err.msg);
+        } else if (!strcmp(arg, "--seed")) {
+            if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, LONG_MAX, &n) != R1_OK) return 1;
+            cfg.seed = (uint64_t)n;
+        } else return cli_error("train grpo: unknown option '%s' (see r1 train grpo --help)", arg);
+    }
+    if (opts.resume && setting)
+        return cli_error("train grpo: --resume takes the settings from %s/checkpoint.gguf; drop %s", opts.out_dir,
+                         setting);
+    if (!opts.resume && !opts.init)
+        return cli_error("train grpo: --init RUN_DIR is required (a `r1 train pretrain` run directory)");
+
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    r1_grpo_result res;
+    if (r1_grpo(&cfg, &opts, &res, &err) != R1_OK) return cli_error("%s", err.msg);
+    if (res.was_finished) {
+        fprintf(stderr, "r1: %s: the run is already finished (%llu/%llu steps); model in %s/model.gguf\n",
+                opts.out_dir, (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, opts.out_dir);
+        return 0;
+    }
+    fprintf(stderr, "grpo: %llu/%llu steps, reward %.3f -> %.3f, accuracy %.3f, length %.0f, %.1f s\n",
+            (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, res.first_reward,
+            res.last_reward, res.last_accuracy, res.last_length, res.seconds);
+    if (res.finished) fprintf(stderr, "grpo: wrote %s/model.gguf\n", opts.out_dir);
+    else fprintf(stderr, "grpo: stopped; continue with: r1 train grpo --out %s --resume\n", opts.out_dir);
+    return interrupted ? 130 : 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2) return fputs(train_usage, stderr), 1;
     if (cli_is_help(argv[1])) return fputs(train_usage, stdout), 0;
     if (!strcmp(argv[1], "pretrain")) return cmd_pretrain(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "grpo") || !strcmp(argv[1], "sft") || !strcmp(argv[1], "distill"))
-        return cli_error("train %s: not yet implemented (only pretrain exists so far)", argv[1]);
+    if (!strcmp(argv[1], "grpo")) return cmd_grpo(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sft") || !strcmp(argv[1], "distill"))
+        return cli_error("train %s: not yet implemented (pretrain and grpo exist so far)", argv[1]);
     return cli_error("train: unknown stage '%s' (r1 train --help lists them)", argv[1]);
 }

@@ -18,87 +18,66 @@
 #include "train/linear.h"
 #include "train/tiny_model.h"
 
-void mla_forward(r1_train_model *m, int layer, float *out) {
-    const r1_train_config *c = &m->cfg;
-    const r1_train_layer *L = &m->layers[layer];
-    r1_train_acts *a = &m->acts[layer];
-    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
-    int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
-    float scale = m->rope.attn_scale / sqrtf((float)QK);
+/* ---- steps split over the pool by rows that no other thread writes ---- */
 
-    /* queries */
-    if (Rq > 0) {
-        r1_linear_forward(a->q_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm(a->q_lora + (size_t)t * Rq, a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
-        r1_linear_forward(a->q, a->q_lora, L->q_b, N, Rq, H * QK);
-    } else {
-        r1_linear_forward(a->q, a->xn_attn, L->q_b, N, D, H * QK);
-    }
-    /* latent, rope key, and the per-head keys and values expanded from the latent */
-    r1_linear_forward(a->kv_a, a->xn_attn, L->kv_a, N, D, R + rope);
-    for (int t = 0; t < N; t++) {
-        const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
-        for (int h = 0; h < H; h++) r1_rope_apply(&m->rope, a->q + ((size_t)t * H + h) * QK + nope, cos_sin);
-        const float *kv_a = a->kv_a + (size_t)t * (R + rope);
-        r1_rmsnorm(a->c_kv + (size_t)t * R, kv_a, L->kv_a_norm, R, c->norm_eps);
-        memcpy(a->k_rope + (size_t)t * rope, kv_a + R, (size_t)rope * sizeof(float));
-        r1_rope_apply(&m->rope, a->k_rope + (size_t)t * rope, cos_sin);
-    }
-    for (int h = 0; h < H; h++) {
-        /* k_nope[j] = W_uk c[j] with k_b[h] = W_ukᵀ (R rows of nope): Σ_r c[j][r]·k_b[h][r] */
-        const float *k_b = L->k_b + (size_t)h * R * nope;
-        float *k_nope = a->k_nope + (size_t)h * N * nope;
-        memset(k_nope, 0, (size_t)N * nope * sizeof(float));
-        for (int t = 0; t < N; t++)
-            for (int r = 0; r < R; r++) r1_axpy_f32(nope, a->c_kv[(size_t)t * R + r], k_b + (size_t)r * nope, k_nope + (size_t)t * nope);
-        r1_linear_forward(a->v + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
-    }
+typedef struct {
+    r1_train_model *m;
+    int layer;
+} layer_job;
 
-    /* causal attention within each sequence */
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            const float *k_nope = a->k_nope + ((size_t)h * N + (size_t)b * T) * nope;
-            const float *k_rope = a->k_rope + (size_t)b * T * rope;
-            const float *v = a->v + ((size_t)h * N + (size_t)b * T) * V;
-            for (int t = 0; t < T; t++) {
-                const float *q = a->q + (((size_t)b * T + t) * H + h) * QK;
-                float *att = a->att + (((size_t)b * H + h) * T + t) * T;
-                for (int j = 0; j <= t; j++)
-                    att[j] = (r1_dot_f32(nope, q, k_nope + (size_t)j * nope) +
-                              r1_dot_f32(rope, q + nope, k_rope + (size_t)j * rope)) * scale;
-                r1_softmax(att, t + 1);
-                for (int j = t + 1; j < T; j++) att[j] = 0.0f;
-                float *o = a->attn_out + (((size_t)b * T + t) * H + h) * V;
-                memset(o, 0, (size_t)V * sizeof(float));
-                for (int j = 0; j <= t; j++) r1_axpy_f32(V, att[j], v + (size_t)j * V, o);
-            }
-        }
-    r1_linear_forward(out, a->attn_out, L->wo, N, H * V, D);
+static void run_on_pool(r1_train_model *m, r1_pool_fn fn, int layer) {
+    layer_job job = {.m = m, .layer = layer};
+    if (m->pool) r1_pool_run(m->pool, fn, &job);
+    else fn(&job, 0, 1);
 }
 
-void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) {
+/* att = softmax(q·k·scale) causal, o = Σ att_j v_j over thread's (sequence, head)
+ * pairs: each writes only its own rows of att and attn_out. */
+static void attention_forward_heads(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
     const r1_train_config *c = &m->cfg;
-    const r1_train_layer *L = &m->layers[layer];
-    r1_train_layer *dL = &m->dlayers[layer];
-    r1_train_acts *a = &m->acts[layer];
-    r1_train_dacts *d = &m->d;
-    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
-    int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
+    r1_train_acts *a = &m->acts[job->layer];
+    int B = m->B, T = m->T, N = B * T, H = c->n_heads, nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope;
+    int V = c->v_head;
     float scale = m->rope.attn_scale / sqrtf((float)QK);
+    long p0, p1;
+    r1_split_range((long)B * H, thread, n_threads, &p0, &p1);
+    for (long pair = p0; pair < p1; pair++) {
+        int b = (int)(pair / H), h = (int)(pair % H);
+        const float *k_nope = a->k_nope + ((size_t)h * N + (size_t)b * T) * nope;
+        const float *k_rope = a->k_rope + (size_t)b * T * rope;
+        const float *v = a->v + ((size_t)h * N + (size_t)b * T) * V;
+        for (int t = 0; t < T; t++) {
+            const float *q = a->q + (((size_t)b * T + t) * H + h) * QK;
+            float *att = a->att + (((size_t)b * H + h) * T + t) * T;
+            for (int j = 0; j <= t; j++)
+                att[j] = (r1_dot_f32(nope, q, k_nope + (size_t)j * nope) +
+                          r1_dot_f32(rope, q + nope, k_rope + (size_t)j * rope)) * scale;
+            r1_softmax(att, t + 1);
+            for (int j = t + 1; j < T; j++) att[j] = 0.0f;
+            float *o = a->attn_out + (((size_t)b * T + t) * H + h) * V;
+            memset(o, 0, (size_t)V * sizeof(float));
+            for (int j = 0; j <= t; j++) r1_axpy_f32(V, att[j], v + (size_t)j * V, o);
+        }
+    }
+}
 
-    memset(d->dattn_out, 0, (size_t)N * H * V * sizeof(float));
-    memset(d->dq, 0, (size_t)N * H * QK * sizeof(float));
-    memset(d->dkv_a, 0, (size_t)N * (R + rope) * sizeof(float));
-    memset(d->dc_kv, 0, (size_t)N * R * sizeof(float));
-    memset(d->dk_rope, 0, (size_t)N * rope * sizeof(float));
-    memset(d->dk_nope, 0, (size_t)H * N * nope * sizeof(float));
-    memset(d->dv, 0, (size_t)H * N * V * sizeof(float));
-
-    r1_linear_backward(d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
-
-    /* attention: o = Σ att_j v_j, att = softmax(score), score = q·k·scale */
-    for (int b = 0; b < B; b++)
+/* The backward of attention_forward_heads over thread's sequences: the rope key is
+ * shared by the heads, so a sequence's heads stay on one thread, in order, and
+ * each sequence has its own dscore scratch. */
+static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_config *c = &m->cfg;
+    const r1_train_acts *a = &m->acts[job->layer];
+    const r1_train_dacts *d = &m->d;
+    int B = m->B, T = m->T, N = B * T, H = c->n_heads, nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope;
+    int V = c->v_head;
+    float scale = m->rope.attn_scale / sqrtf((float)QK);
+    long b0, b1;
+    r1_split_range(B, thread, n_threads, &b0, &b1);
+    for (long b = b0; b < b1; b++)
         for (int h = 0; h < H; h++) {
             size_t kv_row = (size_t)h * N + (size_t)b * T;
             const float *k_nope = a->k_nope + kv_row * nope, *v = a->v + kv_row * V;
@@ -109,7 +88,7 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                 size_t row = ((size_t)b * T + t) * H + h;
                 const float *q = a->q + row * QK, *att = a->att + (((size_t)b * H + h) * T + t) * T;
                 const float *dout_h = d->dattn_out + row * V;
-                float *dq = d->dq + row * QK, *dscore = d->dscore, *datt = d->dscore + T;
+                float *dq = d->dq + row * QK, *dscore = d->dscore + (size_t)b * 2 * T, *datt = dscore + T;
                 /* datt_j = do·v_j; dv_j += att_j·do */
                 for (int j = 0; j <= t; j++) {
                     datt[j] = r1_dot_f32(V, dout_h, v + (size_t)j * V);
@@ -126,20 +105,134 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                 }
             }
         }
+}
+
+/* For thread's tokens: rotate the query rope parts, c_kv = RMSNorm(latent), rotate
+ * the rope key, and k_nope_h = W_uk,h·c_kv, i.e. Σ_r c[r]·k_b[h][r] with
+ * k_b[h] = W_ukᵀ (R rows of nope). */
+static void latent_forward_tokens(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[job->layer];
+    r1_train_acts *a = &m->acts[job->layer];
+    int T = m->T, N = m->B * T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope, rope = c->qk_rope;
+    int QK = nope + rope;
+    long t0, t1;
+    r1_split_range(N, thread, n_threads, &t0, &t1);
+    for (long t = t0; t < t1; t++) {
+        const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
+        for (int h = 0; h < H; h++) r1_rope_apply(&m->rope, a->q + ((size_t)t * H + h) * QK + nope, cos_sin);
+        const float *kv_a = a->kv_a + (size_t)t * (R + rope);
+        float *c_kv = a->c_kv + (size_t)t * R;
+        r1_rmsnorm(c_kv, kv_a, L->kv_a_norm, R, c->norm_eps);
+        memcpy(a->k_rope + (size_t)t * rope, kv_a + R, (size_t)rope * sizeof(float));
+        r1_rope_apply(&m->rope, a->k_rope + (size_t)t * rope, cos_sin);
+        for (int h = 0; h < H; h++) {
+            const float *k_b = L->k_b + (size_t)h * R * nope;
+            float *k_nope = a->k_nope + ((size_t)h * N + t) * nope;
+            memset(k_nope, 0, (size_t)nope * sizeof(float));
+            for (int r = 0; r < R; r++) r1_axpy_f32(nope, c_kv[r], k_b + (size_t)r * nope, k_nope);
+        }
+    }
+}
+
+/* dc_kv of thread's tokens, head after head: the keys' part k_b[h]·dk_nope_h, then
+ * W_uv,hᵀ·dv_h (the dx half of v_b's linear backward, in its order). */
+static void latent_backward_tokens(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[job->layer];
+    const r1_train_dacts *d = &m->d;
+    int N = m->B * m->T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope, V = c->v_head;
+    long t0, t1;
+    r1_split_range(N, thread, n_threads, &t0, &t1);
+    for (long t = t0; t < t1; t++) {
+        float *dc_kv = d->dc_kv + (size_t)t * R;
+        for (int h = 0; h < H; h++) {
+            const float *k_b = L->k_b + (size_t)h * R * nope, *v_b = L->v_b + (size_t)h * V * R;
+            const float *dk_nope = d->dk_nope + ((size_t)h * N + t) * nope, *dv = d->dv + ((size_t)h * N + t) * V;
+            for (int r = 0; r < R; r++) dc_kv[r] += r1_dot_f32(nope, k_b + (size_t)r * nope, dk_nope);
+            for (int o = 0; o < V; o++) r1_axpy_f32(R, dv[o], v_b + (size_t)o * R, dc_kv);
+        }
+    }
+}
+
+/* dk_b[h][r] += Σ_t c_kv[t][r]·dk_nope_h[t] over thread's (head, r) rows, t ascending. */
+static void key_weight_backward_rows(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_config *c = &m->cfg;
+    const r1_train_acts *a = &m->acts[job->layer];
+    r1_train_layer *dL = &m->dlayers[job->layer];
+    int N = m->B * m->T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope;
+    long row0, row1;
+    r1_split_range((long)H * R, thread, n_threads, &row0, &row1);
+    for (long row = row0; row < row1; row++) {
+        int h = (int)(row / R), r = (int)(row % R);
+        float *dk_b = dL->k_b + (size_t)row * nope;
+        const float *dk_nope = m->d.dk_nope + (size_t)h * N * nope;
+        for (int t = 0; t < N; t++)
+            r1_axpy_f32(nope, a->c_kv[(size_t)t * R + r], dk_nope + (size_t)t * nope, dk_b);
+    }
+}
+
+void mla_forward(r1_train_model *m, int layer, float *out) {
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[layer];
+    r1_train_acts *a = &m->acts[layer];
+    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
+    int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
+
+    /* queries */
+    if (Rq > 0) {
+        r1_linear_forward_pool(m->pool, a->q_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
+        for (int t = 0; t < N; t++)
+            r1_rmsnorm(a->q_lora + (size_t)t * Rq, a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
+        r1_linear_forward_pool(m->pool, a->q, a->q_lora, L->q_b, N, Rq, H * QK);
+    } else {
+        r1_linear_forward_pool(m->pool, a->q, a->xn_attn, L->q_b, N, D, H * QK);
+    }
+    /* latent, rope key, and the per-head keys and values expanded from the latent */
+    r1_linear_forward_pool(m->pool, a->kv_a, a->xn_attn, L->kv_a, N, D, R + rope);
+    run_on_pool(m, latent_forward_tokens, layer);
+    for (int h = 0; h < H; h++)
+        r1_linear_forward_pool(m->pool, a->v + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
+
+    /* causal attention within each sequence, one (sequence, head) pair per task */
+    run_on_pool(m, attention_forward_heads, layer);
+    r1_linear_forward_pool(m->pool, out, a->attn_out, L->wo, N, H * V, D);
+}
+
+void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) {
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[layer];
+    r1_train_layer *dL = &m->dlayers[layer];
+    r1_train_acts *a = &m->acts[layer];
+    r1_train_dacts *d = &m->d;
+    int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
+    int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
+
+    memset(d->dattn_out, 0, (size_t)N * H * V * sizeof(float));
+    memset(d->dq, 0, (size_t)N * H * QK * sizeof(float));
+    memset(d->dkv_a, 0, (size_t)N * (R + rope) * sizeof(float));
+    memset(d->dc_kv, 0, (size_t)N * R * sizeof(float));
+    memset(d->dk_rope, 0, (size_t)N * rope * sizeof(float));
+    memset(d->dk_nope, 0, (size_t)H * N * nope * sizeof(float));
+    memset(d->dv, 0, (size_t)H * N * V * sizeof(float));
+
+    r1_linear_backward_pool(m->pool, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
+
+    /* attention: o = Σ att_j v_j, att = softmax(score), score = q·k·scale */
+    run_on_pool(m, attention_backward_sequences, layer);
 
     /* expanded keys and values → latent */
-    for (int h = 0; h < H; h++) {
-        const float *k_b = L->k_b + (size_t)h * R * nope;
-        float *dk_b = dL->k_b + (size_t)h * R * nope;
-        const float *dk_nope = d->dk_nope + (size_t)h * N * nope;
-        for (int t = 0; t < N; t++)
-            for (int r = 0; r < R; r++) {
-                d->dc_kv[(size_t)t * R + r] += r1_dot_f32(nope, k_b + (size_t)r * nope, dk_nope + (size_t)t * nope);
-                r1_axpy_f32(nope, a->c_kv[(size_t)t * R + r], dk_nope + (size_t)t * nope, dk_b + (size_t)r * nope);
-            }
-        r1_linear_backward(d->dc_kv, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V, a->c_kv,
-                           L->v_b + (size_t)h * V * R, N, R, V);
-    }
+    run_on_pool(m, latent_backward_tokens, layer);
+    run_on_pool(m, key_weight_backward_rows, layer);
+    for (int h = 0; h < H; h++)
+        r1_linear_backward_pool(m->pool, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V, a->c_kv,
+                                L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     for (int t = 0; t < N; t++) {
         const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
@@ -150,17 +243,17 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
         r1_rmsnorm_backward(dkv_a, dL->kv_a_norm, d->dc_kv + (size_t)t * R, a->kv_a + (size_t)t * (R + rope),
                             L->kv_a_norm, R, c->norm_eps);
     }
-    r1_linear_backward(dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
+    r1_linear_backward_pool(m->pool, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
 
     if (Rq > 0) {
         memset(d->dq_lora, 0, (size_t)N * Rq * sizeof(float));
         memset(d->dq_lora_raw, 0, (size_t)N * Rq * sizeof(float));
-        r1_linear_backward(d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
+        r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
         for (int t = 0; t < N; t++)
             r1_rmsnorm_backward(d->dq_lora_raw + (size_t)t * Rq, dL->q_a_norm, d->dq_lora + (size_t)t * Rq,
                                 a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
-        r1_linear_backward(dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
+        r1_linear_backward_pool(m->pool, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
     } else {
-        r1_linear_backward(dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);
+        r1_linear_backward_pool(m->pool, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);
     }
 }

@@ -56,7 +56,7 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
     }
     for (int t = 0; t < N; t++)
         r1_rmsnorm(m->xn_final + (size_t)t * D, m->x_final + (size_t)t * D, m->output_norm, D, c->norm_eps);
-    r1_linear_forward(m->logits, m->xn_final, m->output, N, D, V);
+    r1_linear_forward_pool(m->pool, m->logits, m->xn_final, m->output, N, D, V);
 
     m->n_targets = 0;
     m->ce_loss = 0.0f;
@@ -84,7 +84,7 @@ static void backward_from_dlogits(r1_train_model *m) {
 
     memset(d->dxn, 0, (size_t)N * D * sizeof(float));
     memset(d->dres, 0, (size_t)N * D * sizeof(float));
-    r1_linear_backward(d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
+    r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
     for (int t = 0; t < N; t++)
         r1_rmsnorm_backward(d->dres + (size_t)t * D, m->doutput_norm, d->dxn + (size_t)t * D,
                             m->x_final + (size_t)t * D, m->output_norm, D, c->norm_eps);

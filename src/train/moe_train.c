@@ -26,28 +26,28 @@
 
 /* ---- SwiGLU FFN: out = W_down·(silu(W_gate·x) ⊙ W_up·x), n rows ---- */
 
-static void swiglu_ffn_forward(float *out, float *gate_in, float *up, float *hidden, const float *x,
+static void swiglu_ffn_forward(r1_pool *pool, float *out, float *gate_in, float *up, float *hidden, const float *x,
                                const float *W_gate, const float *W_up, const float *W_down, int n, int D, int F) {
-    r1_linear_forward(gate_in, x, W_gate, n, D, F);
-    r1_linear_forward(up, x, W_up, n, D, F);
+    r1_linear_forward_pool(pool, gate_in, x, W_gate, n, D, F);
+    r1_linear_forward_pool(pool, up, x, W_up, n, D, F);
     memcpy(hidden, gate_in, (size_t)n * F * sizeof(float));
     r1_swiglu(hidden, up, n * F);
-    r1_linear_forward(out, hidden, W_down, n, F, D);
+    r1_linear_forward_pool(pool, out, hidden, W_down, n, F, D);
 }
 
-/* dgate, dup, dhidden: scratch of n·F floats. */
-static void swiglu_ffn_backward(float *dx, float *dW_gate, float *dW_up, float *dW_down, const float *dout,
-                                const float *gate_in, const float *up, const float *hidden, const float *x,
-                                const float *W_gate, const float *W_up, const float *W_down, int n, int D, int F,
-                                float *dgate, float *dup, float *dhidden) {
+/* dgate, dup, dhidden: scratch of n·F floats. dx NULL: weight gradients only. */
+static void swiglu_ffn_backward(r1_pool *pool, float *dx, float *dW_gate, float *dW_up, float *dW_down,
+                                const float *dout, const float *gate_in, const float *up, const float *hidden,
+                                const float *x, const float *W_gate, const float *W_up, const float *W_down, int n,
+                                int D, int F, float *dgate, float *dup, float *dhidden) {
     size_t nF = (size_t)n * F;
     memset(dgate, 0, nF * sizeof(float));
     memset(dup, 0, nF * sizeof(float));
     memset(dhidden, 0, nF * sizeof(float));
-    r1_linear_backward(dhidden, dW_down, dout, hidden, W_down, n, F, D);
+    r1_linear_backward_pool(pool, dhidden, dW_down, dout, hidden, W_down, n, F, D);
     r1_swiglu_backward(dgate, dup, dhidden, gate_in, up, n * F);
-    r1_linear_backward(dx, dW_gate, dgate, x, W_gate, n, D, F);
-    r1_linear_backward(dx, dW_up, dup, x, W_up, n, D, F);
+    r1_linear_backward_pool(pool, dx, dW_gate, dgate, x, W_gate, n, D, F);
+    r1_linear_backward_pool(pool, dx, dW_up, dup, x, W_up, n, D, F);
 }
 
 /* ---- the dense FFN of the leading layers ---- */
@@ -55,7 +55,7 @@ static void swiglu_ffn_backward(float *dx, float *dW_gate, float *dW_up, float *
 void ffn_forward(r1_train_model *m, int layer, float *out) {
     const r1_train_layer *L = &m->layers[layer];
     r1_train_acts *a = &m->acts[layer];
-    swiglu_ffn_forward(out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down,
+    swiglu_ffn_forward(m->pool, out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down,
                        m->B * m->T, m->cfg.dim, m->cfg.ffn_dim);
 }
 
@@ -63,9 +63,9 @@ void ffn_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     const r1_train_layer *L = &m->layers[layer];
     r1_train_layer *dL = &m->dlayers[layer];
     r1_train_acts *a = &m->acts[layer];
-    swiglu_ffn_backward(dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout, a->gate_in, a->up, a->hidden, a->xn_ffn,
-                        L->ffn_gate, L->ffn_up, L->ffn_down, m->B * m->T, m->cfg.dim, m->cfg.ffn_dim, m->d.dgate,
-                        m->d.dup, m->d.dhidden);
+    swiglu_ffn_backward(m->pool, dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout, a->gate_in, a->up, a->hidden,
+                        a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down, m->B * m->T, m->cfg.dim, m->cfg.ffn_dim,
+                        m->d.dgate, m->d.dup, m->d.dhidden);
 }
 
 /* ---- DeepSeekMoE ---- */
@@ -79,6 +79,59 @@ static void sequence_expert_fraction(const r1_train_model *m, const r1_train_act
     for (int i = 0; i < E; i++) f[i] *= (float)E / ((float)K * (float)T);
 }
 
+/* Groups the n_slots slots by expert (counting sort, stable: ascending slots). */
+static void group_slots_by_expert(r1_train_acts *a, int n_slots, int E) {
+    int *start = a->expert_start;
+    memset(start, 0, (size_t)(E + 1) * sizeof(int));
+    for (int slot = 0; slot < n_slots; slot++) start[a->expert_ids[slot] + 1]++;
+    for (int e = 0; e < E; e++) start[e + 1] += start[e];
+    for (int e = 0, row = 0; e < E; e++)
+        for (int slot = 0; slot < n_slots; slot++)
+            if (a->expert_ids[slot] == e) a->expert_slot[row] = slot, a->slot_row[slot] = row, row++;
+}
+
+/* exp_x[row] = xn_ffn of the row's token */
+static void gather_expert_inputs(r1_train_model *m, const r1_train_acts *a) {
+    int D = m->cfg.dim, K = m->cfg.top_k, n_slots = m->B * m->T * K;
+    for (int row = 0; row < n_slots; row++)
+        memcpy(m->d.exp_x + (size_t)row * D, a->xn_ffn + (size_t)(a->expert_slot[row] / K) * D,
+               (size_t)D * sizeof(float));
+}
+
+typedef struct {
+    r1_train_model *m;
+    int layer;
+    float *dinp;
+} expert_input_job;
+
+/* dinp_t += W_gateᵀ·dgate + W_upᵀ·dup of each of token t's slots, k ascending:
+ * the thread owns its tokens' rows of dinp. */
+static void expert_input_tokens(void *ctx, int thread, int n_threads) {
+    const expert_input_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_layer *L = &m->layers[job->layer];
+    const r1_train_acts *a = &m->acts[job->layer];
+    int D = m->cfg.dim, K = m->cfg.top_k, Fe = m->cfg.expert_ffn;
+    long t0, t1;
+    r1_split_range((long)m->B * m->T, thread, n_threads, &t0, &t1);
+    for (long t = t0; t < t1; t++)
+        for (int k = 0; k < K; k++) {
+            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
+            size_t w_off = (size_t)a->expert_ids[slot] * Fe * D;
+            float *dinp_t = job->dinp + (size_t)t * D;
+            for (int f = 0; f < Fe; f++)
+                r1_axpy_f32(D, m->d.dexp_gate[row * Fe + f], L->exp_gate + w_off + (size_t)f * D, dinp_t);
+            for (int f = 0; f < Fe; f++)
+                r1_axpy_f32(D, m->d.dexp_up[row * Fe + f], L->exp_up + w_off + (size_t)f * D, dinp_t);
+        }
+}
+
+static void expert_input_backward(r1_train_model *m, int layer, float *dinp) {
+    expert_input_job job = {.m = m, .layer = layer, .dinp = dinp};
+    if (m->pool) r1_pool_run(m->pool, expert_input_tokens, &job);
+    else expert_input_tokens(&job, 0, 1);
+}
+
 void moe_forward(r1_train_model *m, int layer, float *out) {
     const r1_train_config *c = &m->cfg;
     const r1_train_layer *L = &m->layers[layer];
@@ -87,30 +140,36 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
     const float *bias = m->expert_bias + (size_t)layer * E;
     float *load = m->expert_load + (size_t)layer * E;
 
-    r1_linear_forward(a->router_logits, a->xn_ffn, L->router, N, D, E);
+    r1_linear_forward_pool(m->pool, a->router_logits, a->xn_ffn, L->router, N, D, E);
     for (size_t i = 0; i < (size_t)N * E; i++) a->scores[i] = 1.0f / (1.0f + expf(-a->router_logits[i]));
     for (int t = 0; t < N; t++)
         r1_moe_route(&m->hp, bias, a->router_logits + (size_t)t * E, a->expert_ids + (size_t)t * K,
                      a->route_weights + (size_t)t * K, m->route_scratch);
 
     if (c->n_shared > 0)
-        swiglu_ffn_forward(out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D,
-                           Fe * c->n_shared);
+        swiglu_ffn_forward(m->pool, out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down,
+                           N, D, Fe * c->n_shared);
     else
         memset(out, 0, (size_t)N * D * sizeof(float));
 
-    /* routed experts, one (token, expert) slot at a time */
-    memset(load, 0, (size_t)E * sizeof(float));
+    /* routed experts: each expert's slots as one matrix product, then the weighted
+     * sum in slot order */
+    group_slots_by_expert(a, N * K, E);
+    gather_expert_inputs(m, a);
+    for (int e = 0; e < E; e++) {
+        int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
+        load[e] = (float)n;
+        if (n == 0) continue;
+        size_t w_off = (size_t)e * Fe * D;
+        swiglu_ffn_forward(m->pool, a->exp_out + (size_t)row * D, a->exp_gate_in + (size_t)row * Fe,
+                           a->exp_up + (size_t)row * Fe, a->exp_hidden + (size_t)row * Fe,
+                           m->d.exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
+                           n, D, Fe);
+    }
     for (int t = 0; t < N; t++)
         for (int k = 0; k < K; k++) {
             size_t slot = (size_t)t * K + k;
-            int e = a->expert_ids[slot];
-            size_t w_off = (size_t)e * Fe * D;
-            swiglu_ffn_forward(a->exp_out + slot * D, a->exp_gate_in + slot * Fe, a->exp_up + slot * Fe,
-                               a->exp_hidden + slot * Fe, a->xn_ffn + (size_t)t * D, L->exp_gate + w_off,
-                               L->exp_up + w_off, L->exp_down + w_off, 1, D, Fe);
-            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + slot * D, out + (size_t)t * D);
-            load[e] += 1.0f;
+            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + (size_t)a->slot_row[slot] * D, out + (size_t)t * D);
         }
 
     if (c->balance_alpha == 0.0f) return;
@@ -138,24 +197,34 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
 
     if (c->n_shared > 0)
-        swiglu_ffn_backward(dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout, a->gate_in, a->up, a->hidden, a->xn_ffn,
-                            L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared, d->dgate, d->dup, d->dhidden);
+        swiglu_ffn_backward(m->pool, dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout, a->gate_in, a->up, a->hidden,
+                            a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared, d->dgate, d->dup,
+                            d->dhidden);
 
     /* out_t += g_k·y_k: dg_k = dout_t·y_k, dy_k = g_k·dout_t */
     for (int t = 0; t < N; t++)
         for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k;
-            int e = a->expert_ids[slot];
-            size_t w_off = (size_t)e * Fe * D;
+            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
             const float *dout_t = dout + (size_t)t * D;
-            d->droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + slot * D);
-            for (int i = 0; i < D; i++) d->dexp_out[i] = a->route_weights[slot] * dout_t[i];
-            swiglu_ffn_backward(dinp + (size_t)t * D, dL->exp_gate + w_off, dL->exp_up + w_off, dL->exp_down + w_off,
-                                d->dexp_out, a->exp_gate_in + slot * Fe, a->exp_up + slot * Fe,
-                                a->exp_hidden + slot * Fe, a->xn_ffn + (size_t)t * D, L->exp_gate + w_off,
-                                L->exp_up + w_off, L->exp_down + w_off, 1, D, Fe, d->dexp_gate, d->dexp_up,
-                                d->dexp_hidden);
+            float *dexp_out = d->dexp_out + row * D;
+            d->droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + row * D);
+            for (int i = 0; i < D; i++) dexp_out[i] = a->route_weights[slot] * dout_t[i];
         }
+    /* each expert's weight gradients over its rows (in slot order), then the inputs'
+     * gradients token by token, so dinp_t gathers its slots in the order k */
+    gather_expert_inputs(m, a);
+    for (int e = 0; e < E; e++) {
+        int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
+        if (n == 0) continue;
+        size_t w_off = (size_t)e * Fe * D;
+        swiglu_ffn_backward(m->pool, NULL, dL->exp_gate + w_off, dL->exp_up + w_off, dL->exp_down + w_off,
+                            d->dexp_out + (size_t)row * D, a->exp_gate_in + (size_t)row * Fe,
+                            a->exp_up + (size_t)row * Fe, a->exp_hidden + (size_t)row * Fe,
+                            d->exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
+                            n, D, Fe, d->dexp_gate + (size_t)row * Fe, d->dexp_up + (size_t)row * Fe,
+                            d->dexp_hidden + (size_t)row * Fe);
+    }
+    expert_input_backward(m, layer, dinp);
 
     /* ∂L/∂s of the picked experts through g_k = scale·s_k/n, n = Σ_picked s:
      * ds_j = scale/n · (dg_j − Σ_k dg_k s_k / n); then ds/dlogit = s(1 − s) */
@@ -194,7 +263,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
             }
         }
     }
-    r1_linear_backward(dinp, dL->router, d->drouter_logits, a->xn_ffn, L->router, N, D, E);
+    r1_linear_backward_pool(m->pool, dinp, dL->router, d->drouter_logits, a->xn_ffn, L->router, N, D, E);
 }
 
 void moe_update_bias(float *expert_bias, const float *load, int E, float gamma) {

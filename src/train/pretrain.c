@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/pool.h"
 #include "base/progress.h"
 #include "gguf/gguf.h"
 #include "train/checkpoint.h"
@@ -201,7 +202,8 @@ static int join(char *out, size_t size, const char *dir, const char *name, r1_er
 /* config.txt, atomically. */
 static int write_config_txt(const char *path, char **strings, size_t n, r1_err *err) {
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return r1_fail(err, "pretrain: path %.200s... is too long", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return r1_fail(err, "pretrain: cannot create %s: %s", tmp, strerror(errno));
     int ok = fprintf(f, "# r1 train pretrain settings (also stored in checkpoint.gguf)\nstage=pretrain\n") > 0;
@@ -232,7 +234,12 @@ static int save_checkpoint(const char *path, const r1_pretrain_config *cfg, r1_t
             const r1_train_tensor *t = &m->tensors[i];
             if (pass > 0 && !t->grad) continue; /* exp_probs_b: moved by the bias rule, no moments */
             r1_checkpoint_tensor *ct = &ck.tensors[ck.n_tensors++];
-            snprintf(ct->name, sizeof ct->name, "%s%s", pass == 0 ? "" : pass == 1 ? "opt.m." : "opt.v.", t->name);
+            /* "opt.v." + a name of at most 57 bytes: tiny_model's names are far shorter */
+            if (snprintf(ct->name, sizeof ct->name, "%s%s", pass == 0 ? "" : pass == 1 ? "opt.m." : "opt.v.",
+                         t->name) >= (int)sizeof ct->name) {
+                r1_fail(err, "pretrain: tensor name '%s' is too long for a checkpoint", t->name);
+                goto done;
+            }
             ct->n_dims = t->n_dims;
             memcpy(ct->ne, t->ne, sizeof ct->ne);
             size_t offset = pass ? (size_t)(t->data - m->params) : 0;
@@ -336,10 +343,12 @@ typedef struct {
     uint8_t *decay_mask;
     r1_checkpoint ck;
     int have_ck;
+    r1_pool *pool;  /* the model's products and attention run on all cores */
 } run_state;
 
 static void run_free(run_state *s) {
     r1_train_model_free(&s->model);
+    r1_pool_free(s->pool);
     r1_adamw_free(&s->opt);
     r1_data_free(&s->data);
     r1_tokenizer_free(s->tok);
@@ -443,6 +452,8 @@ int r1_pretrain(const r1_pretrain_config *cfg_in, const r1_pretrain_options *opt
 
     if (r1_vocab_tokenizer(paths.vocab, &s.tok, err) != R1_OK) goto done;
     if (r1_train_model_init(&s.model, &cfg.model, cfg.data.seed, err) != R1_OK) goto done;
+    s.pool = r1_pool_create(0); /* NULL (no threads) just runs single-threaded */
+    r1_train_model_set_pool(&s.model, s.pool);
     res->n_params = s.model.n_params;
     if (r1_adamw_init(&s.opt, s.model.n_params, cfg.opt, err) != R1_OK) goto done;
     if (s.have_ck) {

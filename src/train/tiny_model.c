@@ -201,6 +201,11 @@ static float *carve(float **cursor, size_t *total, size_t n) {
     return p;
 }
 
+/* expert_ids, expert_slot, slot_row (N·K each) and expert_start (E + 1) */
+static size_t moe_layer_ints(const r1_train_config *c) {
+    return 3 * (size_t)c->batch * c->seq_len * c->top_k + (size_t)c->n_experts + 1;
+}
+
 static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     const r1_train_config *c = &m->cfg;
     size_t N = (size_t)c->batch * c->seq_len, T = (size_t)c->seq_len, D = (size_t)c->dim, H = (size_t)c->n_heads;
@@ -237,7 +242,14 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
         a->exp_up = carve(&cur, &total, N * K * Fe);
         a->exp_hidden = carve(&cur, &total, N * K * Fe);
         a->exp_out = carve(&cur, &total, N * K * D);
-        a->expert_ids = ints ? ints + (size_t)(il - c->n_dense_layers) * N * K : NULL;
+        /* every layer's expert_ids first (one block, as the routing's record), then
+         * each layer's grouping */
+        size_t n_moe = (size_t)(c->n_layers - c->n_dense_layers), moe_index = (size_t)(il - c->n_dense_layers);
+        int *grouping = ints ? ints + n_moe * N * K + moe_index * (moe_layer_ints(c) - N * K) : NULL;
+        a->expert_ids = ints ? ints + moe_index * N * K : NULL;
+        a->expert_slot = grouping;
+        a->slot_row = grouping ? grouping + N * K : NULL;
+        a->expert_start = grouping ? grouping + 2 * N * K : NULL;
     }
     m->x_final = carve(&cur, &total, N * D);
     m->xn_final = carve(&cur, &total, N * D);
@@ -266,17 +278,19 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     d->dk_rope = carve(&cur, &total, N * rope);
     d->dk_nope = carve(&cur, &total, H * N * (size_t)c->qk_nope);
     d->dv = carve(&cur, &total, H * N * V);
-    d->dscore = carve(&cur, &total, 2 * (size_t)c->seq_len);
+    d->dscore = carve(&cur, &total, 2 * N);
     d->dgate = carve(&cur, &total, N * Fmax);
     d->dup = carve(&cur, &total, N * Fmax);
     d->dhidden = carve(&cur, &total, N * Fmax);
     d->drouter_logits = carve(&cur, &total, N * (size_t)c->n_experts);
     d->droute_weights = carve(&cur, &total, N * (size_t)c->top_k);
     d->expert_fraction = carve(&cur, &total, (size_t)c->n_experts);
-    d->dexp_out = carve(&cur, &total, D);
-    d->dexp_gate = carve(&cur, &total, Fe);
-    d->dexp_up = carve(&cur, &total, Fe);
-    d->dexp_hidden = carve(&cur, &total, Fe);
+    size_t NK = N * (size_t)c->top_k;
+    d->exp_x = carve(&cur, &total, NK * D);
+    d->dexp_out = carve(&cur, &total, NK * D);
+    d->dexp_gate = carve(&cur, &total, NK * Fe);
+    d->dexp_up = carve(&cur, &total, NK * Fe);
+    d->dexp_hidden = carve(&cur, &total, NK * Fe);
     d->dlogits = carve(&cur, &total, N * (size_t)c->vocab);
     return total;
 }
@@ -293,7 +307,7 @@ int r1_train_model_init(r1_train_model *m, const r1_train_config *cfg, uint64_t 
     size_t n_act = layout_acts(m, NULL, NULL), n_dact = layout_dacts(m, NULL);
     size_t n_moe = (size_t)(cfg->n_layers - cfg->n_dense_layers);
     m->act_memory = r1_calloc(err, n_act, sizeof(float), "activations");
-    m->act_ints = r1_calloc(err, n_moe * cfg->batch * cfg->seq_len * cfg->top_k + 1, sizeof(int), "expert ids");
+    m->act_ints = r1_calloc(err, n_moe * moe_layer_ints(cfg) + 1, sizeof(int), "expert ids");
     m->dact_memory = r1_calloc(err, n_dact, sizeof(float), "activation gradients");
     if (!m->act_memory || !m->act_ints || !m->dact_memory) goto fail;
     layout_acts(m, m->act_memory, m->act_ints);
@@ -335,5 +349,7 @@ void r1_train_model_free(r1_train_model *m) {
     free(m->dact_memory);
     memset(m, 0, sizeof *m);
 }
+
+void r1_train_model_set_pool(r1_train_model *m, r1_pool *pool) { m->pool = pool; }
 
 void r1_train_zero_grad(r1_train_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }

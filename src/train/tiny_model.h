@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/pool.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
 #include "model/ops.h"
@@ -102,8 +103,14 @@ typedef struct {
     float *scores;          /* (N, E) sigmoid(logits) */
     int *expert_ids;        /* (N, K) */
     float *route_weights;   /* (N, K) */
-    float *exp_gate_in, *exp_up, *exp_hidden; /* (N·K, Fe), slot = t·K + k */
-    float *exp_out;         /* (N·K, D) expert outputs before weighting */
+    /* The N·K (token, expert) slots, slot = t·K + k, grouped by expert so that each
+     * expert runs as one matrix product: group e holds rows expert_start[e] ..
+     * expert_start[e+1]−1, its slots in ascending order. */
+    int *expert_start;      /* (E + 1) */
+    int *expert_slot;       /* (N·K) row → slot */
+    int *slot_row;          /* (N·K) slot → row */
+    float *exp_gate_in, *exp_up, *exp_hidden; /* (N·K, Fe) by grouped row */
+    float *exp_out;         /* (N·K, D) expert outputs before weighting, by grouped row */
 } r1_train_acts;
 
 /* Gradient scratch shared by the layers in the backward (sized once). */
@@ -118,13 +125,14 @@ typedef struct {
     float *dk_rope;         /* (N, rope) */
     float *dk_nope;         /* (H, N, nope) */
     float *dv;              /* (H, N, V) */
-    float *dscore;          /* (2T): ∂L/∂score, then ∂L/∂att */
+    float *dscore;          /* (B, 2T): per sequence ∂L/∂score, then ∂L/∂att */
     float *dgate, *dup, *dhidden; /* (N, max F) */
     float *drouter_logits;  /* (N, E) */
     float *droute_weights;  /* (N, K) */
     float *expert_fraction; /* (E) f_i of one sequence */
-    float *dexp_out;        /* (D) */
-    float *dexp_gate, *dexp_up, *dexp_hidden; /* (Fe) */
+    float *exp_x;           /* (N·K, D) the experts' inputs, by grouped row */
+    float *dexp_out;        /* (N·K, D) by grouped row */
+    float *dexp_gate, *dexp_up, *dexp_hidden; /* (N·K, Fe) by grouped row */
     float *dlogits;         /* (N, vocab) */
 } r1_train_dacts;
 
@@ -156,6 +164,7 @@ typedef struct {
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
     float route_scratch[1024];      /* r1_moe_route's 2E + 2G floats */
+    r1_pool *pool;                  /* borrowed; NULL: the calling thread alone */
 } r1_train_model;
 
 /* Allocates parameters, gradients and activations once and initialises the
@@ -164,6 +173,10 @@ typedef struct {
  * expert bias 0. Gradients start at zero. */
 int r1_train_model_init(r1_train_model *m, const r1_train_config *cfg, uint64_t seed, r1_err *err);
 void r1_train_model_free(r1_train_model *m);
+/* Lends the model (after r1_train_model_init) a thread pool for its forward and
+ * backward (NULL: none). The results do not depend on it: every sum is taken by
+ * one thread in a fixed order. */
+void r1_train_model_set_pool(r1_train_model *m, r1_pool *pool);
 /* The tensor named name, or NULL. */
 r1_train_tensor *r1_train_find_tensor(r1_train_model *m, const char *name);
 
@@ -176,6 +189,15 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
 void r1_train_zero_grad(r1_train_model *m);
 /* Adds ∂loss/∂params of the last forward (which had targets) into m->grads. */
 void r1_train_backward(r1_train_model *m);
+
+/* The log-likelihood form (GRPO's policy gradient): */
+/* Runs B×T tokens and writes logp[b,t] = log p(tokens[b,t+1] | tokens[b,≤t]) for
+ * t < T−1 and 0 at t = T−1. Keeps what the backward needs. */
+int r1_train_token_logprobs(r1_train_model *m, const int *tokens, int B, int T, float *logp, r1_err *err);
+/* Adds into m->grads the gradient of Σ_{b,t} weights[b,t]·logp[b,t] over the last
+ * r1_train_token_logprobs (weights at t = T−1 are ignored), plus that forward's
+ * balance loss gradient. A loss Σ ℓ(logp) passes weights = ∂ℓ/∂logp. */
+void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights);
 /* The aux-loss-free balancing step of every MoE layer, from the last forward's loads. */
 void r1_train_update_bias(r1_train_model *m);
 /* Writes an F32 GGUF that r1_model_load reads as this model. The tokenizer.* keys
