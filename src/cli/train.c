@@ -22,7 +22,7 @@ static const char *pretrain_usage =
     "usage: r1 train pretrain [--out DIR] [--steps N] [--batch B] [--seq T] [--lr X] [--seed S]\n"
     "                         [--dim D --layers L ...] [--checkpoint-every N] [--resume]\n"
     "Trains the tiny deepseek2 model on synthetic search traces (Countdown and arithmetic:\n"
-    "try, check, backtrack, answer), single-threaded. DIR receives config.txt, vocab.gguf,\n"
+    "try, check, backtrack, answer) on all cores. DIR receives config.txt, vocab.gguf,\n"
     "checkpoint.gguf (atomic, every N steps and at the end), metrics.csv, loss.svg and, at\n"
     "the end, model.gguf for `r1 run -m DIR/model.gguf`. Ctrl-C saves a checkpoint and stops.\n"
     "  --out DIR               run directory (default runs/pretrain)\n"
