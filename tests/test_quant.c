@@ -2,7 +2,10 @@
  * built by hand from the layout description, not from r1's code), quantization
  * error, vec_dot against a double-precision dot of the dequantized vectors, the
  * AVX2 kernels against the scalar ones, and the traits table. */
+#include "tensor/matmul.h"
+#include "tensor/quant.h"
 #include "tensor/types.h"
+#include "base/error.h" /* after a header that brings in size_t */
 #include "test.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -508,7 +511,277 @@ static void test_float_kernels_tails(test_ctx *t) {
     r1_kernels_select(1);
 }
 
-/* ---- 6. traits table ---------------------------------------------------------------- */
+/* ---- 6. GEMM kernels ---------------------------------------------------------------- */
+
+/* Random weight rows of type tr: random bytes with sane fp16 scales (as in
+ * test_avx2_matches_scalar), so every quant pattern occurs. */
+static void random_rows(r1_type type, const r1_type_traits *tr, uint8_t *rows, size_t bytes, uint64_t *state) {
+    for (size_t i = 0; i < bytes; i++) rows[i] = (uint8_t)lcg_next(state);
+    for (size_t b = 0; b < bytes / tr->block_bytes; b++) sanitize_random_block(type, rows + b * tr->block_bytes, state);
+}
+
+/* sum_i |w[i] a[i]| over the dequantized row and activation, the scale of the
+ * rounding a dot product of them may show */
+static double dot_magnitude(const r1_type_traits *tr, const uint8_t *row, const uint8_t *act, int64_t n) {
+    static float w[8192], a[8192];
+    tr->dequantize(row, w, n);
+    r1_type_traits_get(tr->act_type)->dequantize(act, a, n);
+    double mag = 0;
+    for (int64_t i = 0; i < n; i++) mag += fabs((double)w[i] * a[i]);
+    return mag;
+}
+
+/* The types with GEMM kernels when the AVX2 kernels are selected. */
+static int gemm_types(r1_type out[N_WEIGHT_TYPES]) {
+    int count = 0;
+    for (int k = 0; k < N_WEIGHT_TYPES; k++)
+        if (r1_type_traits_get(weight_types[k])->gemm) out[count++] = weight_types[k];
+    return count;
+}
+
+/* The activation encoders of the GEMM kernels give the reference encoders' bytes:
+ * the grouped Q8_0 one r1_quantize_q8_0's blocks (d widened, sums added, the last
+ * group padded), the Q8_K one r1_quantize_q8_k's. Values at exact halves check
+ * the two rounding rules (roundf: away from zero; Q8_K: to even). */
+static void test_gemm_act_encoders(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    r1_kernels_select(1);
+    enum { N = 4096 };
+    static float x[N];
+    static uint8_t want[2 * N], got[2 * N];
+    const r1_gemm_kernels *q8_0 = r1_type_traits_get(R1_TYPE_Q4_0)->gemm, *q8_k = r1_type_traits_get(R1_TYPE_Q4_K)->gemm;
+    CHECK(q8_0 && q8_k, "GEMM kernels missing");
+    const int64_t lengths[] = {32, 96, 256, 288, 1408, N};
+    for (int dist = 0; dist <= DIST_COUNT; dist++) {
+        if (dist == DIST_COUNT) /* halves: amax 127 makes the scale 1 */
+            for (int i = 0; i < N; i++) x[i] = (float)((i * 37) % 255 - 127) / (i % 3 ? 2.0f : 1.0f);
+        else
+            fill(dist, x, N, 500 + (uint64_t)dist);
+        for (int l = 0; l < 6; l++) {
+            int64_t n = lengths[l];
+            size_t bytes = r1_act_bytes_q8_0x8(n);
+            CHECK(q8_0->act_bytes(n) == bytes, "grouped Q8_0 size");
+            memset(got, 0xAB, bytes);
+            r1_quantize_q8_0x8(x, want, n);
+            q8_0->encode_act(x, got, n);
+            CHECK(memcmp(want, got, bytes) == 0, "grouped Q8_0 encoding of %s, n=%lld", dist < DIST_COUNT ? dist_names[dist] : "halves", (long long)n);
+            block_q8_0 ref[N / QK];
+            r1_quantize_q8_0(x, ref, n);
+            const block_q8_0x8 *groups = (const block_q8_0x8 *)got;
+            for (int64_t b = 0; b < n / QK; b++) {
+                const block_q8_0x8 *g = &groups[b / 8];
+                int sum = 0;
+                for (int j = 0; j < QK; j++) sum += ref[b].qs[j];
+                CHECK(memcmp(g->qs[b % 8], ref[b].qs, QK) == 0 && g->d[b % 8] == r1_fp16_to_fp32(ref[b].d) &&
+                          g->sum[b % 8] == sum,
+                      "grouped Q8_0 block %lld differs from Q8_0", (long long)b);
+            }
+            for (int64_t b = n / QK; b % 8; b++) {
+                const block_q8_0x8 *g = &groups[b / 8];
+                CHECK(g->d[b % 8] == 0.0f && g->sum[b % 8] == 0, "padding block %lld", (long long)b);
+            }
+            if (n % QK_K) continue;
+            memset(got, 0xAB, r1_act_bytes_q8_k(n));
+            r1_quantize_q8_k(x, want, n);
+            q8_k->encode_act(x, got, n);
+            CHECK(memcmp(want, got, r1_act_bytes_q8_k(n)) == 0, "Q8_K encoding of %s, n=%lld", dist < DIST_COUNT ? dist_names[dist] : "halves", (long long)n);
+        }
+    }
+}
+
+/* pack + dot against the scalar vec_dot for every panel height 1..8, token
+ * counts around the tile of four, row lengths whose block count is not a
+ * multiple of eight (a padded activation group), and with accumulate. Cells of
+ * out outside the n_rows x n_act tile must stay untouched. */
+static void test_gemm_matches_vec_dot(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    r1_kernels_select(1);
+    enum { MAX_N = 1536, MAX_TOK = 11, STRIDE = 13 };
+    static uint8_t rows[8 * 2048], act[MAX_TOK * 2048], ref_act[MAX_TOK * 2048];
+    static float x[MAX_TOK * MAX_N], out[MAX_TOK * STRIDE], ref[MAX_TOK * 8];
+    static double mag[MAX_TOK * 8];
+    uint8_t *panel = aligned_alloc(64, 64 * 1024);
+    CHECK(panel != NULL, "out of memory");
+    r1_type types[N_WEIGHT_TYPES];
+    int n_types = gemm_types(types);
+    CHECK(n_types >= 4, "only %d types have GEMM kernels", n_types);
+    uint64_t state = 2024;
+    for (int k = 0; k < n_types && !t->failed; k++) {
+        r1_kernels_select(1);
+        const r1_type_traits *tr = r1_type_traits_get(types[k]);
+        const r1_gemm_kernels *gemm = tr->gemm;
+        const r1_type_traits *act_tr = r1_type_traits_get(tr->act_type);
+        const int64_t lengths[] = {tr->block_elems, 3 * tr->block_elems, tr->block_elems == QK ? 1312 : 1536};
+        for (int l = 0; l < 3 && !t->failed; l++) {
+            int64_t n = lengths[l];
+            size_t row_bytes = r1_type_row_bytes(tr, n), act_bytes = gemm->act_bytes(n);
+            size_t ref_bytes = r1_type_row_bytes(act_tr, n);
+            CHECK(gemm->panel_bytes(n) <= 64 * 1024, "panel of %lld elements is %zu bytes", (long long)n, gemm->panel_bytes(n));
+            random_rows(types[k], tr, rows, 8 * row_bytes, &state);
+            fill(DIST_OUTLIERS, x, MAX_TOK * n, 31 + (uint64_t)l);
+            for (int tok = 0; tok < MAX_TOK; tok++) {
+                gemm->encode_act(x + tok * n, act + tok * act_bytes, n);
+                act_tr->quantize(x + tok * n, ref_act + tok * ref_bytes, n);
+            }
+            r1_kernels_select(0);
+            for (int tok = 0; tok < MAX_TOK; tok++)
+                for (int r = 0; r < 8; r++) {
+                    ref[tok * 8 + r] = tr->vec_dot(n, rows + r * row_bytes, ref_act + tok * ref_bytes);
+                    mag[tok * 8 + r] = dot_magnitude(tr, rows + r * row_bytes, ref_act + tok * ref_bytes, n);
+                }
+            r1_kernels_select(1);
+            for (int n_rows = 1; n_rows <= 8 && !t->failed; n_rows++) {
+                gemm->pack(n, rows, row_bytes, n_rows, panel);
+                for (int n_act = 1; n_act <= MAX_TOK && !t->failed; n_act += (n_act < 9 ? 1 : 2)) {
+                    for (int accumulate = 0; accumulate <= 1 && !t->failed; accumulate++) {
+                        for (int i = 0; i < MAX_TOK * STRIDE; i++) out[i] = 0.5f + (float)i;
+                        gemm->dot(n, panel, n_rows, act, act_bytes, n_act, out, STRIDE, accumulate);
+                        for (int tok = 0; tok < MAX_TOK; tok++) {
+                            for (int r = 0; r < STRIDE; r++) {
+                                float before = 0.5f + (float)(tok * STRIDE + r), got = out[tok * STRIDE + r];
+                                if (tok >= n_act || r >= n_rows) {
+                                    CHECK(got == before, "%s: cell (token %d, row %d) outside the %d x %d tile changed",
+                                          tr->name, tok, r, n_act, n_rows);
+                                    continue;
+                                }
+                                double want = ref[tok * 8 + r] + (accumulate ? before : 0.0f);
+                                CHECK(fabs(got - want) <= 1e-5 * (mag[tok * 8 + r] + (accumulate ? fabs(before) : 0)),
+                                      "%s n=%lld rows=%d tokens=%d%s: row %d token %d gemm %.9g, vec_dot %.9g (magnitude %g)",
+                                      tr->name, (long long)n, n_rows, n_act, accumulate ? " accumulating" : "", r, tok, got,
+                                      want, mag[tok * 8 + r]);
+                            }
+                        }
+                    }
+                }
+            }
+            /* dot_row (decode) on the same encoding */
+            for (int tok = 0; tok < MAX_TOK; tok++)
+                for (int r = 0; r < 8; r++) {
+                    float got = gemm->dot_row(n, rows + r * row_bytes, act + tok * act_bytes);
+                    CHECK(fabs(got - ref[tok * 8 + r]) <= 1e-5 * mag[tok * 8 + r],
+                          "%s n=%lld dot_row row %d token %d: %.9g, vec_dot %.9g", tr->name, (long long)n, r, tok, got,
+                          ref[tok * 8 + r]);
+                }
+        }
+    }
+    free(panel);
+    r1_kernels_select(1);
+}
+
+/* Panels and encodings are linear in n: the columns in two chunks, the second
+ * accumulated, give the product of the whole rows (the chunking r1_matmul does). */
+static void test_gemm_column_chunks(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    r1_kernels_select(1);
+    enum { N = 1536, SPLIT = 512, TOK = 6 };
+    static uint8_t rows[8 * 2048], act[TOK * 2048];
+    static float x[TOK * N], whole[TOK * 8], chunked[TOK * 8];
+    uint8_t *panel = aligned_alloc(64, 64 * 1024);
+    CHECK(panel != NULL, "out of memory");
+    r1_type types[N_WEIGHT_TYPES];
+    int n_types = gemm_types(types);
+    uint64_t state = 77;
+    for (int k = 0; k < n_types && !t->failed; k++) {
+        const r1_type_traits *tr = r1_type_traits_get(types[k]);
+        const r1_gemm_kernels *gemm = tr->gemm;
+        size_t row_bytes = r1_type_row_bytes(tr, N), act_bytes = gemm->act_bytes(N);
+        random_rows(types[k], tr, rows, 8 * row_bytes, &state);
+        fill(DIST_GAUSSIAN, x, TOK * N, 3);
+        for (int tok = 0; tok < TOK; tok++) gemm->encode_act(x + tok * N, act + tok * act_bytes, N);
+        gemm->pack(N, rows, row_bytes, 7, panel);
+        gemm->dot(N, panel, 7, act, act_bytes, TOK, whole, 8, 0);
+        gemm->pack(SPLIT, rows, row_bytes, 7, panel);
+        gemm->dot(SPLIT, panel, 7, act, act_bytes, TOK, chunked, 8, 0);
+        size_t row_offset = r1_type_row_bytes(tr, SPLIT), act_offset = gemm->act_bytes(SPLIT);
+        gemm->pack(N - SPLIT, rows + row_offset, row_bytes, 7, panel);
+        gemm->dot(N - SPLIT, panel, 7, act + act_offset, act_bytes, TOK, chunked, 8, 1);
+        for (int i = 0; i < TOK * 8; i++) {
+            if (i % 8 == 7) continue;
+            CHECK(fabs(whole[i] - chunked[i]) <= 1e-5 * (fabs(whole[i]) + 1.0), "%s: token %d row %d whole %.9g, in chunks %.9g",
+                  tr->name, i / 8, i % 8, whole[i], chunked[i]);
+        }
+    }
+    free(panel);
+}
+
+/* r1_matmul_many with the GEMM kernels (AVX2, two threads) against the scalar
+ * kernels (one thread): products of different widths, token counts (1 for the
+ * decode path, a few, enough for the columns to be chunked) and types in one
+ * pass, inputs shared, row counts that leave ragged panels. */
+static void test_matmul_gemm_matches_scalar(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    static const struct {
+        r1_type type;
+        int64_t cols, rows;
+        int n_tok, input; /* input 0 or 1 (the same x for several products) */
+    } specs[] = {
+        {R1_TYPE_Q4_0, 1536, 37, 5, 0},  {R1_TYPE_Q8_0, 1536, 21, 5, 0}, {R1_TYPE_Q4_K, 1536, 19, 5, 0},
+        {R1_TYPE_Q6_K, 1536, 8, 5, 0},   {R1_TYPE_Q4_0, 1408, 13, 1, 1}, {R1_TYPE_Q4_K, 4096, 11, 300, 1},
+        {R1_TYPE_Q5_0, 1408, 9, 3, 1},   {R1_TYPE_F16, 96, 5, 2, 1},
+    };
+    enum { N_OPS = sizeof specs / sizeof specs[0] };
+    float *x[2] = {malloc(5 * 1536 * sizeof(float)), malloc(300 * 4096 * sizeof(float))};
+    r1_matrix W[N_OPS];
+    r1_matmul_op ops[N_OPS];
+    float *y[N_OPS], *y_ref[N_OPS];
+    uint8_t *data[N_OPS];
+    uint64_t state = 99;
+    fill(DIST_GAUSSIAN, x[0], 5 * 1536, 11);
+    fill(DIST_OUTLIERS, x[1], 300 * 4096, 12);
+    for (int i = 0; i < N_OPS; i++) {
+        const r1_type_traits *tr = r1_type_traits_get(specs[i].type);
+        size_t row_bytes = r1_type_row_bytes(tr, specs[i].cols);
+        data[i] = malloc(row_bytes * (size_t)specs[i].rows);
+        if (tr->block_elems == 1) {
+            float *values = malloc(sizeof(float) * (size_t)(specs[i].cols * specs[i].rows));
+            fill(DIST_GAUSSIAN, values, specs[i].cols * specs[i].rows, 5);
+            tr->quantize(values, data[i], specs[i].cols * specs[i].rows);
+            free(values);
+        } else {
+            random_rows(specs[i].type, tr, data[i], row_bytes * (size_t)specs[i].rows, &state);
+        }
+        W[i] = (r1_matrix){tr, data[i], specs[i].cols, specs[i].rows, row_bytes};
+        size_t out = (size_t)specs[i].n_tok * (size_t)specs[i].rows;
+        y[i] = malloc(out * sizeof(float));
+        y_ref[i] = malloc(out * sizeof(float));
+        ops[i] = (r1_matmul_op){&W[i], specs[i].input ? x[1] : x[0], specs[i].n_tok, y[i]};
+    }
+    /* the widths differ within input 1, so those products share no encoding; input 0's four do */
+    r1_compute c1, c2;
+    CHECK(r1_compute_init(&c1, 1) == R1_OK && r1_compute_init(&c2, 2) == R1_OK, "compute init");
+    r1_kernels_select(0);
+    for (int i = 0; i < N_OPS; i++) {
+        r1_matmul_op op = ops[i];
+        op.y = y_ref[i];
+        CHECK(r1_matmul(&c1, op.W, op.x, op.n_tok, op.y) == R1_OK, "scalar matmul %d", i);
+    }
+    r1_kernels_select(1);
+    CHECK(r1_matmul_many(&c2, ops, N_OPS) == R1_OK, "matmul_many");
+    for (int i = 0; i < N_OPS && !t->failed; i++) {
+        for (int tok = 0; tok < specs[i].n_tok; tok++) {
+            const float *xt = ops[i].x + (size_t)tok * (size_t)specs[i].cols;
+            for (int64_t r = 0; r < specs[i].rows; r++) {
+                /* magnitude bound from the float values: sum |w| |x| */
+                static float w_row[4096];
+                r1_matrix_row(&W[i], r, w_row);
+                double mag = 0;
+                for (int64_t j = 0; j < specs[i].cols; j++) mag += fabs((double)w_row[j] * xt[j]);
+                float got = y[i][(size_t)tok * (size_t)specs[i].rows + (size_t)r];
+                float want = y_ref[i][(size_t)tok * (size_t)specs[i].rows + (size_t)r];
+                CHECK(fabs(got - want) <= 1e-5 * mag, "product %d (%s, %lld x %lld, %d tokens): y[%d][%lld] = %.9g, scalar %.9g",
+                      i, W[i].type->name, (long long)specs[i].rows, (long long)specs[i].cols, specs[i].n_tok, tok,
+                      (long long)r, got, want);
+            }
+        }
+    }
+    r1_compute_free(&c1);
+    r1_compute_free(&c2);
+    for (int i = 0; i < N_OPS; i++) free(data[i]), free(y[i]), free(y_ref[i]);
+    free(x[0]);
+    free(x[1]);
+}
+
+/* ---- 7. traits table ---------------------------------------------------------------- */
 
 static void test_traits_table(test_ctx *t) {
     static const struct {
@@ -552,4 +825,6 @@ static void test_traits_table(test_ctx *t) {
 TEST_MAIN("quant", T(test_fp16_known_values), T(test_bf16_known_values), T(test_dequantize_q8_0_q4_0_q5_0),
           T(test_dequantize_q4_k_q5_k), T(test_dequantize_q6_k_q8_k), T(test_dequantize_f16_bf16),
           T(test_quantize_known_bytes), T(test_quantize_error), T(test_vec_dot_matches_dequantized),
-          T(test_avx2_matches_scalar), T(test_float_kernels_tails), T(test_traits_table))
+          T(test_avx2_matches_scalar), T(test_float_kernels_tails), T(test_gemm_act_encoders),
+          T(test_gemm_matches_vec_dot), T(test_gemm_column_chunks), T(test_matmul_gemm_matches_scalar),
+          T(test_traits_table))

@@ -2,8 +2,10 @@
  *
  * A weight matrix W has `rows` rows of `cols` elements, each row stored
  * contiguously in W's type (GGUF's ne[0] = cols, ne[1] = rows). y = W·x is computed
- * by encoding x once in W's activation type (Q8_0 / Q8_K / F32) and taking a dot
- * product per row; rows are split between the threads of the pool. */
+ * by encoding x once (in W's activation type, Q8_0 / Q8_K / F32, or the encoding
+ * of W's GEMM kernels) and taking a dot product per row and token -- for several
+ * tokens, through packed panels of rows (types.h); rows are split between the
+ * threads of the pool. */
 #ifndef R1_MATMUL_H
 #define R1_MATMUL_H
 
@@ -21,12 +23,15 @@ typedef struct {
     size_t row_bytes;   /* distance between rows (may exceed the packed size for views) */
 } r1_matrix;
 
-/* The pool plus a reusable buffer for encoded activations, so that the
- * steady-state forward pass allocates nothing. */
+/* The pool plus reusable buffers for encoded activations and for each thread's
+ * packed weight panel (the GEMM path), so that the steady-state forward pass
+ * allocates nothing. */
 typedef struct {
     r1_pool *pool;
     uint8_t *act_buf;
     size_t act_buf_size;
+    uint8_t *panel_buf;
+    size_t panel_buf_size;
 } r1_compute;
 
 int r1_compute_init(r1_compute *c, int n_threads);
@@ -36,13 +41,17 @@ void *r1_compute_act_buffer(r1_compute *c, size_t bytes);
 
 /* Bytes one activation row of length W->cols takes when encoded for W. */
 size_t r1_act_row_bytes(const r1_matrix *W);
-/* Encodes x (W->cols floats) for W's vec_dot into out (r1_act_row_bytes bytes). */
+/* Encodes x (W->cols floats) for W's row kernel (its GEMM kernels' dot_row, or
+ * vec_dot) into out (r1_act_row_bytes bytes). */
 void r1_encode_act(const r1_matrix *W, const float *x, void *out);
 /* y[r] = W[r]·x for r in [row_begin, row_end), x already encoded. Single-threaded. */
 void r1_matvec_rows(const r1_matrix *W, const void *x_enc, float *y, int64_t row_begin, int64_t row_end);
 
 /* y[t] = W·x[t] for t < n_tok; x is n_tok × cols, y is n_tok × rows, row-major.
- * Returns R1_ERR only if the activation buffer cannot grow. */
+ * With several tokens and a type that has GEMM kernels (types.h), panels of rows
+ * are multiplied with all tokens at once; otherwise each row meets each token
+ * through the row kernel. All paths agree up to float rounding.
+ * Returns R1_ERR only if a buffer cannot grow. */
 int r1_matmul(r1_compute *c, const r1_matrix *W, const float *x, int n_tok, float *y);
 
 /* One product of a pass: y = W·x for n_tok tokens (x: n_tok × cols, y: n_tok × rows). */

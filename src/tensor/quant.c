@@ -111,6 +111,25 @@ float r1_vec_dot_q8_0(int64_t n, const void *w_row, const void *act) {
     return sum;
 }
 
+/* The GEMM kernels' activations: Q8_0 blocks in groups of eight, with d as
+ * float and the sum of qs, so every row reads them instead of recomputing them. */
+size_t r1_act_bytes_q8_0x8(int64_t n) {
+    return (size_t)((n / QK + 7) / 8) * sizeof(block_q8_0x8);
+}
+
+void r1_quantize_q8_0x8(const float *in, void *groups, int64_t n) {
+    block_q8_0x8 *g = groups;
+    memset(g, 0, r1_act_bytes_q8_0x8(n));
+    for (int64_t i = 0; i < n / QK; i++) {
+        block_q8_0 q8;
+        r1_quantize_q8_0(in + i * QK, &q8, QK);
+        block_q8_0x8 *group = &g[i / 8];
+        group->d[i % 8] = r1_fp16_to_fp32(q8.d);
+        for (int j = 0; j < QK; j++) group->sum[i % 8] += q8.qs[j];
+        memcpy(group->qs[i % 8], q8.qs, QK);
+    }
+}
+
 /* ---- Q4_0: x = d * (q - 8), q in 0..15 ---------------------------------- */
 
 /* The element of largest magnitude, with its sign. */

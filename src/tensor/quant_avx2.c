@@ -13,22 +13,6 @@
 
 #include "tensor/quant.h"
 
-/* Decoding streams every weight once from DRAM, and these loops' short
- * dependency chains keep too few loads in flight to reach the memory bandwidth:
- * Q4_0 rows streamed at 3.8 GB/s on one core against 11.7 GB/s for plain loads.
- * Asking for the bytes 4 KiB ahead restores 10.7 GB/s. */
-static inline void prefetch_weights(const void *block, size_t bytes) {
-    for (size_t offset = 0; offset < bytes; offset += 64)
-        _mm_prefetch((const char *)block + 4096 + offset, _MM_HINT_T0);
-}
-
-static inline float hsum_ps(__m256 v) {
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
-}
-
 /* d_w * d_a of two fp16 block scales, in all 8 lanes. Converting straight from
  * memory (16 bytes: the scale and the 14 block bytes after it, so both blocks
  * must be at least 16 bytes) keeps the work off the shuffle port, which the
@@ -37,14 +21,6 @@ static inline __m256 fp16_product(const uint16_t *d_w, const uint16_t *d_a) {
     __m256 w = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d_w));
     __m256 a = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d_a));
     return _mm256_broadcastss_ps(_mm256_castps256_ps128(_mm256_mul_ps(w, a)));
-}
-
-/* 8 int32 partial sums of x[j] * y[j] for 32 signed bytes each. maddubs wants its
- * first operand unsigned, so move x's sign onto y: |x| * (sign(x) * y). Requires
- * y != -128 (our activation quantizers stay within -127..127). */
-static inline __m256i dot_i8_signed(__m256i x, __m256i y) {
-    __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
 /* ---- Float rows (activations F32) ---------------------------------------- */
@@ -141,14 +117,6 @@ float r1_vec_dot_q8_0_avx2(int64_t n, const void *w_row, const void *act) {
     return hsum_ps(acc);
 }
 
-/* 16 bytes of nibble pairs -> 32 bytes 0..15: low nibbles in bytes 0..15, high in
- * 16..31 (the upper 128-bit lane of the broadcast is shifted right by 4) */
-static inline __m256i unpack_nibbles(const uint8_t *qs) {
-    __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
-    both = _mm256_srlv_epi32(both, _mm256_set_epi32(4, 4, 4, 4, 0, 0, 0, 0));
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
-
 float r1_vec_dot_q4_0_avx2(int64_t n, const void *w_row, const void *act) {
     const block_q4_0 *w = w_row;
     const block_q8_0 *a = act;
@@ -162,27 +130,13 @@ float r1_vec_dot_q4_0_avx2(int64_t n, const void *w_row, const void *act) {
     return hsum_ps(acc);
 }
 
-/* 32 bits -> 32 bytes, byte j = 0xFF where bit j is set */
-static inline __m256i bits_to_bytes(uint32_t bits) {
-    /* byte j of the shuffle result is byte j/8 of bits (pshufb works per 128-bit lane,
-     * and every lane holds all four bytes after the broadcast) */
-    __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
-                                         _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
-                                                           0x0101010101010101, 0));
-    __m256i bit_of_byte = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit_of_byte), bit_of_byte);
-}
-
 float r1_vec_dot_q5_0_avx2(int64_t n, const void *w_row, const void *act) {
     const block_q5_0 *w = w_row;
     const block_q8_0 *a = act;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK; i++) {
         prefetch_weights(w + i, sizeof *w);
-        uint32_t qh;
-        memcpy(&qh, w[i].qh, sizeof qh);
-        __m256i fifth = _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10));
-        __m256i x = _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(w[i].qs), fifth), _mm256_set1_epi8(16));
+        __m256i x = _mm256_sub_epi8(unpack_q5_0(&w[i]), _mm256_set1_epi8(16));
         __m256i y = _mm256_loadu_si256((const __m256i *)a[i].qs);
         acc = _mm256_fmadd_ps(fp16_product(&w[i].d, &a[i].d), _mm256_cvtepi32_ps(dot_i8_signed(x, y)), acc);
     }
@@ -242,7 +196,6 @@ static inline __m256 accumulate_k4(__m256 acc, const uint16_t *d_and_dmin, float
 float r1_vec_dot_q4_k_avx2(int64_t n, const void *w_row, const void *act) {
     const block_q4_k *w = w_row;
     const block_q8_k *a = act;
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         prefetch_weights(w + i, sizeof *w);
@@ -250,9 +203,8 @@ float r1_vec_dot_q4_k_avx2(int64_t n, const void *w_row, const void *act) {
         __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
         __m256i isum = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) { /* 64 elements: sub-blocks 2c (low nibbles), 2c+1 (high) */
-            __m256i packed = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * c));
-            __m256i q_lo = _mm256_and_si256(packed, low4);
-            __m256i q_hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
+            __m256i q_lo, q_hi;
+            unpack_k_chunk(w[i].qs + 32 * c, &q_lo, &q_hi);
             __m256i p_lo = _mm256_maddubs_epi16(q_lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c)));
             __m256i p_hi = _mm256_maddubs_epi16(q_hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c + 32)));
             isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_lo, scale_of(scales16, 2 * c)));
@@ -267,23 +219,17 @@ float r1_vec_dot_q4_k_avx2(int64_t n, const void *w_row, const void *act) {
 float r1_vec_dot_q5_k_avx2(int64_t n, const void *w_row, const void *act) {
     const block_q5_k *w = w_row;
     const block_q8_k *a = act;
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i bit0 = _mm256_set1_epi8(0x01), bit1 = _mm256_set1_epi8(0x02);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         prefetch_weights(w + i, sizeof *w);
         __m128i scales_mins = unpack_scales_mins_k4(w[i].scales);
         __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scales_mins));
-        /* shifted right by 2 per chunk; masking per byte keeps the 16-bit shifts
-         * from leaking bits across bytes */
-        __m256i high = _mm256_loadu_si256((const __m256i *)w[i].qh);
+        __m256i high = _mm256_loadu_si256((const __m256i *)w[i].qh); /* shifted right by 2 per chunk */
         __m256i isum = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
-            __m256i packed = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * c));
-            __m256i q_lo = _mm256_or_si256(_mm256_and_si256(packed, low4),
-                                           _mm256_slli_epi16(_mm256_and_si256(high, bit0), 4));
-            __m256i q_hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(packed, 4), low4),
-                                           _mm256_slli_epi16(_mm256_and_si256(high, bit1), 3));
+            __m256i q_lo, q_hi;
+            unpack_k_chunk(w[i].qs + 32 * c, &q_lo, &q_hi);
+            add_fifth_bits_k(high, &q_lo, &q_hi);
             high = _mm256_srli_epi16(high, 2);
             __m256i p_lo = _mm256_maddubs_epi16(q_lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c)));
             __m256i p_hi = _mm256_maddubs_epi16(q_hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c + 32)));
@@ -321,35 +267,21 @@ static inline __m256i scale_pair_of(__m256i scales16, int k) {
 float r1_vec_dot_q6_k_avx2(int64_t n, const void *w_row, const void *act) {
     const block_q6_k *w = w_row;
     const block_q8_k *a = act;
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i bits01 = _mm256_set1_epi8(0x03), bits23 = _mm256_set1_epi8(0x0C);
-    const __m256i bits45 = _mm256_set1_epi8(0x30);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         prefetch_weights(w + i, sizeof *w);
         __m128i scales8 = _mm_loadu_si128((const __m128i *)w[i].scales);
         __m256i isum = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
             const int8_t *y = a[i].qs + 128 * h;
             /* this half's 8 scales as int16, in both 128-bit lanes */
             __m128i half_scales8 = h ? _mm_srli_si128(scales8, 8) : scales8;
             __m256i scales16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(half_scales8));
-            __m256i ql0 = _mm256_loadu_si256((const __m256i *)ql);
-            __m256i ql1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
-            __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
-            __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                                         _mm256_slli_epi16(_mm256_and_si256(hb, bits01), 4));
-            __m256i q2 = _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                                         _mm256_slli_epi16(_mm256_and_si256(hb, bits23), 2));
-            __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                                         _mm256_and_si256(hb, bits45));
-            __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                                         _mm256_and_si256(_mm256_srli_epi16(hb, 2), bits45));
-            isum = _mm256_add_epi32(isum, q6_group_dot(q1, y, scale_pair_of(scales16, 0)));
-            isum = _mm256_add_epi32(isum, q6_group_dot(q2, y + 32, scale_pair_of(scales16, 1)));
-            isum = _mm256_add_epi32(isum, q6_group_dot(q3, y + 64, scale_pair_of(scales16, 2)));
-            isum = _mm256_add_epi32(isum, q6_group_dot(q4, y + 96, scale_pair_of(scales16, 3)));
+            __m256i q[4];
+            unpack_q6_k_half(&w[i], h, q);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++)
+                isum = _mm256_add_epi32(isum, q6_group_dot(q[k], y + 32 * k, scale_pair_of(scales16, k)));
         }
         __m256i bias = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)a[i].bsums),
                                          _mm256_cvtepi8_epi16(scales8));
@@ -361,3 +293,4 @@ float r1_vec_dot_q6_k_avx2(int64_t n, const void *w_row, const void *act) {
     }
     return hsum_ps(acc);
 }
+

@@ -66,6 +66,11 @@ void r1_quantize_q8_k(const float *in, void *blocks, int64_t n) {
     }
 }
 
+/* The K-quants' GEMM kernels read plain Q8_K activations. */
+size_t r1_act_bytes_q8_k(int64_t n) {
+    return (size_t)(n / QK_K) * sizeof(block_q8_k);
+}
+
 /* ---- Sub-block fitting, shared by the quantizers ------------------------- */
 
 /* The grid of starting scales: qmax / range, widened or narrowed by up to

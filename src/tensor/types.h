@@ -24,6 +24,36 @@ typedef enum {
     R1_TYPE_BF16 = 30,
 } r1_type;
 
+/* The fast path of the matrix products (AVX2): for several tokens (prompt
+ * processing) up to R1_GEMM_ROWS weight rows are packed into a panel -- quants
+ * unpacked to bytes, the rows interleaved so that one SIMD lane holds one row --
+ * and the panel is multiplied with every token, so each weight is unpacked once
+ * per panel instead of once per token (GEMM); for one token (decode), dot_row.
+ * Activations have their own encoding here: the act_type's values, with what the
+ * kernels would otherwise recompute for every row (float scales, block sums).
+ * The plain path these replace, and the reference they are tested against, is
+ * vec_dot for each row and token. */
+#define R1_GEMM_ROWS 8
+
+typedef struct {
+    /* bytes of one packed panel of rows of n elements */
+    size_t (*panel_bytes)(int64_t n);
+    /* packs n_rows <= R1_GEMM_ROWS rows (row_bytes apart) into panel (64-byte aligned) */
+    void (*pack)(int64_t n, const void *rows, size_t row_bytes, int n_rows, void *panel);
+    /* bytes of one token's encoded activations (n elements), and the encoder */
+    size_t (*act_bytes)(int64_t n);
+    void (*encode_act)(const float *x, void *act, int64_t n);
+    /* out[t * out_stride + r] = sum_i w_r[i] * a_t[i] for r < n_rows, t < n_act,
+     * token t encoded at act + t * act_stride; with accumulate, added to out.
+     * Panels and encodings are linear in n for n a multiple of 256, so the
+     * columns can be done in chunks: column k of a row starts at
+     * r1_type_row_bytes(k), of an encoding at act_bytes(k). */
+    void (*dot)(int64_t n, const void *panel, int n_rows, const void *act, size_t act_stride, int n_act,
+                float *out, size_t out_stride, int accumulate);
+    /* sum_i w[i] * a[i]: one row as stored times one token encoded as above */
+    float (*dot_row)(int64_t n, const void *w_row, const void *act);
+} r1_gemm_kernels;
+
 typedef struct {
     const char *name;   /* "Q4_K", as GGUF tools print it */
     int64_t block_elems;  /* elements per block (1 for float types) */
@@ -36,6 +66,9 @@ typedef struct {
      * elements encoded as act_type. Scalar or AVX2+FMA, chosen at run time.
      * NULL for Q8_K, which only ever encodes activations. */
     float (*vec_dot)(int64_t n, const void *w_row, const void *act);
+    /* The fast path above, when the AVX2 kernels are selected and the type has
+     * it (all quantized weight types); else NULL. */
+    const r1_gemm_kernels *gemm;
 } r1_type_traits;
 
 /* Traits for a GGUF type id; NULL when r1 does not support that type. */
