@@ -112,7 +112,7 @@ static int fill_row(r1_data *d, uint64_t step, int b, r1_err *err) {
     r1_task_rng rng = r1_task_rng_for(d->cfg.seed, STREAM_DATA, step, (uint64_t)b);
     int pos = 0, too_long = 0;
     for (;;) {
-        int *ids, n, n_prompt;
+        int *ids = NULL, n = 0, n_prompt = 0;
         if (draw_example(d, &rng, &ids, &n, &n_prompt, err) != R1_OK) return R1_ERR;
         if (n > T) {
             free(ids);

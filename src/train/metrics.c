@@ -84,8 +84,9 @@ static int csv_read(const char *path, csv_table *c, r1_err *err) {
         name = comma + 1;
     }
     if (strcmp(c->names[0], "step") != 0) {
-        csv_free(c);
-        return r1_fail(err, "metrics: %s: the first column is '%s', not 'step'", path, c->names[0]);
+        r1_fail(err, "metrics: %s: the first column is '%.64s', not 'step'", path, c->names[0]);
+        csv_free(c); /* clears c, names included: the message is written first */
+        return R1_ERR;
     }
     size_t max_rows = 0;
     for (const char *p = nl + 1; *p; p++) max_rows += *p == '\n';
