@@ -8,45 +8,12 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "test_files.h"
 
 #include "train/grpo.h"
 #include "train/pretrain.h"
 #include "train/vocab.h"
 
-static char tmp_dir[64];
-
-static void remove_tree(const char *path) {
-    DIR *dir = opendir(path);
-    if (!dir) {
-        unlink(path);
-        return;
-    }
-    struct dirent *entry;
-    char child[1024];
-    while ((entry = readdir(dir)))
-        if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
-            snprintf(child, sizeof child, "%s/%s", path, entry->d_name);
-            remove_tree(child);
-        }
-    closedir(dir);
-    rmdir(path);
-}
-
-static void remove_tmp_dir(void) { remove_tree(tmp_dir); }
-
-enum { PATH_SIZE = 512 };
-static char *tmp_path(char *path, const char *name) {
-    if (!tmp_dir[0]) {
-        snprintf(tmp_dir, sizeof tmp_dir, "/tmp/r1_grpo_XXXXXX");
-        if (!mkdtemp(tmp_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-        atexit(remove_tmp_dir);
-    }
-    snprintf(path, PATH_SIZE, "%s/%s", tmp_dir, name);
-    return path;
-}
 
 static r1_train_config tiny_model(void) {
     r1_train_config m = r1_train_config_default();
