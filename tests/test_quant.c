@@ -1,7 +1,9 @@
 /* Tests of src/tensor: half-precision conversions, the GGUF block layouts (blocks
  * built by hand from the layout description, not from r1's code), quantization
  * error, vec_dot against a double-precision dot of the dequantized vectors, the
- * AVX2 kernels against the scalar ones, and the traits table. */
+ * AVX2 kernels against the scalar ones, the GEMM kernels (activation encoders,
+ * panels, dot_row, r1_matmul_many) against the scalar vec_dot, and the traits
+ * table. */
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
 #include "tensor/types.h"
@@ -590,9 +592,9 @@ static void test_gemm_act_encoders(test_ctx *t) {
 }
 
 /* pack + dot against the scalar vec_dot for every panel height 1..8, token
- * counts around the tile of four, row lengths whose block count is not a
- * multiple of eight (a padded activation group), and with accumulate. Cells of
- * out outside the n_rows x n_act tile must stay untouched. */
+ * counts around the tile of four, and row lengths whose block count is not a
+ * multiple of eight (a padded activation group); dot_row likewise. Cells of out
+ * outside the n_rows x n_act tile must stay untouched. */
 static void test_gemm_matches_vec_dot(test_ctx *t) {
     if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
     r1_kernels_select(1);
@@ -633,23 +635,20 @@ static void test_gemm_matches_vec_dot(test_ctx *t) {
             for (int n_rows = 1; n_rows <= 8 && !t->failed; n_rows++) {
                 gemm->pack(n, rows, row_bytes, n_rows, panel);
                 for (int n_act = 1; n_act <= MAX_TOK && !t->failed; n_act += (n_act < 9 ? 1 : 2)) {
-                    for (int accumulate = 0; accumulate <= 1 && !t->failed; accumulate++) {
-                        for (int i = 0; i < MAX_TOK * STRIDE; i++) out[i] = 0.5f + (float)i;
-                        gemm->dot(n, panel, n_rows, act, act_bytes, n_act, out, STRIDE, accumulate);
-                        for (int tok = 0; tok < MAX_TOK; tok++) {
-                            for (int r = 0; r < STRIDE; r++) {
-                                float before = 0.5f + (float)(tok * STRIDE + r), got = out[tok * STRIDE + r];
-                                if (tok >= n_act || r >= n_rows) {
-                                    CHECK(got == before, "%s: cell (token %d, row %d) outside the %d x %d tile changed",
-                                          tr->name, tok, r, n_act, n_rows);
-                                    continue;
-                                }
-                                double want = ref[tok * 8 + r] + (accumulate ? before : 0.0f);
-                                CHECK(fabs(got - want) <= 1e-5 * (mag[tok * 8 + r] + (accumulate ? fabs(before) : 0)),
-                                      "%s n=%lld rows=%d tokens=%d%s: row %d token %d gemm %.9g, vec_dot %.9g (magnitude %g)",
-                                      tr->name, (long long)n, n_rows, n_act, accumulate ? " accumulating" : "", r, tok, got,
-                                      want, mag[tok * 8 + r]);
+                    for (int i = 0; i < MAX_TOK * STRIDE; i++) out[i] = 0.5f + (float)i;
+                    gemm->dot(n, panel, n_rows, act, act_bytes, n_act, out, STRIDE);
+                    for (int tok = 0; tok < MAX_TOK; tok++) {
+                        for (int r = 0; r < STRIDE; r++) {
+                            float got = out[tok * STRIDE + r];
+                            if (tok >= n_act || r >= n_rows) {
+                                CHECK(got == 0.5f + (float)(tok * STRIDE + r),
+                                      "%s: cell (token %d, row %d) outside the %d x %d tile changed", tr->name, tok, r,
+                                      n_act, n_rows);
+                                continue;
                             }
+                            CHECK(fabs(got - ref[tok * 8 + r]) <= 1e-5 * mag[tok * 8 + r],
+                                  "%s n=%lld rows=%d tokens=%d: row %d token %d gemm %.9g, vec_dot %.9g (magnitude %g)",
+                                  tr->name, (long long)n, n_rows, n_act, r, tok, got, ref[tok * 8 + r], mag[tok * 8 + r]);
                         }
                     }
                 }
@@ -668,46 +667,10 @@ static void test_gemm_matches_vec_dot(test_ctx *t) {
     r1_kernels_select(1);
 }
 
-/* Panels and encodings are linear in n: the columns in two chunks, the second
- * accumulated, give the product of the whole rows (the chunking r1_matmul does). */
-static void test_gemm_column_chunks(test_ctx *t) {
-    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
-    r1_kernels_select(1);
-    enum { N = 1536, SPLIT = 512, TOK = 6 };
-    static uint8_t rows[8 * 2048], act[TOK * 2048];
-    static float x[TOK * N], whole[TOK * 8], chunked[TOK * 8];
-    uint8_t *panel = aligned_alloc(64, 64 * 1024);
-    CHECK(panel != NULL, "out of memory");
-    r1_type types[N_WEIGHT_TYPES];
-    int n_types = gemm_types(types);
-    uint64_t state = 77;
-    for (int k = 0; k < n_types && !t->failed; k++) {
-        const r1_type_traits *tr = r1_type_traits_get(types[k]);
-        const r1_gemm_kernels *gemm = tr->gemm;
-        size_t row_bytes = r1_type_row_bytes(tr, N), act_bytes = gemm->act_bytes(N);
-        random_rows(types[k], tr, rows, 8 * row_bytes, &state);
-        fill(DIST_GAUSSIAN, x, TOK * N, 3);
-        for (int tok = 0; tok < TOK; tok++) gemm->encode_act(x + tok * N, act + tok * act_bytes, N);
-        gemm->pack(N, rows, row_bytes, 7, panel);
-        gemm->dot(N, panel, 7, act, act_bytes, TOK, whole, 8, 0);
-        gemm->pack(SPLIT, rows, row_bytes, 7, panel);
-        gemm->dot(SPLIT, panel, 7, act, act_bytes, TOK, chunked, 8, 0);
-        size_t row_offset = r1_type_row_bytes(tr, SPLIT), act_offset = gemm->act_bytes(SPLIT);
-        gemm->pack(N - SPLIT, rows + row_offset, row_bytes, 7, panel);
-        gemm->dot(N - SPLIT, panel, 7, act + act_offset, act_bytes, TOK, chunked, 8, 1);
-        for (int i = 0; i < TOK * 8; i++) {
-            if (i % 8 == 7) continue;
-            CHECK(fabs(whole[i] - chunked[i]) <= 1e-5 * (fabs(whole[i]) + 1.0), "%s: token %d row %d whole %.9g, in chunks %.9g",
-                  tr->name, i / 8, i % 8, whole[i], chunked[i]);
-        }
-    }
-    free(panel);
-}
-
 /* r1_matmul_many with the GEMM kernels (AVX2, two threads) against the scalar
  * kernels (one thread): products of different widths, token counts (1 for the
- * decode path, a few, enough for the columns to be chunked) and types in one
- * pass, inputs shared, row counts that leave ragged panels. */
+ * decode path, a few, many) and types in one pass, inputs shared, row counts that
+ * leave ragged panels. */
 static void test_matmul_gemm_matches_scalar(test_ctx *t) {
     if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
     static const struct {
@@ -807,6 +770,18 @@ static void test_traits_table(test_ctx *t) {
         CHECK(tr->dequantize && tr->quantize && (tr->vec_dot != NULL) == (want[i].type != R1_TYPE_Q8_K),
               "%s kernels", tr->name);
     }
+    /* GEMM kernels: every quantized weight type, with the AVX2 kernels selected only */
+    int levels = r1_kernels_cpu_has_avx2() ? 2 : 1;
+    for (int level = 0; level < levels; level++) {
+        r1_kernels_select(level);
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            const r1_type_traits *tr = r1_type_traits_get(want[i].type);
+            int quantized = want[i].elems > 1 && want[i].type != R1_TYPE_Q8_K;
+            CHECK((tr->gemm != NULL) == (level == 1 && quantized), "%s: GEMM kernels %s at level %d", tr->name,
+                  tr->gemm ? "present" : "absent", level);
+        }
+    }
+    r1_kernels_select(1);
     CHECK(r1_type_row_bytes(r1_type_traits_get(R1_TYPE_Q4_K), 4096) == 16 * 144, "Q4_K row bytes");
     CHECK(r1_type_row_bytes(r1_type_traits_get(R1_TYPE_BF16), 10) == 20, "BF16 row bytes");
 
@@ -826,5 +801,5 @@ TEST_MAIN("quant", T(test_fp16_known_values), T(test_bf16_known_values), T(test_
           T(test_dequantize_q4_k_q5_k), T(test_dequantize_q6_k_q8_k), T(test_dequantize_f16_bf16),
           T(test_quantize_known_bytes), T(test_quantize_error), T(test_vec_dot_matches_dequantized),
           T(test_avx2_matches_scalar), T(test_float_kernels_tails), T(test_gemm_act_encoders),
-          T(test_gemm_matches_vec_dot), T(test_gemm_column_chunks), T(test_matmul_gemm_matches_scalar),
+          T(test_gemm_matches_vec_dot), T(test_matmul_gemm_matches_scalar),
           T(test_traits_table))

@@ -91,15 +91,14 @@ static inline const void *row_block(const void *rows, size_t row_bytes, int r, i
     return (const uint8_t *)rows + (size_t)r * row_bytes + (size_t)b * block_bytes;
 }
 
-/* Stores (or adds) n_rows lanes of acc, row r's result for one token in lane r. */
-static inline void store_rows(float *out, __m256 acc, int n_rows, int accumulate) {
+/* Stores n_rows lanes of acc, row r's result for one token in lane r. */
+static inline void store_rows(float *out, __m256 acc, int n_rows) {
     if (n_rows == R1_GEMM_ROWS) {
-        if (accumulate) acc = _mm256_add_ps(acc, _mm256_loadu_ps(out));
         _mm256_storeu_ps(out, acc);
     } else {
         float lanes[8];
         _mm256_storeu_ps(lanes, acc);
-        for (int r = 0; r < n_rows; r++) out[r] = accumulate ? out[r] + lanes[r] : lanes[r];
+        memcpy(out, lanes, (size_t)n_rows * sizeof(float));
     }
 }
 
@@ -328,19 +327,19 @@ static inline __attribute__((always_inline)) void dot_tile_32(int64_t nb, const 
  * copy specialised for their number. */
 #define DEFINE_GEMM_DOT(name, tile_call)                                                                          \
     static void name(int64_t n, const void *panel, int n_rows, const void *act, size_t act_stride, int n_act,   \
-                     float *out, size_t out_stride, int accumulate) {                                            \
+                     float *out, size_t out_stride) {                                                            \
         const uint8_t *a = act;                                                                                  \
         __m256 acc[TILE_TOKENS];                                                                                 \
         int t = 0;                                                                                               \
         for (; t + TILE_TOKENS <= n_act; t += TILE_TOKENS) {                                                     \
             tile_call(TILE_TOKENS);                                                                              \
-            for (int k = 0; k < TILE_TOKENS; k++) store_rows(out + (t + k) * out_stride, acc[k], n_rows, accumulate); \
+            for (int k = 0; k < TILE_TOKENS; k++) store_rows(out + (t + k) * out_stride, acc[k], n_rows);       \
         }                                                                                                        \
         int left = n_act - t;                                                                                    \
         if (left == 3) tile_call(3);                                                                             \
         else if (left == 2) tile_call(2);                                                                        \
         else if (left == 1) tile_call(1);                                                                        \
-        for (int k = 0; k < left; k++) store_rows(out + (t + k) * out_stride, acc[k], n_rows, accumulate);       \
+        for (int k = 0; k < left; k++) store_rows(out + (t + k) * out_stride, acc[k], n_rows);                   \
     }
 
 #define TILE_Q4_0(T) dot_tile_32(n / QK, panel, a + t * act_stride, act_stride, T, acc, KIND_Q4_0)

@@ -44,12 +44,9 @@ typedef struct {
     size_t (*act_bytes)(int64_t n);
     void (*encode_act)(const float *x, void *act, int64_t n);
     /* out[t * out_stride + r] = sum_i w_r[i] * a_t[i] for r < n_rows, t < n_act,
-     * token t encoded at act + t * act_stride; with accumulate, added to out.
-     * Panels and encodings are linear in n for n a multiple of 256, so the
-     * columns can be done in chunks: column k of a row starts at
-     * r1_type_row_bytes(k), of an encoding at act_bytes(k). */
+     * token t encoded at act + t * act_stride */
     void (*dot)(int64_t n, const void *panel, int n_rows, const void *act, size_t act_stride, int n_act,
-                float *out, size_t out_stride, int accumulate);
+                float *out, size_t out_stride);
     /* sum_i w[i] * a[i]: one row as stored times one token encoded as above */
     float (*dot_row)(int64_t n, const void *w_row, const void *act);
 } r1_gemm_kernels;
