@@ -98,10 +98,14 @@ if $R1 train grpo --help | grep -q "usage: r1 train grpo"; then ok help-train-gr
 else fail help-train-grpo "no usage text"; fi
 expect_error train-grpo-no-init $R1 train grpo --out "$TMP/grpo"
 expect_error train-grpo-bad-variant $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --variant ppo
+expect_error train-grpo-no-epochs $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --ppo-epochs 0
+# 2 steps with 2 PPO epochs, evaluated before the first and after the last: rows 0..2
 if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --quiet --steps 2 --prompts 2 --group 3 --max-tokens 32 \
-       --variant dr-grpo 2> "$TMP/err" && [ -s "$TMP/grpo/model.gguf" ] && [ -s "$TMP/grpo/reward.svg" ] &&
-   [ -s "$TMP/grpo/length.svg" ] && [ "$(wc -l < "$TMP/grpo/metrics.csv")" -eq 3 ] &&
-   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,kl"; then
+       --variant dr-grpo --ppo-epochs 2 --eval-every 2 --eval-n 2 2> "$TMP/err" && [ -s "$TMP/grpo/model.gguf" ] &&
+   [ -s "$TMP/grpo/reward.svg" ] && [ -s "$TMP/grpo/length.svg" ] && [ -s "$TMP/grpo/accuracy.svg" ] &&
+   [ -s "$TMP/grpo/reflect.svg" ] && [ "$(wc -l < "$TMP/grpo/metrics.csv")" -eq 4 ] &&
+   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,kl" &&
+   grep -q "held-out accuracy" "$TMP/err"; then
     ok train-grpo-run
 else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train grpo --out "$TMP/grpo" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then

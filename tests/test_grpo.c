@@ -1,7 +1,11 @@
 /* `r1 train grpo`: advantages per variant on hand-made rewards, the per-token loss
- * gradient against finite differences, the weighted log-likelihood backward against
- * the cross-entropy one and against finite differences, and a 3-step run from a tiny
- * pretrained model that writes its files and resumes to the same end. */
+ * gradient against finite differences, the learning-rate schedule and the settings'
+ * strings, the weighted log-likelihood backward against the cross-entropy one and
+ * against finite differences, the engine's view of the trainer's parameters against
+ * an exported file and the sampler's log-probabilities against the trainer's, and
+ * runs from a tiny pretrained model: every feature on, stopped and resumed to the
+ * same end; PPO epochs that make the clip bind; DAPO's dynamic sampling on groups
+ * whose rewards are all equal. */
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -10,6 +14,8 @@
 #include "test.h"
 #include "test_files.h"
 
+#include "infer/generate.h"
+#include "model/state.h"
 #include "train/grpo.h"
 #include "train/pretrain.h"
 #include "train/vocab.h"
@@ -57,21 +63,78 @@ static void test_token_grad(test_ctx *t) {
         for (int beta = 0; beta < 2; beta++)
             for (int k = 0; k < 4; k++) {
                 c.variant = (r1_grpo_variant)variant, c.beta = beta ? 0.1f : 0.0f;
-                float g = r1_grpo_token_grad(&c, now[k], old[k], ref, adv[k], NULL, NULL), lp, lm;
+                r1_grpo_token_terms plus, minus, at;
+                float g = r1_grpo_token_grad(&c, now[k], old[k], ref, adv[k], &at);
                 double h = 1e-3;
-                r1_grpo_token_grad(&c, now[k] + (float)h, old[k], ref, adv[k], &lp, NULL);
-                r1_grpo_token_grad(&c, now[k] - (float)h, old[k], ref, adv[k], &lm, NULL);
-                double fd = (lp - lm) / (2 * h);
+                r1_grpo_token_grad(&c, now[k] + (float)h, old[k], ref, adv[k], &plus);
+                r1_grpo_token_grad(&c, now[k] - (float)h, old[k], ref, adv[k], &minus);
+                double fd = (plus.loss - minus.loss) / (2 * h);
                 CHECK(fabs(fd - g) < 2e-3 * (1 + fabs(g)), "variant %d beta %d token %d: grad %g, fd %g", variant, beta,
                       k, g, fd);
+                /* tokens 2 and 3 sit outside the range on the side their A pushes */
+                CHECK(at.clipped == (k >= 2), "variant %d token %d: clipped %d", variant, k, at.clipped);
             }
     c.variant = R1_GRPO_GRPO, c.beta = 0;
-    /* ρ = e^0.5 > 1.2 with A > 0: clipped, no gradient */
-    CHECK(r1_grpo_token_grad(&c, -0.5f, -1.0f, ref, 0.7f, NULL, NULL) == 0.0f, "clipped token has a gradient");
-    float kl;
+    /* ρ = e^0.5 > 1.2 with A > 0: clipped, no gradient; the same ρ with A < 0 is not */
+    CHECK(r1_grpo_token_grad(&c, -0.5f, -1.0f, ref, 0.7f, NULL) == 0.0f, "clipped token has a gradient");
+    r1_grpo_token_terms terms;
+    CHECK(r1_grpo_token_grad(&c, -0.5f, -1.0f, ref, -0.7f, &terms) != 0.0f && !terms.clipped, "A < 0 clipped");
+    /* clip-higher: ρ = 1.25 is clipped by ε = 0.2, not by dapo's ε_high = 0.28 */
+    float log_125 = logf(1.25f) - 1.0f;
+    r1_grpo_token_grad(&c, log_125, -1.0f, ref, 0.7f, &terms);
+    CHECK(terms.clipped, "grpo: ρ 1.25 not clipped");
+    c.variant = R1_GRPO_DAPO;
+    r1_grpo_token_grad(&c, log_125, -1.0f, ref, 0.7f, &terms);
+    CHECK(!terms.clipped, "dapo: ρ 1.25 clipped under ε_high 0.28");
     c.beta = 0.1f;
-    r1_grpo_token_grad(&c, -1.0f, -1.0f, -1.0f, 0.5f, NULL, &kl);
-    CHECK(kl == 0.0f, "k3 of equal policies %g", kl);
+    r1_grpo_token_grad(&c, -1.0f, -1.0f, -1.0f, 0.5f, &terms);
+    CHECK(terms.kl == 0.0f, "k3 of equal policies %g", terms.kl);
+}
+
+/* ---- settings ---- */
+
+static void test_lr_schedule(test_ctx *t) {
+    r1_grpo_config c = r1_grpo_default_config();
+    c.steps = 10, c.warmup = 4, c.lr = 1e-3f, c.lr_min = 1e-3f;
+    const float constant[] = {2.5e-4f, 5e-4f, 7.5e-4f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f, 1e-3f};
+    for (int step = 0; step < 10; step++)
+        CHECK(fabsf(r1_grpo_lr(&c, step) - constant[step]) < 1e-9f, "warm-up then constant: step %d lr %g", step,
+              r1_grpo_lr(&c, step));
+    c.lr_min = 1e-4f;
+    /* cosine over steps 4..9: 1e-4 + 9e-4 · (1 + cos(π·(step − 4)/6)) / 2 */
+    for (int step = 4; step < 10; step++) {
+        double expect = 1e-4 + 9e-4 * 0.5 * (1 + cos(M_PI * (step - 4) / 6.0));
+        CHECK(fabs(r1_grpo_lr(&c, step) - expect) < 1e-8, "cosine: step %d lr %g, expected %g", step,
+              r1_grpo_lr(&c, step), expect);
+    }
+    CHECK(r1_grpo_lr(&c, 3) == 1e-3f && r1_grpo_lr(&c, 9) > 1e-4f && r1_grpo_lr(&c, 9) < 2e-4f, "cosine ends %g",
+          r1_grpo_lr(&c, 9));
+    c.warmup = 0, c.lr_min = c.lr;
+    CHECK(r1_grpo_lr(&c, 0) == c.lr && r1_grpo_lr(&c, 9) == c.lr, "no schedule: %g", r1_grpo_lr(&c, 0));
+
+    /* the settings survive their strings (config.txt, checkpoints) */
+    r1_grpo_config a = r1_grpo_default_config(), b = r1_grpo_default_config();
+    a.variant = R1_GRPO_DR_GRPO, a.task = R1_GRPO_TASK_ARITHMETIC, a.ppo_epochs = 3, a.minibatches = 2;
+    a.max_extra = 5, a.warmup = 7, a.lr_min = 3e-6f, a.eval_every = 9, a.eval_n = 11, a.eps_high = 0.3f;
+    char **strings;
+    size_t n;
+    r1_err err;
+    CHECK(r1_grpo_config_to_strings(&a, &strings, &n, &err) == R1_OK, "%s", err.msg);
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) ok = r1_grpo_config_set(&b, strings[i], &err) == R1_OK;
+    r1_pretrain_config_free_strings(strings, n);
+    CHECK(ok, "set: %s", err.msg);
+    CHECK(b.variant == a.variant && b.task == a.task && b.ppo_epochs == 3 && b.minibatches == 2 && b.max_extra == 5 &&
+              b.warmup == 7 && b.lr_min == a.lr_min && b.eval_every == 9 && b.eval_n == 11 && b.eps_high == a.eps_high,
+          "settings changed on the way through their strings");
+    CHECK(r1_grpo_config_set(&b, "grpo.variant=ppo", &err) == R1_ERR && strstr(err.msg, "ppo"), "bad variant");
+    CHECK(r1_grpo_config_set(&b, "grpo.ppo_epochs=two", &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "bad int");
+    b = r1_grpo_default_config();
+    b.lr_min = 2 * b.lr;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "lr_min"), "lr_min above lr accepted");
+    b = r1_grpo_default_config();
+    b.ppo_epochs = 0;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "0 epochs accepted");
 }
 
 /* ---- the weighted log-likelihood backward ---- */
@@ -165,12 +228,114 @@ static void test_backward_finite_differences(test_ctx *t) {
     r1_train_model_free(&m);
 }
 
-/* ---- a run ---- */
+/* ---- the engine over the trainer's parameters ---- */
 
-static long file_size(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+enum { V = R1_VOCAB_SIZE };
+
+/* n greedy tokens after prompt, each step's logits (V) into logits (n × V). */
+static int greedy(const r1_model *m, r1_compute *compute, const int *prompt, int n_prompt, int n, int *out,
+                  float *logits, r1_err *err) {
+    r1_state st;
+    if (r1_state_init(&st, m, compute, n_prompt + n, 64, err) != R1_OK) return R1_ERR;
+    int rc = r1_forward(&st, prompt, n_prompt, logits, 0, err);
+    for (int i = 0; i < n && rc == R1_OK; i++) {
+        out[i] = r1_argmax(logits + (size_t)i * V, V);
+        if (i + 1 < n) rc = r1_forward(&st, &out[i], 1, logits + (size_t)(i + 1) * V, 0, err);
+    }
+    r1_state_free(&st);
+    return rc;
 }
+
+/* A freshly initialised tiny trainer model and the engine's view of it. */
+typedef struct {
+    r1_train_config cfg;
+    r1_train_model m;
+    r1_compute compute;
+    r1_model view;
+} viewed_model;
+
+static int viewed_model_init(viewed_model *v, uint64_t seed, int threads, r1_err *err) {
+    v->cfg = tiny_model();
+    if (r1_train_model_init(&v->m, &v->cfg, seed, err) != R1_OK) return R1_ERR;
+    if (r1_compute_init(&v->compute, threads) != R1_OK) return r1_fail(err, "cannot start %d threads", threads);
+    return r1_train_model_view(&v->m, &v->view, err);
+}
+
+static void viewed_model_free(viewed_model *v) {
+    r1_model_free(&v->view);
+    r1_compute_free(&v->compute);
+    r1_train_model_free(&v->m);
+}
+
+/* The view computes what the exported file does, bit for bit, and follows updates
+ * of the parameters and of the expert bias in place. */
+static void test_engine_view(test_ctx *t) {
+    viewed_model v;
+    r1_err err;
+    CHECK(viewed_model_init(&v, 7, 2, &err) == R1_OK, "%s", err.msg);
+    r1_train_model *m = &v.m;
+    const int n_bias = v.cfg.n_layers * v.cfg.n_experts;
+    for (int i = 0; i < n_bias; i++) m->expert_bias[i] = 0.01f * (float)(i % 5 - 2);
+    enum { N_PROMPT = 5, N = 12 };
+    const int prompt[N_PROMPT] = {R1_VOCAB_BOS, R1_VOCAB_USER, '7', '+', R1_VOCAB_ASSISTANT};
+    static float view_logits[2][N * V], file_logits[N * V];
+    int view_tokens[N], file_tokens[N];
+    for (int round = 0; round < 2; round++) {
+        r1_model file;
+        const char *path = scratch_path(round ? "view1.gguf" : "view0.gguf");
+        CHECK(r1_train_export_gguf(m, path, NULL, &err) == R1_OK, "%s", err.msg);
+        CHECK(r1_model_load(&file, path, &err) == R1_OK, "%s", err.msg);
+        CHECK(!memcmp(&file.hp, &v.view.hp, sizeof file.hp), "round %d: the view's hyper-parameters differ", round);
+        CHECK(greedy(&v.view, &v.compute, prompt, N_PROMPT, N, view_tokens, view_logits[round], &err) == R1_OK &&
+                  greedy(&file, &v.compute, prompt, N_PROMPT, N, file_tokens, file_logits, &err) == R1_OK,
+              "%s", err.msg);
+        CHECK(!memcmp(view_tokens, file_tokens, sizeof view_tokens), "round %d: the view decodes other tokens", round);
+        CHECK(!memcmp(view_logits[round], file_logits, sizeof file_logits), "round %d: the view's logits differ",
+              round);
+        r1_model_free(&file);
+        /* an optimizer step, as the trainer takes it: in place */
+        for (size_t i = 0; i < m->n_params; i++) m->params[i] += 0.02f * sinf((float)i);
+        for (int i = 0; i < n_bias; i++) m->expert_bias[i] += 0.05f * (float)(i % 3 - 1);
+    }
+    CHECK(memcmp(view_logits[0], view_logits[1], sizeof file_logits), "the view did not follow the update");
+    viewed_model_free(&v);
+}
+
+/* The log π_old the sampler records is the trainer's log π of the same tokens, up
+ * to the rounding of two summation orders. */
+static void test_sampler_logprobs(test_ctx *t) {
+    viewed_model v;
+    r1_state st;
+    r1_tokenizer *tok = NULL;
+    r1_err err;
+    const char *vocab = scratch_path("vocab.gguf");
+    CHECK(r1_vocab_write_gguf(vocab, &err) == R1_OK && r1_vocab_tokenizer(vocab, &tok, &err) == R1_OK, "%s",
+          err.msg);
+    CHECK(viewed_model_init(&v, 8, 1, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_state_init(&st, &v.view, &v.compute, v.cfg.seq_len, 64, &err) == R1_OK, "%s", err.msg);
+    enum { N_PROMPT = 6 };
+    const int prompt[N_PROMPT] = {R1_VOCAB_BOS, R1_VOCAB_USER, '1', '?', R1_VOCAB_ASSISTANT, R1_VOCAB_THINK};
+    r1_generate_params gp = r1_generate_defaults();
+    gp.sampling.temperature = 1.3f, gp.sampling.top_k = 0, gp.sampling.top_p = 1.0f, gp.sampling.min_p = 0.0f;
+    gp.sampling.seed = 3, gp.max_tokens = 40, gp.logprobs = 1;
+    r1_generation g;
+    CHECK(r1_generate(&st, tok, prompt, N_PROMPT, &gp, &g, &err) == R1_OK, "%s", err.msg);
+    int n = g.n_tokens + g.stopped_at_eos, T = N_PROMPT + n, row[128];
+    float logp[128];
+    CHECK(n > 10 && g.tokens && g.logprobs && T <= 128, "%d tokens drawn", n);
+    memcpy(row, prompt, sizeof prompt);
+    memcpy(row + N_PROMPT, g.tokens, (size_t)n * sizeof(int));
+    CHECK(r1_train_token_logprobs(&v.m, row, 1, T, logp, &err) == R1_OK, "%s", err.msg);
+    double max_diff = 0;
+    for (int k = 0; k < n; k++) max_diff = fmax(max_diff, fabs(logp[N_PROMPT - 1 + k] - g.logprobs[k]));
+    CHECK(max_diff < 1e-4, "sampler and trainer log-probs differ by %g", max_diff);
+    r1_generation_free(&g);
+    r1_state_free(&st);
+    viewed_model_free(&v);
+    r1_tokenizer_free(tok);
+}
+
+/* ---- runs ---- */
 
 static int same_file(const char *a, const char *b) {
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
@@ -185,61 +350,175 @@ static int same_file(const char *a, const char *b) {
     return same;
 }
 
-static void test_run_and_resume(test_ctx *t) {
-    char pre[PATH_SIZE], full[PATH_SIZE], part[PATH_SIZE], a[2 * PATH_SIZE], b[2 * PATH_SIZE];
-    r1_err err;
+static const char *in_dir(const char *dir, const char *name) {
+    static char paths[4][2 * PATH_SIZE];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, 2 * PATH_SIZE, "%s/%s", dir, name);
+    return path;
+}
+
+static void pretrain(test_ctx *t, char *dir) {
     r1_pretrain_config pc = r1_pretrain_default_config();
     pc.model = tiny_model();
     pc.data.trace.max_think_bytes = 100, pc.data.trace.max_dead_ends = 1;
-    pc.steps = 2, pc.warmup = 0, pc.lr_min = pc.opt.lr;
-    r1_pretrain_options po = {.out_dir = tmp_path(pre, "pre"), .quiet = 1};
+    pc.steps = 200, pc.warmup = 10, pc.opt.lr = 1e-2f, pc.lr_min = 1e-3f;
+    r1_pretrain_options po = {.out_dir = tmp_path(dir, "pre"), .quiet = 1};
     r1_pretrain_result pr;
+    r1_err err;
     CHECK(r1_pretrain(&pc, &po, &pr, &err) == R1_OK, "pretrain: %s", err.msg);
+}
 
+/* A tiny model pretrained once for the runs: long enough that its samples are
+ * sometimes well-formed (reward 0.1) and sometimes not, so groups have advantages. */
+static const char *pretrained(test_ctx *t) {
+    static char dir[PATH_SIZE];
+    if (!dir[0]) pretrain(t, dir);
+    return dir;
+}
+
+static r1_grpo_config small_run(void) {
     r1_grpo_config c = r1_grpo_default_config();
-    c.steps = 3, c.prompts = 2, c.group = 3, c.max_tokens = 24, c.lr = 1e-3f, c.variant = R1_GRPO_DAPO;
+    c.task = R1_GRPO_TASK_ARITHMETIC;
+    c.steps = 3, c.prompts = 2, c.group = 4, c.max_tokens = 100, c.lr = c.lr_min = 1e-3f;
+    return c;
+}
+
+/* metrics.csv without its two timing columns (sample_seconds, seconds). */
+static char *metrics_without_times(const char *dir) {
+    size_t size;
+    char *text = read_file(in_dir(dir, "metrics.csv"), &size), *out = text;
+    if (!text) return NULL;
+    for (char *line = text, *next; *line; line = next) {
+        char *nl = strchr(line, '\n');
+        next = nl ? nl + 1 : line + strlen(line);
+        char *end = nl ? nl : next, *cut = end;
+        for (int commas = 0; cut > line && commas < 2; cut--) commas += cut[-1] == ',';
+        size_t keep = (size_t)(cut - line);
+        memmove(out, line, keep);
+        out += keep;
+        *out++ = '\n';
+    }
+    *out = 0;
+    return text;
+}
+
+/* Every feature on (dapo with dynamic sampling, 2 epochs of 2 minibatches,
+ * warm-up and cosine, evaluation every 2 steps): the files, the evaluation rows,
+ * a model that moved, and a run stopped after 2 steps and resumed that ends with
+ * the same model and the same metrics. */
+static void test_run_and_resume(test_ctx *t) {
+    char full[PATH_SIZE], part[PATH_SIZE], other[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.variant = R1_GRPO_DAPO, c.max_extra = 4, c.ppo_epochs = 2, c.minibatches = 2;
+    c.warmup = 1, c.lr_min = 5e-4f, c.eval_every = 2, c.eval_n = 3;
     r1_grpo_options go = {.out_dir = tmp_path(full, "full"), .init = pre, .quiet = 1};
     r1_grpo_result res;
     CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
     CHECK(res.finished && res.steps_done == 3, "finished %d after %llu steps", res.finished,
           (unsigned long long)res.steps_done);
-    const char *files[] = {"checkpoint.gguf", "metrics.csv", "reward.svg", "length.svg", "model.gguf", "config.txt"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(a, sizeof a, "%s/%s", full, files[i]);
-        CHECK(file_size(a) > 0, "%s missing", a);
-    }
-    snprintf(a, sizeof a, "%s/metrics.csv", full);
-    FILE *f = fopen(a, "r");
-    int lines = 0;
-    for (int ch; f && (ch = fgetc(f)) != EOF;) lines += ch == '\n';
-    if (f) fclose(f);
-    CHECK(lines == 4, "metrics.csv has %d lines", lines);
+    const char *files[] = {"checkpoint.gguf", "metrics.csv", "reward.svg", "accuracy.svg",
+                           "length.svg",      "reflect.svg", "model.gguf", "config.txt"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        CHECK(access(in_dir(full, files[i]), F_OK) == 0, "%s missing", files[i]);
+    CHECK(access(in_dir(full, "policy.gguf"), F_OK) != 0, "the policy went through a file");
+    CHECK(!same_file(in_dir(pre, "model.gguf"), in_dir(full, "model.gguf")), "training left the model as it was");
 
-    /* stopped after 2, resumed: the same model */
+    /* header, the starting model's row 0, steps 1..3; test_accuracy (the third
+     * field from the end) at steps 0, 2 and 3 only */
+    char *csv = metrics_without_times(full);
+    CHECK(csv, "no metrics.csv");
+    int lines = 0, evaluated = 0;
+    for (char *line = csv; csv && *line; lines++) {
+        char *nl = strchr(line, '\n'), *last = nl;
+        while (last > line && last[-1] != ',') last--;
+        if (lines > 0) evaluated |= (strncmp(last, "nan", 3) && strncmp(last, "-nan", 4)) << atoi(line);
+        line = nl + 1;
+    }
+    CHECK(lines == 5 && evaluated == (1 << 0 | 1 << 2 | 1 << 3), "%d lines, evaluated at steps mask %#x", lines,
+          evaluated);
+    CHECK(!isnan(res.first_test_accuracy) && !isnan(res.last_test_accuracy), "no test accuracy in the result");
+    size_t size;
+    char *svg = read_file(in_dir(full, "accuracy.svg"), &size);
+    CHECK(svg && strstr(svg, "test_accuracy") && strstr(svg, "<circle"), "accuracy.svg lacks the step-0 dot");
+    free(svg);
+
+    /* stopped after 2, resumed: the same model and the same metrics */
     go.out_dir = tmp_path(part, "part"), go.stop_after = 2;
     CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK && !res.finished && res.steps_done == 2, "stop: %s", err.msg);
     r1_grpo_options ro = {.out_dir = part, .resume = 1, .quiet = 1};
     r1_grpo_config ignored = r1_grpo_default_config();
     CHECK(r1_grpo(&ignored, &ro, &res, &err) == R1_OK && res.finished && res.start_step == 2, "resume: %s", err.msg);
-    snprintf(a, sizeof a, "%s/model.gguf", full);
-    snprintf(b, sizeof b, "%s/model.gguf", part);
-    CHECK(same_file(a, b), "the resumed run ends with another model");
+    CHECK(same_file(in_dir(full, "model.gguf"), in_dir(part, "model.gguf")), "the resumed run ends with another model");
+    char *resumed = metrics_without_times(part);
+    CHECK(csv && resumed && !strcmp(csv, resumed), "the resumed run logged other metrics:\n%s\nvs\n%s", csv, resumed);
+    free(csv);
+    free(resumed);
     /* a finished run resumes to nothing; a second run into the same directory is refused */
     CHECK(r1_grpo(&ignored, &ro, &res, &err) == R1_OK && res.was_finished, "resume finished: %s", err.msg);
     go.stop_after = 0;
     CHECK(r1_grpo(&c, &go, &res, &err) == R1_ERR && strstr(err.msg, "already holds"), "reuse: %s", err.msg);
     go.init = "/nonexistent/run";
-    go.out_dir = tmp_path(a, "other");
+    go.out_dir = tmp_path(other, "other");
     CHECK(r1_grpo(&c, &go, &res, &err) == R1_ERR && strstr(err.msg, "/nonexistent/run"), "bad init: %s", err.msg);
+}
+
+/* One sampled batch, one pass: π = π_old, nothing is clipped. Three passes at a
+ * high rate: the policy moves away from π_old and the clip binds. */
+static void test_ppo_epochs(test_ctx *t) {
+    char dir[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.steps = 1, c.beta = 0, c.lr = c.lr_min = 1e-2f;
+    r1_grpo_options go = {.out_dir = tmp_path(dir, "epochs1"), .init = pre, .quiet = 1};
+    r1_grpo_result res;
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(res.last_clip_fraction == 0, "one pass clipped %g of the tokens", res.last_clip_fraction);
+    c.ppo_epochs = 3;
+    go.out_dir = tmp_path(dir, "epochs3");
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(res.last_clip_fraction > 0 && res.last_clip_fraction < 1, "three passes clipped %g of the tokens",
+          res.last_clip_fraction);
+}
+
+/* Completions of at most 2 tokens are never well-formed: every reward is 0, every
+ * group uninformative. dapo drops each, draws max_extra more, and takes no step;
+ * grpo keeps them. */
+static void test_dapo_dynamic_sampling(test_ctx *t) {
+    char dir[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.steps = 1, c.max_tokens = 2, c.variant = R1_GRPO_DAPO, c.max_extra = 3;
+    r1_grpo_options go = {.out_dir = tmp_path(dir, "dapo"), .init = pre, .quiet = 1};
+    r1_grpo_result res;
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(res.last_reward == 0, "reward %g", res.last_reward);
+    CHECK(res.last_dropped_groups == 5 && res.last_extra_groups == 3, "dapo dropped %d groups, drew %d more",
+          res.last_dropped_groups, res.last_extra_groups);
+    CHECK(same_file(in_dir(pre, "model.gguf"), in_dir(dir, "model.gguf")), "a step without a group changed the model");
+    c.variant = R1_GRPO_GRPO;
+    go.out_dir = tmp_path(dir, "grpo");
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(res.last_dropped_groups == 0 && res.last_extra_groups == 0, "grpo dropped %d groups, drew %d more",
+          res.last_dropped_groups, res.last_extra_groups);
 }
 
 int main(void) {
     static const test_entry tests[] = {
         {test_advantages, "advantages"},
         {test_token_grad, "token_grad"},
+        {test_lr_schedule, "lr_schedule"},
         {test_backward_matches_ce, "backward_matches_ce"},
         {test_backward_finite_differences, "backward_finite_differences"},
+        {test_engine_view, "engine_view"},
+        {test_sampler_logprobs, "sampler_logprobs"},
         {test_run_and_resume, "run_and_resume"},
+        {test_ppo_epochs, "ppo_epochs"},
+        {test_dapo_dynamic_sampling, "dapo_dynamic_sampling"},
     };
     return test_main("grpo", tests, (int)(sizeof tests / sizeof tests[0]));
 }

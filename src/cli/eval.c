@@ -1,6 +1,6 @@
 /* r1 eval: held-out accuracy on the tasks of DESIGN §6. Each problem is posed
  * with its fixed prompt through the chat template, sampled K times from one
- * prefilled prompt (infer/generate.h), scored by the task's rules and voted on
+ * prefilled prompt, scored by the task's rules (infer/rollout.h) and voted on
  * (infer/vote.h has the definitions of pass@1, maj@K and mean_length). */
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "base/progress.h"
 #include "cli/cli.h"
-#include "infer/generate.h"
+#include "infer/rollout.h"
 #include "infer/vote.h"
 #include "tokenizer/chat.h"
 #include "tokenizer/tokenizer.h"
@@ -156,22 +156,6 @@ typedef struct {
     int n_ids;
 } prompt_ids;
 
-static int tokenize_prompt(const r1_tokenizer *tok, r1_chat_template tmpl, const r1_problem *p, prompt_ids *out,
-                           r1_err *err) {
-    char question[256], *rendered = NULL;
-    size_t rendered_len;
-    if (r1_task_prompt(p, question, sizeof question) < 0) return r1_fail(err, "eval: cannot write a problem's prompt");
-    r1_chat_message msg = {"user", question};
-    /* templates write BOS as text; only raw prompts get it from the tokenizer */
-    int rc = r1_chat_render(tmpl, &msg, 1, 1, &rendered, &rendered_len, err) != R1_OK ||
-                     r1_tokenize(tok, rendered, rendered_len, tmpl == R1_CHAT_RAW && r1_tokenizer_wants_bos(tok), 1,
-                                 &out->ids, &out->n_ids, err) != R1_OK
-                 ? R1_ERR
-                 : R1_OK;
-    free(rendered);
-    return rc;
-}
-
 /* ---- sampling and scoring ---- */
 
 /* Each sample its own stream, so a sample's text depends only on (seed, problem,
@@ -202,7 +186,12 @@ static int evaluate(const eval_options *o, cli_session *s, const r1_tokenizer *t
     int k = o->k > 0 ? (int)o->k : 1;
     r1_reward *rewards = calloc((size_t)k, sizeof *rewards);
     int *n_tokens = calloc((size_t)k, sizeof *n_tokens);
-    if (!rewards || !n_tokens) return free(rewards), free(n_tokens), cli_error("out of memory");
+    uint64_t *seeds = calloc((size_t)k, sizeof *seeds);
+    r1_generation *gens = calloc((size_t)k, sizeof *gens);
+    if (!rewards || !n_tokens || !seeds || !gens) {
+        free(rewards), free(n_tokens), free(seeds), free(gens);
+        return cli_error("out of memory");
+    }
     r1_generate_params gp = r1_generate_defaults();
     gp.sampling = o->sampling;
     gp.max_tokens = o->max_tokens;
@@ -215,24 +204,16 @@ static int evaluate(const eval_options *o, cli_session *s, const r1_tokenizer *t
     int rc = 0;
     r1_progress_start(&bar, "eval", "problem", (uint64_t)n_problems);
     for (long i = 0; i < n_problems && !rc; i++) {
-        r1_prefill pf;
-        if (r1_prefill_run(&s->state, prompts[i].ids, prompts[i].n_ids, &pf, &err) != R1_OK) {
+        for (int j = 0; j < k; j++) seeds[j] = sample_seed(o->seed, i, j);
+        if (r1_rollout(&s->state, tok, &problems[i], prompts[i].ids, prompts[i].n_ids, &gp, seeds, k, gens, rewards,
+                       &err) != R1_OK) {
             rc = cli_error("eval: problem %ld: %s", i + 1, err.msg);
             break;
         }
         for (int j = 0; j < k; j++) {
-            r1_generation g;
-            gp.sampling.seed = sample_seed(o->seed, i, j);
-            if (r1_generate_from(&s->state, tok, &pf, &gp, &g, &err) != R1_OK) {
-                rc = cli_error("eval: problem %ld, sample %d: %s", i + 1, j + 1, err.msg);
-                break;
-            }
-            r1_task_reward(&problems[i], g.text, &rewards[j]);
-            n_tokens[j] = g.n_tokens;
-            r1_generation_free(&g);
+            n_tokens[j] = gens[j].n_tokens;
+            r1_generation_free(&gens[j]);
         }
-        r1_prefill_free(&pf);
-        if (rc) break;
         r1_vote_result vote = r1_tally_add(&tally, &problems[i], rewards, n_tokens, k);
         if (o->verbose) {
             char question[256];
@@ -253,8 +234,7 @@ static int evaluate(const eval_options *o, cli_session *s, const r1_tokenizer *t
         if (o->k > 0) printf("maj@%d %.4f\n", k, r1_tally_majority(&tally));
         printf("mean_length %.1f\n", r1_tally_mean_length(&tally));
     }
-    free(rewards);
-    free(n_tokens);
+    free(rewards), free(n_tokens), free(seeds), free(gens);
     return rc;
 }
 
@@ -287,7 +267,7 @@ int cmd_eval(int argc, char **argv) {
         goto done;
     }
     for (long i = 0; i < n_problems; i++) {
-        if (tokenize_prompt(tok, tmpl, &problems[i], &prompts[i], &err) != R1_OK) {
+        if (r1_rollout_prompt(tok, tmpl, &problems[i], &prompts[i].ids, &prompts[i].n_ids, &err) != R1_OK) {
             cli_error("eval: problem %ld: %s", i + 1, err.msg);
             goto done;
         }

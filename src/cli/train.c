@@ -1,6 +1,7 @@
 /* r1 train <stage>: the training recipe of DESIGN §6, one subcommand per stage
  * (the work is in src/train/). */
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,29 +137,41 @@ static int cmd_pretrain(int argc, char **argv) {
 static const char *grpo_usage =
     "usage: r1 train grpo --init RUN_DIR --out DIR [--steps N] [--prompts P] [--group G] [--lr X]\n"
     "                     [--beta B] [--eps E] [--variant grpo|dr-grpo|dapo] [--max-tokens M]\n"
-    "                     [--task countdown|arithmetic|mix] [--seed S] [--resume]\n"
-    "R1-Zero: samples G completions of P training problems per step from the current policy,\n"
-    "rewards them by rule (1 correct, 0.1 well-formed), and takes one clipped policy-gradient\n"
-    "step with group-normalised advantages and a k3 KL penalty to the starting model.\n"
-    "DIR receives config.txt, vocab.gguf, checkpoint.gguf, metrics.csv (reward, accuracy,\n"
-    "length, reflect = \"wait\"/\"check\" per completion, kl, ...), reward.svg, length.svg and,\n"
-    "at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
+    "                     [--ppo-epochs E] [--warmup N] [--eval-every N] [--task T] [--resume]\n"
+    "R1-Zero: samples G completions of P training problems per step from the current policy\n"
+    "(read in place by the engine), rewards them by rule (1 correct, 0.1 well-formed), and\n"
+    "takes clipped policy-gradient steps with group-normalised advantages and a k3 KL penalty\n"
+    "to the starting model. DIR receives config.txt, vocab.gguf, checkpoint.gguf, metrics.csv\n"
+    "(reward, accuracy, length, reflect = \"wait\"/\"check\" per completion, kl, clip_fraction,\n"
+    "dropped_groups, test_accuracy, ...), reward.svg, accuracy.svg, length.svg, reflect.svg\n"
+    "and, at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
     "  --init PATH             pretrain run directory or checkpoint .gguf to start from\n"
     "  --out DIR               run directory (default runs/grpo)\n"
     "  --resume                continue DIR's run with its saved settings\n"
-    "  --steps N               optimizer steps (default 200)\n"
+    "  --steps N               sampling steps (default 200)\n"
     "  --prompts P             problems per step (default 8)\n"
     "  --group G               samples per problem (default 8, at least 2)\n"
     "  --max-tokens M          completion tokens at most (default 256)\n"
     "  --temp X                sampling temperature (default 1.0)\n"
-    "  --lr X                  learning rate, constant (default 1e-5)\n"
+    "  --lr X                  learning rate after warm-up (default 1e-5)\n"
+    "  --warmup N              linear warm-up steps of the learning rate (default 0)\n"
+    "  --lr-min X              cosine decay from lr to X over the steps after warm-up\n"
+    "                          (default: lr, a constant rate)\n"
+    "  --ppo-epochs E          passes over each sampled batch (default 1: one step per batch)\n"
+    "  --minibatches K         optimizer steps per pass, each on 1/K of the batch (default 1)\n"
     "  --beta B                KL coefficient, 0 = no reference model (default 0.04)\n"
     "  --eps E                 clip range of the ratio (default 0.2)\n"
     "  --eps-high E            dapo's upper clip range (default 0.28)\n"
-    "  --variant V             grpo | dr-grpo | dapo (default grpo)\n"
+    "  --variant V             grpo | dr-grpo | dapo (default grpo); dapo drops groups whose\n"
+    "                          rewards are all equal and draws more problems in their place\n"
+    "  --max-extra N           dapo: problems drawn at most beyond P per step (default 16)\n"
     "  --task T                countdown | arithmetic | mix (default mix)\n"
+    "  --eval-every N          greedy pass@1 on held-out problems every N steps, before the\n"
+    "                          first and after the last (default 0: never)\n"
+    "  --eval-n M              held-out problems per evaluation (default 100; the first M of\n"
+    "                          the test split, as `r1 eval --task T --n M --temp 0` poses them)\n"
     "  --seed S                problems and sampling seed (default 1)\n"
-    "  --threads N             sampling threads (default 1)\n"
+    "  --threads N             threads for sampling and training (default 1)\n"
     "  --checkpoint-every N    steps between checkpoints (default 10; 0: only at the end)\n"
     "  --quiet                 no progress bar\n";
 
@@ -166,6 +179,7 @@ static int cmd_grpo(int argc, char **argv) {
     r1_grpo_config cfg = r1_grpo_default_config();
     r1_grpo_options opts = {.out_dir = "runs/grpo", .checkpoint_every = 10, .interrupted = &interrupted};
     const char *setting = NULL;
+    int lr_min_given = 0;
     r1_err err;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
@@ -189,11 +203,14 @@ static int cmd_grpo(int argc, char **argv) {
         struct { const char *flag; int *field; long min, max; } ints[] = {
             {"--steps", &cfg.steps, 1, INT_MAX},       {"--prompts", &cfg.prompts, 1, 4096},
             {"--group", &cfg.group, 2, 4096},          {"--max-tokens", &cfg.max_tokens, 1, 1 << 20},
-            {"--threads", &cfg.threads, 1, 1024},
+            {"--threads", &cfg.threads, 1, 1024},     {"--ppo-epochs", &cfg.ppo_epochs, 1, 1024},
+            {"--minibatches", &cfg.minibatches, 1, 65536}, {"--max-extra", &cfg.max_extra, 0, 65536},
+            {"--warmup", &cfg.warmup, 0, INT_MAX},     {"--eval-every", &cfg.eval_every, 0, INT_MAX},
+            {"--eval-n", &cfg.eval_n, 1, 1 << 20},
         };
         struct { const char *flag; float *field; } floats[] = {
             {"--lr", &cfg.lr}, {"--beta", &cfg.beta}, {"--eps", &cfg.eps}, {"--eps-high", &cfg.eps_high},
-            {"--temp", &cfg.temperature},
+            {"--temp", &cfg.temperature}, {"--lr-min", &cfg.lr_min},
         };
         int matched = 0;
         for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++)
@@ -206,6 +223,7 @@ static int cmd_grpo(int argc, char **argv) {
             if (!strcmp(arg, floats[k].flag)) {
                 if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &x) != R1_OK) return 1;
                 *floats[k].field = x, matched = 1;
+                lr_min_given |= floats[k].field == &cfg.lr_min;
             }
         if (matched) continue;
         if (!strcmp(arg, "--variant") || !strcmp(arg, "--task")) {
@@ -223,6 +241,7 @@ static int cmd_grpo(int argc, char **argv) {
                          setting);
     if (!opts.resume && !opts.init)
         return cli_error("train grpo: --init RUN_DIR is required (a `r1 train pretrain` run directory)");
+    if (!lr_min_given) cfg.lr_min = cfg.lr;
 
     struct sigaction sa = {.sa_handler = on_interrupt};
     sigemptyset(&sa.sa_mask);
@@ -238,6 +257,9 @@ static int cmd_grpo(int argc, char **argv) {
     fprintf(stderr, "grpo: %llu/%llu steps, reward %.3f -> %.3f, accuracy %.3f, length %.0f, %.1f s\n",
             (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, res.first_reward,
             res.last_reward, res.last_accuracy, res.last_length, res.seconds);
+    if (!isnan(res.last_test_accuracy))
+        fprintf(stderr, "grpo: held-out accuracy (greedy pass@1) %.3f -> %.3f\n", res.first_test_accuracy,
+                res.last_test_accuracy);
     if (res.finished) fprintf(stderr, "grpo: wrote %s/model.gguf\n", opts.out_dir);
     else fprintf(stderr, "grpo: stopped; continue with: r1 train grpo --out %s --resume\n", opts.out_dir);
     return interrupted ? 130 : 0;

@@ -35,6 +35,8 @@ void r1_prefill_free(r1_prefill *pf) {
 
 void r1_generation_free(r1_generation *g) {
     free(g->text);
+    free(g->tokens);
+    free(g->logprobs);
     memset(g, 0, sizeof *g);
 }
 
@@ -56,6 +58,25 @@ static int text_append(text_buf *b, const char *text, size_t len, r1_err *err) {
     memcpy(b->bytes + b->len, text, len);
     b->len += len;
     b->bytes[b->len] = 0;
+    return R1_OK;
+}
+
+/* Appends a drawn token (and its log-probability when recorded) to out, growing
+ * both arrays by doubling; *cap counts the entries they have room for. */
+static int record_token(r1_generation *out, int *cap, int record_logprob, int token, float logprob, r1_err *err) {
+    int n = out->n_tokens + out->stopped_at_eos;
+    if (n == *cap) {
+        int grown_cap = *cap ? *cap * 2 : 64;
+        int *tokens = realloc(out->tokens, (size_t)grown_cap * sizeof *tokens);
+        if (tokens) out->tokens = tokens;
+        float *logprobs = record_logprob ? realloc(out->logprobs, (size_t)grown_cap * sizeof *logprobs) : NULL;
+        if (logprobs) out->logprobs = logprobs;
+        if (!tokens || (record_logprob && !logprobs))
+            return r1_fail(err, "generate: out of memory for %d completion tokens", grown_cap);
+        *cap = grown_cap;
+    }
+    out->tokens[n] = token;
+    if (record_logprob) out->logprobs[n] = logprob;
     return R1_OK;
 }
 
@@ -82,11 +103,16 @@ int r1_generate_from(r1_state *s, const r1_tokenizer *tok, const r1_prefill *pf,
     r1_think_init(&think, tok, params->starts_thinking, params->think_budget);
     r1_detok_stream detok;
     r1_detok_init(&detok, tok);
-    int eos = r1_tokenizer_eos(tok), rc = R1_OK;
+    int eos = r1_tokenizer_eos(tok), rc = R1_OK, tokens_cap = 0;
     const char *text;
     size_t len;
     for (long step = 0; step < params->max_tokens; step++) {
         int token = r1_think_step(&think, r1_sample(&sampler, logits));
+        float logprob = params->logprobs ? r1_logprob(logits, n_vocab, token) : 0.0f;
+        if (record_token(out, &tokens_cap, params->logprobs, token, logprob, err) != R1_OK) {
+            rc = R1_ERR;
+            break;
+        }
         if (token == eos) {
             out->stopped_at_eos = 1;
             break;
@@ -114,7 +140,7 @@ int r1_generate_from(r1_state *s, const r1_tokenizer *tok, const r1_prefill *pf,
     free(logits);
     if (rc != R1_OK) {
         free(buf.bytes);
-        memset(out, 0, sizeof *out);
+        r1_generation_free(out);
         return R1_ERR;
     }
     out->text = buf.bytes;

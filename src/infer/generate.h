@@ -32,6 +32,7 @@ typedef struct {
      * comes with token -1. May be NULL. */
     int (*on_token)(void *ctx, int token, const char *text, size_t len);
     void *on_token_ctx;
+    int logprobs;        /* also record each drawn token's log-probability (r1_generation) */
 } r1_generate_params;
 
 /* The defaults: r1_sampler_defaults(), 2048 tokens, no budget, no thinking start. */
@@ -49,6 +50,12 @@ typedef struct {
     size_t len;    /* bytes of text without the NUL */
     int n_tokens;  /* tokens generated, EOS not counted */
     int stopped_at_eos;
+    /* The ids drawn, (n_tokens + stopped_at_eos): the completion's tokens (after
+     * budget forcing), then EOS when it was drawn, since stopping is an action too. */
+    int *tokens;
+    /* With params->logprobs, (n_tokens + stopped_at_eos): log p of each of tokens
+     * under the model (r1_logprob: temperature 1, no filtering); else NULL. */
+    float *logprobs;
 } r1_generation;
 
 /* Resets s and runs the n_prompt (>= 1) tokens of prompt into its cache. */

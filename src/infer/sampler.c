@@ -30,6 +30,13 @@ int r1_argmax(const float *x, int n) {
     return best;
 }
 
+float r1_logprob(const float *logits, int n, int token) {
+    float max = logits[r1_argmax(logits, n)];
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += exp((double)logits[i] - max);
+    return (float)((double)logits[token] - max - log(sum));
+}
+
 /* splitmix64: small, fast, and reproducible from the seed */
 static double next_uniform(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);

@@ -29,5 +29,8 @@ void r1_sampler_free(r1_sampler *s);
 int r1_sample(r1_sampler *s, const float *logits);
 /* Index of the largest value (the first on ties). */
 int r1_argmax(const float *x, int n);
+/* log softmax(logits)[token]: the model's own log-probability of token, before
+ * temperature and filtering (what a policy gradient differentiates). */
+float r1_logprob(const float *logits, int n, int token);
 
 #endif

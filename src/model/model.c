@@ -200,7 +200,9 @@ static int bind_matrix(r1_model *m, const char *name, int64_t cols, int64_t rows
     return bind_matrices(m, name, cols, rows, 1, out, 1, err);
 }
 
-/* Norm weights and biases are small: converted to float32 once, whatever their type. */
+/* Norm weights and biases are small: read in place when they are aligned float32
+ * (so a view sees later writes to them, r1_model_view), else converted to float32
+ * once, whatever their type. */
 static int bind_vector(r1_model *m, const char *name, int64_t len, const float **out, int required, r1_err *err) {
     const r1_gguf_tensor *t = find(m, name);
     *out = NULL;
@@ -209,6 +211,10 @@ static int bind_vector(r1_model *m, const char *name, int64_t len, const float *
         return r1_fail(err, "model: %s: required tensor '%s' is missing", m->gguf.path, name);
     }
     if (t->ne[0] != len || t->ne[1] != 1 || t->ne[2] != 1 || t->ne[3] != 1) return shape_error(m, t, name, len, 1, 1, err);
+    if (t->type == R1_TYPE_F32 && (uintptr_t)t->data % _Alignof(float) == 0) {
+        *out = t->data;
+        return R1_OK;
+    }
     float *v = own(m, (size_t)len * sizeof(float), err);
     if (!v) return R1_ERR;
     r1_type_traits_get(t->type)->dequantize(t->data, v, len);
@@ -356,6 +362,24 @@ int r1_model_load(r1_model *m, const char *path, r1_err *err) {
     memset(m, 0, sizeof *m);
     if (r1_gguf_open(&m->gguf, path, err) != R1_OK) return R1_ERR;
     if (read_hparams(m, err) != R1_OK || bind_weights(m, err) != R1_OK) {
+        r1_model_free(m);
+        return R1_ERR;
+    }
+    return R1_OK;
+}
+
+int r1_model_view(r1_model *m, const r1_hparams *hp, const r1_gguf_tensor *tensors, uint64_t n_tensors,
+                  const char *name, r1_err *err) {
+    memset(m, 0, sizeof *m);
+    m->hp = *hp;
+    snprintf(m->gguf.path, sizeof m->gguf.path, "%s", name);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    /* the gguf holds no mapping, only the tensor list, which r1_gguf_close frees */
+    m->gguf.tensors = r1_calloc(err, n_tensors ? n_tensors : 1, sizeof *tensors, "model view");
+    if (!m->gguf.tensors) return R1_ERR;
+    memcpy(m->gguf.tensors, tensors, n_tensors * sizeof *tensors);
+    m->gguf.n_tensors = n_tensors;
+    if (bind_weights(m, err) != R1_OK) {
         r1_model_free(m);
         return R1_ERR;
     }

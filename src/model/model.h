@@ -95,6 +95,14 @@ typedef struct {
 } r1_model;
 
 int r1_model_load(r1_model *m, const char *path, r1_err *err);
+/* A model over tensors already in memory (the trainer's parameters, say): hp as
+ * given (not read from metadata), the tensors (name, shape, type, data) bound by
+ * name as r1_model_load binds a file's. Float32 tensors are used in place, not
+ * copied (but for an old-layout attn_kv_b, transposed once), so the model computes
+ * with whatever they hold at the time of each call. The tensors' names and data
+ * must outlive m; name labels error messages. */
+int r1_model_view(r1_model *m, const r1_hparams *hp, const r1_gguf_tensor *tensors, uint64_t n_tensors,
+                  const char *name, r1_err *err);
 void r1_model_free(r1_model *m);
 const char *r1_arch_name(r1_arch a);
 

@@ -12,7 +12,7 @@
 
 #include "base/progress.h"
 #include "gguf/gguf.h"
-#include "infer/generate.h"
+#include "infer/rollout.h"
 #include "model/model.h"
 #include "model/state.h"
 #include "tensor/matmul.h"
@@ -21,149 +21,6 @@
 #include "train/metrics.h"
 #include "train/task.h"
 #include "train/vocab.h"
-
-/* ---- settings ---- */
-
-static const char *const variant_names[] = {"grpo", "dr-grpo", "dapo"};
-static const char *const task_names[] = {"countdown", "arithmetic", "mix"};
-
-r1_grpo_config r1_grpo_default_config(void) {
-    r1_grpo_config c = {
-        .base = r1_pretrain_default_config(),
-        .variant = R1_GRPO_GRPO,
-        .task = R1_GRPO_TASK_MIX,
-        .steps = 200,
-        .prompts = 8,
-        .group = 8,
-        .max_tokens = 256,
-        .temperature = 1.0f,
-        .lr = 1e-5f,
-        .weight_decay = 0.0f,
-        .clip = 1.0f,
-        .beta = 0.04f,
-        .eps = 0.2f,
-        .eps_high = 0.28f,
-        .seed = 1,
-        .threads = 1,
-    };
-    return c;
-}
-
-static int by_name(const char *const *names, int n, const char *what, const char *name, int *out, r1_err *err) {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(names[i], name)) return *out = i, R1_OK;
-    return r1_fail(err, "grpo: unknown %s '%s' (%s|%s|%s)", what, name, names[0], names[1], names[2]);
-}
-
-int r1_grpo_variant_by_name(const char *name, r1_grpo_variant *out, r1_err *err) {
-    int v;
-    if (by_name(variant_names, 3, "variant", name, &v, err) != R1_OK) return R1_ERR;
-    *out = (r1_grpo_variant)v;
-    return R1_OK;
-}
-
-int r1_grpo_task_by_name(const char *name, r1_grpo_task *out, r1_err *err) {
-    int v;
-    if (by_name(task_names, 3, "task", name, &v, err) != R1_OK) return R1_ERR;
-    *out = (r1_grpo_task)v;
-    return R1_OK;
-}
-
-const char *r1_grpo_variant_name(r1_grpo_variant v) { return v <= R1_GRPO_DAPO ? variant_names[v] : "unknown"; }
-
-int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
-    if (r1_pretrain_config_check(&c->base, err) != R1_OK) return R1_ERR;
-    if (c->steps < 1 || c->prompts < 1 || c->group < 2 || c->max_tokens < 1 || c->threads < 1)
-        return r1_fail(err, "grpo: steps %d, prompts %d, group %d (at least 2), max_tokens %d, threads %d", c->steps,
-                       c->prompts, c->group, c->max_tokens, c->threads);
-    if ((size_t)c->prompts * c->group > 65536)
-        return r1_fail(err, "grpo: %d prompts × %d samples is too many", c->prompts, c->group);
-    if (!(c->lr > 0 && c->beta >= 0 && c->eps > 0 && c->eps < 1 && c->eps_high > 0 && c->temperature > 0 &&
-          c->clip >= 0 && c->weight_decay >= 0))
-        return r1_fail(err, "grpo: lr %g (> 0), beta %g (≥ 0), eps %g (0..1), eps_high %g (> 0), temperature %g "
-                            "(> 0), clip %g, weight_decay %g",
-                       c->lr, c->beta, c->eps, c->eps_high, c->temperature, c->clip, c->weight_decay);
-    if (c->variant > R1_GRPO_DAPO || c->task > R1_GRPO_TASK_MIX) return r1_fail(err, "grpo: bad variant or task");
-    return R1_OK;
-}
-
-typedef enum { GF_INT, GF_FLOAT, GF_U64, GF_VARIANT, GF_TASK } gfield_type;
-typedef struct {
-    const char *key;
-    gfield_type type;
-    size_t offset;
-} gfield;
-
-#define G(key, type, member) {key, type, offsetof(r1_grpo_config, member)}
-static const gfield gfields[] = {
-    G("grpo.variant", GF_VARIANT, variant), G("grpo.task", GF_TASK, task),
-    G("grpo.steps", GF_INT, steps),         G("grpo.prompts", GF_INT, prompts),
-    G("grpo.group", GF_INT, group),         G("grpo.max_tokens", GF_INT, max_tokens),
-    G("grpo.temperature", GF_FLOAT, temperature), G("grpo.lr", GF_FLOAT, lr),
-    G("grpo.weight_decay", GF_FLOAT, weight_decay), G("grpo.clip", GF_FLOAT, clip),
-    G("grpo.beta", GF_FLOAT, beta),         G("grpo.eps", GF_FLOAT, eps),
-    G("grpo.eps_high", GF_FLOAT, eps_high), G("grpo.seed", GF_U64, seed),
-    G("grpo.threads", GF_INT, threads),
-};
-#undef G
-enum { N_GFIELDS = sizeof gfields / sizeof gfields[0] };
-
-/* The base settings' strings, then the grpo.* ones. */
-static int config_to_strings(const r1_grpo_config *c, char ***strings, size_t *n, r1_err *err) {
-    char **base;
-    size_t n_base;
-    if (r1_pretrain_config_to_strings(&c->base, &base, &n_base, err) != R1_OK) return R1_ERR;
-    char **out = r1_calloc(err, n_base + N_GFIELDS, sizeof *out, "config strings");
-    if (!out) return r1_pretrain_config_free_strings(base, n_base), R1_ERR;
-    memcpy(out, base, n_base * sizeof *out);
-    free(base);
-    for (int i = 0; i < N_GFIELDS; i++) {
-        const void *at = (const char *)c + gfields[i].offset;
-        char value[64];
-        switch (gfields[i].type) {
-        case GF_INT: snprintf(value, sizeof value, "%d", *(const int *)at); break;
-        case GF_FLOAT: snprintf(value, sizeof value, "%.9g", *(const float *)at); break;
-        case GF_U64: snprintf(value, sizeof value, "%llu", (unsigned long long)*(const uint64_t *)at); break;
-        case GF_VARIANT: snprintf(value, sizeof value, "%s", variant_names[*(const r1_grpo_variant *)at]); break;
-        case GF_TASK: snprintf(value, sizeof value, "%s", task_names[*(const r1_grpo_task *)at]); break;
-        }
-        char *s = r1_malloc(err, strlen(gfields[i].key) + strlen(value) + 2, "config string");
-        if (!s) return r1_pretrain_config_free_strings(out, n_base + i), R1_ERR;
-        sprintf(s, "%s=%s", gfields[i].key, value);
-        out[n_base + i] = s;
-    }
-    *strings = out;
-    *n = n_base + N_GFIELDS;
-    return R1_OK;
-}
-
-static int config_set(r1_grpo_config *c, const char *key_value, r1_err *err) {
-    const char *eq = strchr(key_value, '=');
-    if (!eq || strncmp(key_value, "grpo.", 5)) return r1_pretrain_config_set(&c->base, key_value, err);
-    size_t key_len = (size_t)(eq - key_value);
-    const char *value = eq + 1;
-    for (int i = 0; i < N_GFIELDS; i++) {
-        if (strlen(gfields[i].key) != key_len || memcmp(gfields[i].key, key_value, key_len)) continue;
-        void *at = (char *)c + gfields[i].offset;
-        char *end = (char *)value + 1;
-        errno = 0;
-        switch (gfields[i].type) {
-        case GF_INT: {
-            long v = strtol(value, &end, 10);
-            if (v < -2147483647L || v > 2147483647L) errno = ERANGE;
-            *(int *)at = (int)v;
-            break;
-        }
-        case GF_FLOAT: *(float *)at = strtof(value, &end); break;
-        case GF_U64: *(uint64_t *)at = strtoull(value, &end, 10); break;
-        case GF_VARIANT: return r1_grpo_variant_by_name(value, (r1_grpo_variant *)at, err);
-        case GF_TASK: return r1_grpo_task_by_name(value, (r1_grpo_task *)at, err);
-        }
-        if (end == value || *end || errno) return r1_fail(err, "grpo: config %s: bad value '%s'", gfields[i].key, value);
-        return R1_OK;
-    }
-    return r1_fail(err, "grpo: unknown config key '%.*s'", (int)key_len, key_value);
-}
 
 /* ---- the loss ---- */
 
@@ -184,16 +41,18 @@ int r1_grpo_advantages(r1_grpo_variant variant, const float *rewards, int n, flo
     return !(variant == R1_GRPO_DAPO && all_equal);
 }
 
-/* ℓ = −min(ρA, clip(ρ)A) + β·k3. ∂(ρA)/∂logπ = ρA; the clipped branch is constant
- * in θ, so where min picks it (ρ outside the range on the side A pushes it), the
- * surrogate's gradient is 0. ∂k3/∂logπ = 1 − r_ref, since r_ref = exp(logπ_ref − logπ). */
+/* ℓ = −min(ρA, clip(ρ)A) + β·k3 (DeepSeekMath eq. 3, per token). ∂(ρA)/∂logπ = ρA;
+ * the clipped branch is constant in θ, so where min picks it (ρ outside the range
+ * on the side A pushes it), the surrogate's gradient is 0. ∂k3/∂logπ = 1 − r_ref,
+ * since r_ref = exp(logπ_ref − logπ) (eq. 4). */
 float r1_grpo_token_grad(const r1_grpo_config *cfg, float logp, float logp_old, float logp_ref, float advantage,
-                         float *loss, float *kl) {
+                         r1_grpo_token_terms *terms) {
     float eps_high = cfg->variant == R1_GRPO_DAPO ? cfg->eps_high : cfg->eps;
     float ratio = expf(logp - logp_old);
     float clipped = fminf(fmaxf(ratio, 1.0f - cfg->eps), 1.0f + eps_high);
     float unclipped_obj = ratio * advantage, clipped_obj = clipped * advantage;
-    float grad = unclipped_obj <= clipped_obj ? -ratio * advantage : 0.0f;
+    int is_clipped = clipped_obj < unclipped_obj;
+    float grad = is_clipped ? 0.0f : -ratio * advantage;
     float value = -fminf(unclipped_obj, clipped_obj), k3 = 0.0f;
     if (cfg->beta > 0) {
         float r_ref = expf(logp_ref - logp);
@@ -201,8 +60,7 @@ float r1_grpo_token_grad(const r1_grpo_config *cfg, float logp, float logp_old, 
         value += cfg->beta * k3;
         grad += cfg->beta * (1.0f - r_ref);
     }
-    if (loss) *loss = value;
-    if (kl) *kl = k3;
+    if (terms) *terms = (r1_grpo_token_terms){.loss = value, .kl = k3, .clipped = is_clipped};
     return grad;
 }
 
@@ -223,17 +81,19 @@ static double now_seconds(void) {
 }
 
 typedef struct {
-    char checkpoint[1100], config[1100], vocab[1100], metrics[1100], reward_plot[1100], length_plot[1100],
-        policy[1100], model[1100];
+    char checkpoint[1100], config[1100], vocab[1100], metrics[1100], reward_plot[1100], accuracy_plot[1100],
+        length_plot[1100], reflect_plot[1100], model[1100];
 } run_paths;
 
 static int make_paths(run_paths *p, const char *dir, r1_err *err) {
     struct {
         char *out;
         const char *name;
-    } files[] = {{p->checkpoint, "checkpoint.gguf"}, {p->config, "config.txt"},       {p->vocab, "vocab.gguf"},
-                 {p->metrics, "metrics.csv"},        {p->reward_plot, "reward.svg"},  {p->length_plot, "length.svg"},
-                 {p->policy, "policy.gguf"},         {p->model, "model.gguf"}};
+    } files[] = {{p->checkpoint, "checkpoint.gguf"},   {p->config, "config.txt"},
+                 {p->vocab, "vocab.gguf"},             {p->metrics, "metrics.csv"},
+                 {p->reward_plot, "reward.svg"},       {p->accuracy_plot, "accuracy.svg"},
+                 {p->length_plot, "length.svg"},       {p->reflect_plot, "reflect.svg"},
+                 {p->model, "model.gguf"}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (snprintf(files[i].out, 1100, "%s/%s", dir, files[i].name) >= 1100)
             return r1_fail(err, "grpo: path too long: %s", dir);
@@ -262,7 +122,7 @@ static int save_checkpoint(const char *path, const r1_grpo_config *cfg, r1_train
     r1_checkpoint ck = {.step = step, .total_steps = (uint64_t)cfg->steps, .rng_state = cfg->seed,
                         .adamw_step = opt->step};
     snprintf(ck.stage, sizeof ck.stage, "grpo");
-    if (config_to_strings(cfg, &ck.config, &ck.n_config, err) != R1_OK) return R1_ERR;
+    if (r1_grpo_config_to_strings(cfg, &ck.config, &ck.n_config, err) != R1_OK) return R1_ERR;
     ck.tensors = r1_calloc(err, 4 * (size_t)m->n_tensors, sizeof *ck.tensors, "checkpoint tensors");
     int rc = R1_ERR;
     if (!ck.tensors) goto done;
@@ -310,7 +170,7 @@ static int config_from_checkpoint(const r1_checkpoint *ck, const char *path, r1_
         return r1_fail(err, "grpo: %s is a '%s' checkpoint, not a pretrain or grpo one", path, ck->stage);
     cfg->base = r1_pretrain_default_config();
     for (size_t i = 0; i < ck->n_config; i++)
-        if (config_set(cfg, ck->config[i], err) != R1_OK) {
+        if (r1_grpo_config_set(cfg, ck->config[i], err) != R1_OK) {
             char msg[sizeof err->msg];
             snprintf(msg, sizeof msg, "%s", err->msg);
             return r1_fail(err, "%s (in %s)", msg, path);
@@ -321,15 +181,20 @@ static int config_from_checkpoint(const r1_checkpoint *ck, const char *path, r1_
 /* ---- the run ---- */
 
 typedef struct {
-    int prompt;            /* index into the step's prompts */
-    int *completion;       /* (n_completion) generated ids, EOS appended when it stopped there */
+    int *completion;       /* (n_completion) ids drawn, EOS included when it was drawn */
+    float *logp_old;       /* (n_completion) log π_old of each, recorded by the sampler */
     int n_completion;
-    float reward, advantage, weight; /* weight: the variant's normaliser, 0 = left out */
+    float reward, advantage;
+    float weight;          /* the variant's normaliser in the sample's minibatch */
 } sample;
 
 typedef struct {
     r1_train_model model, ref;
     int have_ref;
+    r1_model engine;       /* a view of model's parameters: the sampling policy */
+    int have_engine;
+    r1_state state;        /* the engine's cache, seq_len tokens */
+    int have_state;
     r1_adamw opt;
     r1_tokenizer *tok;
     r1_gguf vocab;
@@ -340,23 +205,40 @@ typedef struct {
     int have_ck;
     r1_compute compute;
     int have_compute;
-    /* the step's batch */
-    int **prompt_ids, *prompt_len;  /* (P) */
-    sample *samples;                /* (P·G) */
-    int *tokens;                    /* (Bm, seq_len) */
-    float *logp, *logp_ref, *weights; /* (Bm, seq_len) */
+    /* one group's rollouts */
+    uint64_t *seeds;                 /* (G) */
+    r1_generation *generations;      /* (G) */
+    r1_reward *rewards;              /* (G) */
+    /* the step's batch: the kept groups */
+    int n_groups;                    /* ≤ P */
+    int **prompt_ids, *prompt_len;   /* (P) */
+    sample *samples;                 /* (P·G), group g's at g·G .. g·G+G−1 */
+    int completion_cap;              /* min(max_tokens, seq_len): room for one completion */
+    float *logp_ref;                 /* (P·G, completion_cap) log π_ref per completion token */
+    int *order;                      /* (P·G) the samples of a pass, in micro-batch order */
+    int64_t *sort_keys;              /* (P·G) */
+    /* one micro-batch of the trainer */
+    int *tokens;                     /* (Bm, seq_len) */
+    float *logp, *weights;           /* (Bm, seq_len) */
 } run_state;
 
 static void free_batch(run_state *s, const r1_grpo_config *cfg) {
-    for (int p = 0; s->prompt_ids && p < cfg->prompts; p++) free(s->prompt_ids[p]), s->prompt_ids[p] = NULL;
-    for (int i = 0; s->samples && i < cfg->prompts * cfg->group; i++)
-        free(s->samples[i].completion), s->samples[i].completion = NULL;
+    for (int g = 0; g < s->n_groups; g++) free(s->prompt_ids[g]), s->prompt_ids[g] = NULL;
+    for (int i = 0; i < s->n_groups * cfg->group; i++) {
+        sample *sm = &s->samples[i];
+        free(sm->completion), free(sm->logp_old);
+        sm->completion = NULL, sm->logp_old = NULL;
+    }
+    s->n_groups = 0;
 }
 
 static void run_free(run_state *s, const r1_grpo_config *cfg) {
     free_batch(s, cfg);
-    free(s->prompt_ids), free(s->prompt_len), free(s->samples);
-    free(s->tokens), free(s->logp), free(s->logp_ref), free(s->weights);
+    free(s->seeds), free(s->generations), free(s->rewards);
+    free(s->prompt_ids), free(s->prompt_len), free(s->samples), free(s->logp_ref), free(s->order), free(s->sort_keys);
+    free(s->tokens), free(s->logp), free(s->weights);
+    if (s->have_state) r1_state_free(&s->state);
+    if (s->have_engine) r1_model_free(&s->engine);
     r1_train_model_free(&s->model);
     if (s->have_ref) r1_train_model_free(&s->ref);
     r1_adamw_free(&s->opt);
@@ -368,197 +250,325 @@ static void run_free(run_state *s, const r1_grpo_config *cfg) {
     if (s->have_compute) r1_compute_free(&s->compute);
 }
 
-static uint64_t sample_seed(uint64_t seed, uint64_t step, int prompt, int sample_index) {
-    return r1_task_mix64(seed ^ r1_task_mix64((step << 32) ^ ((uint64_t)prompt << 12) ^ (uint64_t)sample_index));
+/* ---- 1. rollouts ---- */
+
+static uint64_t sample_seed(uint64_t seed, uint64_t step, int draw, int sample_index) {
+    return r1_task_mix64(seed ^ r1_task_mix64((step << 32) ^ ((uint64_t)draw << 12) ^ (uint64_t)sample_index));
+}
+
+/* Problems drawn at most per step; also the stride of the problem index, so that
+ * the problems of a step depend on nothing but (seed, step). */
+static int draws_per_step(const r1_grpo_config *cfg) {
+    return cfg->prompts + (cfg->variant == R1_GRPO_DAPO ? cfg->max_extra : 0);
+}
+
+/* A mix alternates the tasks. */
+static r1_task_kind task_kind(r1_grpo_task task, uint64_t n) {
+    return task == R1_GRPO_TASK_COUNTDOWN ? R1_TASK_COUNTDOWN
+           : task == R1_GRPO_TASK_ARITHMETIC ? R1_TASK_ARITHMETIC
+                                             : (r1_task_kind)(n % 2);
+}
+
+/* Generates problem `index` of split, poses it with the R1 template into *ids and
+ * sets gp->max_tokens to what fits after it in seq_len. */
+static int pose(const run_state *s, const r1_grpo_config *cfg, r1_task_kind kind, r1_task_split split,
+                uint64_t index, uint64_t seed, r1_problem *problem, int **ids, int *n_ids, r1_generate_params *gp,
+                r1_err *err) {
+    if (r1_task_generate(kind, split, index, seed, problem) != R1_OK)
+        return r1_fail(err, "grpo: cannot pose %s problem %llu", r1_task_name(kind), (unsigned long long)index);
+    if (r1_rollout_prompt(s->tok, R1_CHAT_DEEPSEEK_R1, problem, ids, n_ids, err) != R1_OK) return R1_ERR;
+    int room = cfg->base.model.seq_len - *n_ids;
+    if (room < 2) {
+        free(*ids);
+        return r1_fail(err, "grpo: a prompt of %d tokens leaves no room in seq_len %d", *n_ids,
+                       cfg->base.model.seq_len);
+    }
+    gp->max_tokens = cfg->max_tokens < room ? cfg->max_tokens : room;
+    gp->starts_thinking = r1_chat_template_starts_thinking(R1_CHAT_DEEPSEEK_R1);
+    return R1_OK;
 }
 
 typedef struct {
-    int *ids, n, cap;
-} token_sink;
+    double reward, accuracy, length, reflect; /* means over every sample drawn */
+    int dropped_groups, extra_groups;
+    double seconds;
+} rollout_stats;
 
-static int collect_token(void *ctx, int token, const char *text, size_t len) {
-    (void)text, (void)len;
-    token_sink *sink = ctx;
-    if (token >= 0 && sink->n < sink->cap) sink->ids[sink->n++] = token;
-    return 1;
-}
-
-typedef struct {
-    double reward, accuracy, length, reflect;
-} sample_stats;
-
-/* 1. Exports the policy, samples G completions of each of the step's P problems
- * with the engine, scores them. */
-static int sample_step(run_state *s, const r1_grpo_config *cfg, const run_paths *paths, uint64_t step,
-                       sample_stats *st, r1_err *err) {
-    const int P = cfg->prompts, G = cfg->group, T = cfg->base.model.seq_len;
-    if (r1_train_export_gguf(&s->model, paths->policy, &s->vocab, err) != R1_OK) return R1_ERR;
-    r1_model engine;
-    if (r1_model_load(&engine, paths->policy, err) != R1_OK) return R1_ERR;
-    r1_state state;
-    if (r1_state_init(&state, &engine, &s->compute, T, 512, err) != R1_OK) return r1_model_free(&engine), R1_ERR;
-    int rc = R1_ERR;
-    memset(st, 0, sizeof *st);
+/* Draws problem `draw` of the step and samples G completions of it from the
+ * policy at the configured temperature (no truncation, so π_old is the policy
+ * itself), recording log π_old; keeps the group as the next of the batch unless
+ * dapo drops it (rewards all equal). */
+static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, int draw, rollout_stats *st,
+                      r1_err *err) {
+    const int G = cfg->group;
+    uint64_t index = step * (uint64_t)draws_per_step(cfg) + (uint64_t)draw;
     r1_generate_params gp = r1_generate_defaults();
     gp.sampling.temperature = cfg->temperature;
     gp.sampling.top_k = 0, gp.sampling.top_p = 1.0f, gp.sampling.min_p = 0.0f;
-    gp.starts_thinking = 1;
-    int eos = r1_tokenizer_eos(s->tok);
-    for (int p = 0; p < P; p++) {
-        uint64_t index = step * (uint64_t)P + (uint64_t)p;
-        r1_task_kind kind = cfg->task == R1_GRPO_TASK_COUNTDOWN    ? R1_TASK_COUNTDOWN
-                            : cfg->task == R1_GRPO_TASK_ARITHMETIC ? R1_TASK_ARITHMETIC
-                                                                   : (r1_task_kind)(index % 2);
-        r1_problem problem;
-        char question[256], *rendered = NULL;
-        size_t rendered_len;
-        if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, cfg->seed, &problem) != R1_OK ||
-            r1_task_prompt(&problem, question, sizeof question) < 0) {
-            r1_fail(err, "grpo: cannot pose problem %llu", (unsigned long long)index);
-            goto done;
-        }
-        r1_chat_message msg = {"user", question};
-        if (r1_chat_render(R1_CHAT_DEEPSEEK_R1, &msg, 1, 1, &rendered, &rendered_len, err) != R1_OK) goto done;
-        int ok = r1_tokenize(s->tok, rendered, rendered_len, 0, 1, &s->prompt_ids[p], &s->prompt_len[p], err) == R1_OK;
-        free(rendered);
-        if (!ok) goto done;
-        int room = T - s->prompt_len[p];
-        if (room < 2) {
-            r1_fail(err, "grpo: a prompt of %d tokens leaves no room in seq_len %d", s->prompt_len[p], T);
-            goto done;
-        }
-        gp.max_tokens = cfg->max_tokens < room ? cfg->max_tokens : room;
-        r1_prefill pf;
-        if (r1_prefill_run(&state, s->prompt_ids[p], s->prompt_len[p], &pf, err) != R1_OK) goto done;
-        for (int j = 0; j < G; j++) {
-            sample *sm = &s->samples[p * G + j];
-            sm->prompt = p;
-            token_sink sink = {r1_malloc(err, (size_t)gp.max_tokens * sizeof(int) + sizeof(int), "completion"), 0,
-                               (int)gp.max_tokens};
-            sm->completion = sink.ids;
-            if (!sink.ids) {
-                r1_prefill_free(&pf);
-                goto done;
-            }
-            gp.on_token = collect_token, gp.on_token_ctx = &sink;
-            gp.sampling.seed = sample_seed(cfg->seed, step, p, j);
-            r1_generation g;
-            if (r1_generate_from(&state, s->tok, &pf, &gp, &g, err) != R1_OK) {
-                r1_prefill_free(&pf);
-                goto done;
-            }
-            /* stopping is an action too: EOS is trained when it was sampled */
-            if (g.stopped_at_eos && sink.n < room) sink.ids[sink.n++] = eos;
-            sm->n_completion = sink.n;
-            r1_reward rw;
-            sm->reward = r1_task_reward(&problem, g.text, &rw);
-            st->reward += sm->reward;
-            st->accuracy += rw.correct;
-            st->length += g.n_tokens;
-            st->reflect += r1_grpo_reflections(g.text);
-            r1_generation_free(&g);
-        }
-        r1_prefill_free(&pf);
+    gp.logprobs = 1;
+    r1_problem problem;
+    int *ids, n_ids;
+    if (pose(s, cfg, task_kind(cfg->task, index), R1_SPLIT_TRAIN, index, cfg->seed, &problem, &ids, &n_ids, &gp,
+             err) != R1_OK)
+        return R1_ERR;
+    for (int j = 0; j < G; j++) s->seeds[j] = sample_seed(cfg->seed, step, draw, j);
+    if (r1_rollout(&s->state, s->tok, &problem, ids, n_ids, &gp, s->seeds, G, s->generations, s->rewards, err) !=
+        R1_OK) {
+        free(ids);
+        return R1_ERR;
     }
-    double n = (double)P * G;
+    float rewards[G], advantages[G];
+    for (int j = 0; j < G; j++) {
+        const r1_generation *g = &s->generations[j];
+        rewards[j] = s->rewards[j].reward;
+        st->reward += rewards[j];
+        st->accuracy += s->rewards[j].correct;
+        st->length += g->n_tokens;
+        st->reflect += r1_grpo_reflections(g->text);
+    }
+    int kept = r1_grpo_advantages(cfg->variant, rewards, G, advantages);
+    if (kept) {
+        s->prompt_ids[s->n_groups] = ids;
+        s->prompt_len[s->n_groups] = n_ids;
+        for (int j = 0; j < G; j++) {
+            r1_generation *g = &s->generations[j];
+            sample *sm = &s->samples[s->n_groups * G + j];
+            sm->completion = g->tokens, sm->logp_old = g->logprobs;
+            g->tokens = NULL, g->logprobs = NULL;
+            sm->n_completion = g->n_tokens + g->stopped_at_eos;
+            sm->reward = rewards[j], sm->advantage = advantages[j];
+        }
+        s->n_groups++;
+    } else {
+        free(ids);
+        st->dropped_groups++;
+    }
+    for (int j = 0; j < G; j++) r1_generation_free(&s->generations[j]);
+    return R1_OK;
+}
+
+/* 1. The step's batch: P groups, and with dapo, while fewer than P are kept, up
+ * to max_extra more draws (DAPO §3.2). The statistics cover every draw. */
+static int rollout_step(run_state *s, const r1_grpo_config *cfg, uint64_t step, rollout_stats *st, r1_err *err) {
+    double t0 = now_seconds();
+    memset(st, 0, sizeof *st);
+    int draw = 0;
+    for (; draw < draws_per_step(cfg) && s->n_groups < cfg->prompts; draw++)
+        if (draw_group(s, cfg, step, draw, st, err) != R1_OK) return R1_ERR;
+    st->extra_groups = draw - cfg->prompts;
+    double n = (double)draw * cfg->group;
     st->reward /= n, st->accuracy /= n, st->length /= n, st->reflect /= n;
-    rc = R1_OK;
-done:
-    r1_state_free(&state);
-    r1_model_free(&engine);
-    return rc;
+    st->seconds = now_seconds() - t0;
+    return R1_OK;
 }
 
-/* 2. Advantages and each sample's normaliser (grpo.h). */
-static void weigh_samples(run_state *s, const r1_grpo_config *cfg) {
-    const int P = cfg->prompts, G = cfg->group;
-    float rewards[G], adv[G];
-    long batch_tokens = 0;
-    for (int p = 0; p < P; p++) {
-        for (int j = 0; j < G; j++) rewards[j] = s->samples[p * G + j].reward;
-        int used = r1_grpo_advantages(cfg->variant, rewards, G, adv);
-        for (int j = 0; j < G; j++) {
-            sample *sm = &s->samples[p * G + j];
-            sm->advantage = adv[j];
-            sm->weight = used && sm->n_completion > 0 ? 1.0f : 0.0f;
-            if (sm->weight) batch_tokens += sm->n_completion;
-        }
+/* ---- 3–4. the update ---- */
+
+static int sequence_length(const run_state *s, int group, int i) {
+    return s->prompt_len[i / group] + s->samples[i].n_completion;
+}
+
+static int by_key(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Orders samples idx[0..n) by sequence length (ties by index), so that each
+ * micro-batch pads its rows to a length close to theirs. */
+static void sort_by_length(run_state *s, int group, int *idx, int n) {
+    for (int i = 0; i < n; i++) s->sort_keys[i] = (int64_t)sequence_length(s, group, idx[i]) << 20 | idx[i];
+    qsort(s->sort_keys, (size_t)n, sizeof *s->sort_keys, by_key);
+    for (int i = 0; i < n; i++) idx[i] = (int)(s->sort_keys[i] & 0xFFFFF);
+}
+
+/* Lays samples rows[0..B) out as the trainer's batch (prompt, then completion,
+ * EOS padding to the longest) and runs m over it into s->logp (B, *T). */
+static int forward_rows(run_state *s, r1_train_model *m, int group, const int *rows, int B, int *T, r1_err *err) {
+    const int eos = r1_tokenizer_eos(s->tok);
+    *T = 2;
+    for (int b = 0; b < B; b++) {
+        int len = sequence_length(s, group, rows[b]);
+        if (len > *T) *T = len;
     }
-    for (int i = 0; i < P * G; i++) {
-        sample *sm = &s->samples[i];
-        if (!sm->weight) continue;
+    for (int b = 0; b < B; b++) {
+        const sample *sm = &s->samples[rows[b]];
+        int np = s->prompt_len[rows[b] / group];
+        int *row = s->tokens + (size_t)b * *T;
+        memcpy(row, s->prompt_ids[rows[b] / group], (size_t)np * sizeof(int));
+        memcpy(row + np, sm->completion, (size_t)sm->n_completion * sizeof(int));
+        for (int t = np + sm->n_completion; t < *T; t++) row[t] = eos;
+    }
+    return r1_train_token_logprobs(m, s->tokens, B, *T, s->logp, err);
+}
+
+/* Where completion token 0 of row b's sample is predicted: position t predicts
+ * token t+1, and the completion starts after the prompt. */
+static size_t completion_at(const run_state *s, int group, int b, int T, int i) {
+    return (size_t)b * T + s->prompt_len[i / group] - 1;
+}
+
+/* log π_ref of every kept completion token, once per batch (π_ref is frozen). */
+static int reference_logprobs(run_state *s, const r1_grpo_config *cfg, r1_err *err) {
+    const int n = s->n_groups * cfg->group, Bm = cfg->base.model.batch, G = cfg->group;
+    for (int i = 0; i < n; i++) s->order[i] = i;
+    sort_by_length(s, G, s->order, n);
+    for (int first = 0; first < n; first += Bm) {
+        const int *rows = s->order + first, B = n - first < Bm ? n - first : Bm;
+        int T;
+        if (forward_rows(s, &s->ref, G, rows, B, &T, err) != R1_OK) return R1_ERR;
+        for (int b = 0; b < B; b++)
+            memcpy(s->logp_ref + (size_t)rows[b] * s->completion_cap, s->logp + completion_at(s, G, b, T, rows[b]),
+                   (size_t)s->samples[rows[b]].n_completion * sizeof(float));
+    }
+    return R1_OK;
+}
+
+/* Each sample's weight in its minibatch of n samples (grpo.h, step 3). */
+static void weigh_minibatch(run_state *s, const r1_grpo_config *cfg, const int *idx, int n) {
+    long tokens = 0;
+    for (int i = 0; i < n; i++) tokens += s->samples[idx[i]].n_completion;
+    for (int i = 0; i < n; i++) {
+        sample *sm = &s->samples[idx[i]];
         switch (cfg->variant) {
-        case R1_GRPO_GRPO: sm->weight = 1.0f / ((float)P * G * sm->n_completion); break;
-        case R1_GRPO_DR_GRPO: sm->weight = 1.0f / ((float)P * G * cfg->max_tokens); break;
-        case R1_GRPO_DAPO: sm->weight = 1.0f / (float)batch_tokens; break;
+        case R1_GRPO_GRPO: sm->weight = 1.0f / ((float)n * sm->n_completion); break;
+        case R1_GRPO_DR_GRPO: sm->weight = 1.0f / ((float)n * cfg->max_tokens); break;
+        case R1_GRPO_DAPO: sm->weight = 1.0f / (float)tokens; break;
         }
     }
 }
 
-/* 3–4. The loss over micro-batches of the trainer's batch size, gradients summed. */
-static int loss_and_grad(run_state *s, const r1_grpo_config *cfg, double *loss_out, double *kl_out, r1_err *err) {
-    const int S = cfg->prompts * cfg->group, Bm = cfg->base.model.batch, eos = r1_tokenizer_eos(s->tok);
-    double loss = 0, kl = 0;
-    long kl_tokens = 0;
-    int next = 0;
+typedef struct {
+    double loss, kl, grad_norm, clip_fraction;
+    long kl_tokens, clipped;  /* running counts over the passes */
+} update_stats;
+
+/* The gradient of the minibatch idx[0..n)'s weighted Σ ℓ into the model's grads,
+ * over micro-batches of the trainer's batch size; its loss into *loss. */
+static int minibatch_grad(run_state *s, const r1_grpo_config *cfg, int *idx, int n, double *loss, update_stats *us,
+                          r1_err *err) {
+    const int Bm = cfg->base.model.batch, G = cfg->group;
+    weigh_minibatch(s, cfg, idx, n);
+    sort_by_length(s, G, idx, n);
     r1_train_zero_grad(&s->model);
-    while (next < S) {
-        int chosen[Bm], B = 0, T = 2;
-        for (; next < S && B < Bm; next++) {
-            const sample *sm = &s->samples[next];
-            if (!sm->weight) continue;
-            chosen[B++] = next;
-            int len = s->prompt_len[sm->prompt] + sm->n_completion;
-            if (len > T) T = len;
-        }
-        if (!B) break;
-        for (int b = 0; b < B; b++) {
-            const sample *sm = &s->samples[chosen[b]];
-            int np = s->prompt_len[sm->prompt];
-            int *row = s->tokens + (size_t)b * T;
-            memcpy(row, s->prompt_ids[sm->prompt], (size_t)np * sizeof(int));
-            memcpy(row + np, sm->completion, (size_t)sm->n_completion * sizeof(int));
-            for (int t = np + sm->n_completion; t < T; t++) row[t] = eos;
-        }
-        if (s->have_ref && r1_train_token_logprobs(&s->ref, s->tokens, B, T, s->logp_ref, err) != R1_OK)
-            return R1_ERR;
-        if (r1_train_token_logprobs(&s->model, s->tokens, B, T, s->logp, err) != R1_OK) return R1_ERR;
+    *loss = 0;
+    for (int first = 0; first < n; first += Bm) {
+        const int *rows = idx + first, B = n - first < Bm ? n - first : Bm;
+        int T;
+        if (forward_rows(s, &s->model, G, rows, B, &T, err) != R1_OK) return R1_ERR;
         memset(s->weights, 0, (size_t)B * T * sizeof(float));
         for (int b = 0; b < B; b++) {
-            const sample *sm = &s->samples[chosen[b]];
-            int np = s->prompt_len[sm->prompt];
-            /* position t predicts token t+1: the completion's tokens np .. np+n−1 */
-            for (int t = np - 1; t < np - 1 + sm->n_completion; t++) {
-                size_t at = (size_t)b * T + t;
-                float logp = s->logp[at], token_loss, token_kl;
-                /* π_old: the sampling policy, which is these parameters (one gradient step per batch) */
-                float logp_old = logp;
-                float grad = r1_grpo_token_grad(cfg, logp, logp_old, s->have_ref ? s->logp_ref[at] : logp,
-                                                sm->advantage, &token_loss, &token_kl);
-                s->weights[at] = sm->weight * grad;
-                loss += sm->weight * token_loss;
-                kl += token_kl, kl_tokens++;
+            const sample *sm = &s->samples[rows[b]];
+            size_t at = completion_at(s, G, b, T, rows[b]);
+            const float *logp_ref = s->have_ref ? s->logp_ref + (size_t)rows[b] * s->completion_cap : s->logp + at;
+            for (int k = 0; k < sm->n_completion; k++) {
+                r1_grpo_token_terms terms;
+                float grad = r1_grpo_token_grad(cfg, s->logp[at + k], sm->logp_old[k], logp_ref[k], sm->advantage,
+                                                &terms);
+                s->weights[at + k] = sm->weight * grad;
+                *loss += sm->weight * terms.loss;
+                us->kl += terms.kl, us->kl_tokens++, us->clipped += terms.clipped;
             }
         }
         r1_train_backward_logprob_weights(&s->model, s->weights);
     }
-    *loss_out = loss;
-    *kl_out = kl_tokens ? kl / kl_tokens : 0.0;
     return R1_OK;
 }
 
-static const char *const metric_columns[] = {"reward", "accuracy", "length", "reflect", "kl",
-                                             "loss",   "grad_norm", "lr",   "seconds"};
-enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0] };
+/* 3–4. ppo_epochs passes over the batch (μ of DeepSeekMath Algorithm 1), each in
+ * `minibatches` contiguous shares with one AdamW step per share. */
+static int update(run_state *s, const r1_grpo_config *cfg, uint64_t step, float lr, update_stats *us, r1_err *err) {
+    r1_train_model *m = &s->model;
+    const int n = s->n_groups * cfg->group;
+    memset(us, 0, sizeof *us);
+    if (n == 0) return R1_OK; /* dapo found no group to learn from */
+    if (s->have_ref && reference_logprobs(s, cfg, err) != R1_OK) return R1_ERR;
+    const int share = (n + cfg->minibatches - 1) / cfg->minibatches;
+    int n_updates = 0;
+    for (int epoch = 0; epoch < cfg->ppo_epochs; epoch++)
+        for (int first = 0; first < n; first += share, n_updates++) {
+            int count = n - first < share ? n - first : share;
+            for (int i = 0; i < count; i++) s->order[i] = first + i;
+            double loss;
+            if (minibatch_grad(s, cfg, s->order, count, &loss, us, err) != R1_OK) return R1_ERR;
+            float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
+            if (!isfinite(grad_norm) || !isfinite(loss))
+                return r1_fail(err, "grpo: step %llu: loss %g, gradient norm %g: training diverged (lower --lr)",
+                               (unsigned long long)step + 1, loss, grad_norm);
+            r1_adamw_step(&s->opt, m->params, m->grads, lr, s->decay_mask);
+            r1_train_update_bias(m);
+            us->loss += loss, us->grad_norm += grad_norm;
+        }
+    us->loss /= n_updates, us->grad_norm /= n_updates;
+    us->kl /= (double)us->kl_tokens;
+    us->clip_fraction = (double)us->clipped / (double)us->kl_tokens;
+    return R1_OK;
+}
+
+/* ---- 5. held-out accuracy ---- */
+
+static int test_accuracy(run_state *s, const r1_grpo_config *cfg, double *accuracy, r1_err *err) {
+    r1_generate_params gp = r1_generate_defaults();
+    gp.sampling.temperature = 0.0f;
+    const uint64_t greedy_seed = 0;
+    int correct = 0;
+    for (int i = 0; i < cfg->eval_n; i++) {
+        /* the test split with seed 0: the problems `r1 eval --task T --n N` poses */
+        uint64_t index = cfg->task == R1_GRPO_TASK_MIX ? (uint64_t)i / 2 : (uint64_t)i;
+        r1_problem problem;
+        int *ids, n_ids;
+        if (pose(s, cfg, task_kind(cfg->task, (uint64_t)i), R1_SPLIT_TEST, index, 0, &problem, &ids, &n_ids, &gp,
+                 err) != R1_OK)
+            return R1_ERR;
+        r1_generation g;
+        r1_reward reward;
+        int rc = r1_rollout(&s->state, s->tok, &problem, ids, n_ids, &gp, &greedy_seed, 1, &g, &reward, err);
+        free(ids);
+        if (rc != R1_OK) return R1_ERR;
+        correct += reward.correct;
+        r1_generation_free(&g);
+    }
+    *accuracy = (double)correct / cfg->eval_n;
+    return R1_OK;
+}
+
+/* ---- the loop ---- */
+
+static const char *const metric_columns[] = {
+    "reward",        "accuracy", "length",         "reflect",      "kl",
+    "loss",          "grad_norm", "clip_fraction", "lr",           "dropped_groups",
+    "extra_groups",  "test_accuracy", "sample_seconds", "seconds"};
+enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 11 };
 
 static int plot(const run_paths *p, r1_err *err) {
-    static const char *const reward_cols[] = {"reward", "accuracy"}, *const length_cols[] = {"length"};
-    return r1_metrics_plot_svg(p->metrics, p->reward_plot, "r1 train grpo: reward and accuracy", reward_cols, 2,
-                               err) != R1_OK ||
-                   r1_metrics_plot_svg(p->metrics, p->length_plot, "r1 train grpo: mean completion tokens",
-                                       length_cols, 1, err) != R1_OK
-               ? R1_ERR
-               : R1_OK;
+    static const char *const reward_cols[] = {"reward", "accuracy"}, *const accuracy_cols[] = {"accuracy",
+                                                                                                 "test_accuracy"},
+                             *const length_cols[] = {"length"}, *const reflect_cols[] = {"reflect"};
+    const struct {
+        const char *svg, *title;
+        const char *const *columns;
+        int n_columns;
+    } plots[] = {
+        {p->reward_plot, "r1 train grpo: reward and accuracy", reward_cols, 2},
+        {p->accuracy_plot, "r1 train grpo: accuracy on training samples and held-out (greedy)", accuracy_cols, 2},
+        {p->length_plot, "r1 train grpo: mean completion tokens", length_cols, 1},
+        {p->reflect_plot, "r1 train grpo: \"wait\"/\"check\" per completion", reflect_cols, 1},
+    };
+    for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
+        if (r1_metrics_plot_svg(p->metrics, plots[i].svg, plots[i].title, plots[i].columns, plots[i].n_columns,
+                                err) != R1_OK)
+            return R1_ERR;
+    return R1_OK;
+}
+
+/* Evaluates into *test (and the result) when step is an evaluation step. */
+static int maybe_evaluate(run_state *s, const r1_grpo_config *cfg, uint64_t step, double *test, r1_grpo_result *res,
+                          r1_err *err) {
+    *test = NAN;
+    if (cfg->eval_every <= 0 || (step % (uint64_t)cfg->eval_every && step != (uint64_t)cfg->steps)) return R1_OK;
+    if (test_accuracy(s, cfg, test, err) != R1_OK) return R1_ERR;
+    if (isnan(res->first_test_accuracy)) res->first_test_accuracy = *test;
+    res->last_test_accuracy = *test;
+    return R1_OK;
 }
 
 static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_options *opts, const run_paths *paths,
@@ -567,6 +577,15 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
     const uint64_t total = (uint64_t)cfg->steps;
     uint64_t stop = total;
     if (opts->stop_after > 0 && (uint64_t)opts->stop_after < stop) stop = (uint64_t)opts->stop_after;
+    res->first_test_accuracy = res->last_test_accuracy = NAN;
+    double row[N_METRICS];
+    if (start == 0 && cfg->eval_every > 0) {
+        /* step 0: the starting model's score, the baseline of the accuracy curve */
+        for (int i = 0; i < N_METRICS; i++) row[i] = NAN;
+        if (maybe_evaluate(s, cfg, 0, &row[TEST_ACCURACY_COLUMN], res, err) != R1_OK ||
+            r1_metrics_log(&s->metrics, 0, row, err) != R1_OK)
+            return R1_ERR;
+    }
     r1_progress bar;
     if (!opts->quiet) r1_progress_start(&bar, start ? "grpo (resumed)" : "grpo", "step", total - start);
     double t0 = now_seconds();
@@ -575,29 +594,26 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
     for (; step < stop; step++) {
         if (opts->interrupted && *opts->interrupted) break;
         double t_step = now_seconds();
-        sample_stats st;
-        double loss, kl;
-        int rc = sample_step(s, cfg, paths, step, &st, err);
-        if (rc == R1_OK) {
-            weigh_samples(s, cfg);
-            rc = loss_and_grad(s, cfg, &loss, &kl, err);
-        }
+        float lr = r1_grpo_lr(cfg, (int)step);
+        rollout_stats rs;
+        update_stats us;
+        int rc = rollout_step(s, cfg, step, &rs, err);
+        if (rc == R1_OK) rc = update(s, cfg, step, lr, &us, err);
         free_batch(s, cfg);
-        if (rc != R1_OK) return R1_ERR;
-        float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
-        if (!isfinite(grad_norm) || !isfinite(loss))
-            return r1_fail(err, "grpo: step %llu: loss %g, gradient norm %g: training diverged (lower --lr)",
-                           (unsigned long long)step + 1, loss, grad_norm);
-        r1_adamw_step(&s->opt, m->params, m->grads, cfg->lr, s->decay_mask);
-        r1_train_update_bias(m);
-
+        double test;
         uint64_t done = step + 1;
-        double row[N_METRICS] = {st.reward, st.accuracy, st.length, st.reflect,          kl,
-                                 loss,      grad_norm,   cfg->lr,   now_seconds() - t_step};
-        if (r1_metrics_log(&s->metrics, done, row, err) != R1_OK) return R1_ERR;
-        if (step == start) res->first_reward = st.reward;
-        res->last_reward = st.reward, res->last_accuracy = st.accuracy, res->last_length = st.length;
-        snprintf(line, sizeof line, "reward %.3f acc %.3f len %.0f kl %.4f", st.reward, st.accuracy, st.length, kl);
+        if (rc != R1_OK || maybe_evaluate(s, cfg, done, &test, res, err) != R1_OK) return R1_ERR;
+        double values[N_METRICS] = {rs.reward, rs.accuracy,       rs.length,       rs.reflect,   us.kl,
+                                    us.loss,   us.grad_norm,      us.clip_fraction, lr,          rs.dropped_groups,
+                                    rs.extra_groups, test,        rs.seconds,      now_seconds() - t_step};
+        if (r1_metrics_log(&s->metrics, done, values, err) != R1_OK) return R1_ERR;
+        if (step == start) res->first_reward = rs.reward;
+        res->last_reward = rs.reward, res->last_accuracy = rs.accuracy, res->last_length = rs.length;
+        res->last_clip_fraction = us.clip_fraction;
+        res->last_dropped_groups = rs.dropped_groups, res->last_extra_groups = rs.extra_groups;
+        int n = snprintf(line, sizeof line, "reward %.3f acc %.3f len %.0f kl %.4f clip %.3f", rs.reward,
+                         rs.accuracy, rs.length, us.kl, us.clip_fraction);
+        if (!isnan(res->last_test_accuracy)) snprintf(line + n, sizeof line - n, " test %.3f", res->last_test_accuracy);
         if (!opts->quiet) r1_progress_update(&bar, done - start, line);
         if (opts->checkpoint_every > 0 && done % (uint64_t)opts->checkpoint_every == 0 && done < total)
             if (save_checkpoint(paths->checkpoint, cfg, m, s->have_ref ? &s->ref : NULL, &s->opt, done, err) !=
@@ -717,23 +733,30 @@ int r1_grpo(const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_r
     }
     char **strings;
     size_t n_strings;
-    if (config_to_strings(&cfg, &strings, &n_strings, err) != R1_OK) goto done;
+    if (r1_grpo_config_to_strings(&cfg, &strings, &n_strings, err) != R1_OK) goto done;
     rc = write_config_txt(paths.config, strings, n_strings, err);
     r1_pretrain_config_free_strings(strings, n_strings);
     if (rc != R1_OK) goto done;
     rc = R1_ERR;
 
     s.decay_mask = r1_calloc(err, s.model.n_params, 1, "decay mask");
-    const size_t S = (size_t)cfg.prompts * cfg.group, BT = (size_t)cfg.base.model.batch * cfg.base.model.seq_len;
-    s.prompt_ids = r1_calloc(err, (size_t)cfg.prompts, sizeof *s.prompt_ids, "prompts");
-    s.prompt_len = r1_calloc(err, (size_t)cfg.prompts, sizeof *s.prompt_len, "prompts");
+    const size_t P = (size_t)cfg.prompts, G = (size_t)cfg.group, S = P * G;
+    const size_t BT = (size_t)cfg.base.model.batch * cfg.base.model.seq_len;
+    s.completion_cap = cfg.max_tokens < cfg.base.model.seq_len ? cfg.max_tokens : cfg.base.model.seq_len;
+    s.seeds = r1_calloc(err, G, sizeof *s.seeds, "group");
+    s.generations = r1_calloc(err, G, sizeof *s.generations, "group");
+    s.rewards = r1_calloc(err, G, sizeof *s.rewards, "group");
+    s.prompt_ids = r1_calloc(err, P, sizeof *s.prompt_ids, "prompts");
+    s.prompt_len = r1_calloc(err, P, sizeof *s.prompt_len, "prompts");
     s.samples = r1_calloc(err, S, sizeof *s.samples, "samples");
+    s.logp_ref = s.have_ref ? r1_calloc(err, S * s.completion_cap, sizeof *s.logp_ref, "reference log-probs") : NULL;
+    s.order = r1_calloc(err, S, sizeof *s.order, "samples");
+    s.sort_keys = r1_calloc(err, S, sizeof *s.sort_keys, "samples");
     s.tokens = r1_calloc(err, BT, sizeof *s.tokens, "batch");
     s.logp = r1_calloc(err, BT, sizeof *s.logp, "batch");
-    s.logp_ref = r1_calloc(err, BT, sizeof *s.logp_ref, "batch");
     s.weights = r1_calloc(err, BT, sizeof *s.weights, "batch");
-    if (!s.decay_mask || !s.prompt_ids || !s.prompt_len || !s.samples || !s.tokens || !s.logp || !s.logp_ref ||
-        !s.weights)
+    if (!s.decay_mask || !s.seeds || !s.generations || !s.rewards || !s.prompt_ids || !s.prompt_len || !s.samples ||
+        (s.have_ref && !s.logp_ref) || !s.order || !s.sort_keys || !s.tokens || !s.logp || !s.weights)
         goto done;
     for (int i = 0; i < s.model.n_tensors; i++) {
         const r1_train_tensor *t = &s.model.tensors[i];
@@ -747,6 +770,11 @@ int r1_grpo(const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_r
     /* the policy's (and the reference's) training passes share the sampler's threads */
     r1_train_model_set_pool(&s.model, s.compute.pool);
     if (s.have_ref) r1_train_model_set_pool(&s.ref, s.compute.pool);
+    /* the sampler reads the parameters in place: each step samples from the current policy */
+    if (r1_train_model_view(&s.model, &s.engine, err) != R1_OK) goto done;
+    s.have_engine = 1;
+    if (r1_state_init(&s.state, &s.engine, &s.compute, cfg.base.model.seq_len, 512, err) != R1_OK) goto done;
+    s.have_state = 1;
     if (r1_metrics_open(&s.metrics, paths.metrics, metric_columns, N_METRICS, opts->resume ? (int64_t)start : -1,
                         err) != R1_OK)
         goto done;

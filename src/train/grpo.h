@@ -1,36 +1,51 @@
 /* `r1 train grpo` (DESIGN §6): R1-Zero, reinforcement learning of the pretrained
  * tiny model on Countdown and arithmetic with rule-based rewards (task.h).
  *
- * A step (DeepSeekMath §4.1.2, DeepSeek-R1 §2.2.1):
- *   1. P training problems, each posed with the R1 chat template; the current policy,
- *      exported to run_dir/policy.gguf and loaded by the engine, samples G
- *      completions of each (one prompt prefill shared by the G samples).
+ * A step (DeepSeekMath §4.1.2 and Algorithm 1, DeepSeek-R1 §2.2.1):
+ *   1. P training problems, each posed with the R1 chat template; the engine, over
+ *      the current parameters in place (r1_train_model_view: no file, no copy),
+ *      samples G completions of each (infer/rollout.h: one prompt prefill shared
+ *      by the G samples) and records log π_old of every drawn token.
  *   2. rewards r (1 correct, 0.1 well-formed, 0 otherwise), advantages per group:
- *        grpo     A = (r − mean) / (std + 1e-4)
- *        dr-grpo  A = r − mean                   (Dr. GRPO, Liu et al. 2025 §3)
- *        dapo     as grpo; groups whose rewards are all equal are left out
- *                 (DAPO, Yu et al. 2025 §3.2 dynamic sampling, without re-sampling)
+ *        grpo     A = (r − mean) / (std + 1e-4)       (DeepSeekMath §4.1.2, outcome supervision)
+ *        dr-grpo  A = r − mean                        (Dr. GRPO, Liu et al. 2025 §3)
+ *        dapo     as grpo; a group whose rewards are all equal has A = 0 and is
+ *                 dropped, and more problems are drawn until P groups are kept or
+ *                 max_extra more have been drawn (DAPO, Yu et al. 2025, §3.2
+ *                 dynamic sampling, with "all rewards equal" for its "all
+ *                 correct or all wrong")
  *   3. per completion token, with ρ = π/π_old and r_ref = π_ref/π:
  *        ℓ = −min(ρA, clip(ρ, 1−ε_low, 1+ε_high)·A) + β·(r_ref − log r_ref − 1)
- *      (k3 estimator of KL(π‖π_ref), Schulman 2020), ε_low = ε_high = ε except for
- *      dapo (clip-higher, ε_high configurable), and the loss sums ℓ with weights
- *        grpo     1/(P·G·|o_i|)             mean per sequence, then over sequences
- *        dr-grpo  1/(P·G·max_tokens)        a constant: no length bias
- *        dapo     1/Σ|o_i|                  token-level mean over the batch
- *   4. the gradient of the weighted Σ ℓ by r1_train_backward_logprob_weights (as
- *      dℓ/dlog π per token), clipped, an AdamW step, the expert-bias update.
- * π_old is the sampling policy: one gradient step per batch, so ρ = 1 in value but
- * its gradient ρ·A·∇log π is kept. π_ref is the starting model, frozen in memory (not
- * built when β = 0).
+ *      (DeepSeekMath eq. 3 with the k3 estimator of KL(π‖π_ref), eq. 4), ε_low =
+ *      ε_high = ε except for dapo (clip-higher, DAPO §3.1), and the loss sums ℓ
+ *      over a minibatch of n samples with weights
+ *        grpo     1/(n·|o_i|)                mean per sequence, then over sequences
+ *        dr-grpo  1/(n·max_tokens)           a constant: no length bias
+ *        dapo     1/Σ|o_i|                   token-level mean (DAPO §3.3, eq. 8)
+ *   4. ppo_epochs passes (μ of Algorithm 1) over the batch, each split into
+ *      `minibatches` contiguous shares; per share the gradient of the weighted Σ ℓ
+ *      by r1_train_backward_logprob_weights (as dℓ/dlog π per token), clipped, an
+ *      AdamW step at the scheduled rate (linear warm-up, then constant, or cosine
+ *      to lr_min), the expert-bias update. π_old stays the sampling policy for all
+ *      passes: the first step sees ρ ≈ 1 (the engine's and the trainer's sums
+ *      round differently), later ones the ratio the clip acts on. π_ref is the
+ *      starting model, frozen in memory (not built when β = 0); its log-probs are
+ *      computed once per batch.
+ *   5. every eval_every steps (and before the first and after the last), greedy
+ *      pass@1 on the first eval_n problems of the task's test split (seed 0: the
+ *      score `r1 eval --task T --n N --temp 0 --max-tokens M` gives model.gguf;
+ *      a mix alternates countdown and arithmetic).
  *
  * The run directory holds config.txt, vocab.gguf, checkpoint.gguf (stage "grpo":
  * params, expert bias, AdamW moments, the reference's params as ref.*), metrics.csv
- * (step,reward,accuracy,length,reflect,kl,loss,grad_norm,lr,seconds),
- * reward.svg (reward and accuracy), length.svg (mean completion tokens),
- * policy.gguf (the sampler's copy, rewritten each step) and, at the end,
- * model.gguf. Resume: the settings come from the checkpoint; problems and sample
- * seeds are pure functions of (seed, step, prompt, sample), so a resumed run
- * continues as the uninterrupted one would. */
+ * (step,reward,accuracy,length,reflect,kl,loss,grad_norm,clip_fraction,lr,
+ * dropped_groups,extra_groups,test_accuracy,sample_seconds,seconds; test_accuracy
+ * is nan between evaluations, and a step-0 row holds the starting model's),
+ * reward.svg (reward and accuracy), accuracy.svg (training and held-out
+ * accuracy), length.svg (mean completion tokens), reflect.svg ("wait"/"check" per
+ * completion) and, at the end, model.gguf. Resume: the settings come from the
+ * checkpoint; problems and sample seeds are pure functions of (seed, step, draw,
+ * sample), so a resumed run continues as the uninterrupted one would. */
 #ifndef R1_GRPO_H
 #define R1_GRPO_H
 
@@ -59,25 +74,50 @@ typedef struct {
     float beta;             /* KL coefficient, 0: no reference model */
     float eps, eps_high;    /* clip range; eps_high used by dapo only */
     uint64_t seed;          /* problems and sampling */
-    int threads;            /* engine threads for sampling */
+    int threads;            /* threads for sampling and training */
+    int ppo_epochs;         /* μ: passes over each sampled batch */
+    int minibatches;        /* optimizer steps per pass, each on a share of the batch */
+    int max_extra;          /* dapo: problems drawn at most beyond P per step */
+    int warmup;             /* linear warm-up steps of the learning rate */
+    float lr_min;           /* after warm-up: cosine from lr to lr_min; lr_min = lr: constant */
+    int eval_every;         /* steps between held-out evaluations, 0: none */
+    int eval_n;             /* test problems per evaluation */
 } r1_grpo_config;
 
-/* P 8, G 8, 256 tokens, T 1.0, lr 1e-5 (wd 0, clip 1), β 0.04, ε 0.2, ε_high 0.28,
- * 200 steps, task mix, seed 1, 1 thread; base from r1_pretrain_default_config(). */
+/* P 8, G 8, 256 tokens, T 1.0, lr 1e-5 constant (wd 0, clip 1, no warm-up), β 0.04,
+ * ε 0.2, ε_high 0.28, 1 epoch of 1 minibatch, 16 extra draws, 200 steps, task mix,
+ * seed 1, 1 thread, no evaluation (eval_n 100); base from
+ * r1_pretrain_default_config(). */
 r1_grpo_config r1_grpo_default_config(void);
 int r1_grpo_variant_by_name(const char *name, r1_grpo_variant *out, r1_err *err);
 int r1_grpo_task_by_name(const char *name, r1_grpo_task *out, r1_err *err);
 const char *r1_grpo_variant_name(r1_grpo_variant v);
 int r1_grpo_config_check(const r1_grpo_config *cfg, r1_err *err);
+/* The settings as "key=value" strings: the base's (r1_pretrain_config_to_strings),
+ * then the grpo.* ones; free with r1_pretrain_config_free_strings. */
+int r1_grpo_config_to_strings(const r1_grpo_config *cfg, char ***strings, size_t *n, r1_err *err);
+/* Sets one "key=value" (a grpo.* key, or the base's). */
+int r1_grpo_config_set(r1_grpo_config *cfg, const char *key_value, r1_err *err);
+
+/* The learning rate of step (0-based): warm-up, then cosine from lr to lr_min
+ * (r1_lr_schedule), which is constant when lr_min = lr. */
+float r1_grpo_lr(const r1_grpo_config *cfg, int step);
 
 /* Advantages of one group of n rewards (variant rules above). Returns 1 when the
  * group counts, 0 when dapo leaves it out (all rewards equal; advantages 0). */
 int r1_grpo_advantages(r1_grpo_variant variant, const float *rewards, int n, float *advantages);
 
+/* What one token's ℓ is made of. */
+typedef struct {
+    float loss;             /* ℓ */
+    float kl;               /* the k3 term, before β */
+    int clipped;            /* min(·) took the clipped branch: no surrogate gradient */
+} r1_grpo_token_terms;
+
 /* ∂ℓ/∂logπ of one token (ℓ above, before the variant's weight) given log π, log π_old,
- * log π_ref and A; *loss receives ℓ and *kl the k3 term (may be NULL). */
+ * log π_ref and A; terms (may be NULL) receives ℓ's parts. */
 float r1_grpo_token_grad(const r1_grpo_config *cfg, float logp, float logp_old, float logp_ref, float advantage,
-                         float *loss, float *kl);
+                         r1_grpo_token_terms *terms);
 
 /* Occurrences of "wait", "Wait", "check", "Check" in text. */
 int r1_grpo_reflections(const char *text);
@@ -96,6 +136,9 @@ typedef struct {
     uint64_t start_step, steps_done, total_steps;
     int finished, was_finished;
     double first_reward, last_reward, last_accuracy, last_length;
+    double last_clip_fraction;
+    int last_dropped_groups, last_extra_groups;
+    double first_test_accuracy, last_test_accuracy; /* nan without an evaluation */
     double seconds;
 } r1_grpo_result;
 

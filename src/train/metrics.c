@@ -322,23 +322,30 @@ int r1_metrics_plot_svg(const char *csv_path, const char *svg_path, const char *
     put(&t, "<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"black\"/>\n", LEFT, TOP, pw,
         ph);
     put(&t, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">step</text>\n", LEFT + pw / 2, HEIGHT - 12);
-    /* one polyline per column; a non-finite value ends the current segment */
+    /* one polyline per column; a non-finite value ends the current segment, and a
+     * segment of one point (a value logged every N steps) is drawn as a dot */
     for (int j = 0; j < n_columns; j++) {
         const char *color = palette[j % (sizeof palette / sizeof palette[0])];
-        int open = 0;
-        for (size_t r = 0; r < c.n_rows; r++) {
-            const double *row = c.values + r * c.n_cols;
-            double x = row[0], y = row[col[j]];
-            if (!plottable(x) || !plottable(y)) {
-                if (open) put(&t, "\"/>\n");
-                open = 0;
+        size_t segment = 0; /* points in the current segment */
+        double first_x = 0, first_y = 0;
+        for (size_t r = 0; r <= c.n_rows; r++) {
+            const double *row = r < c.n_rows ? c.values + r * c.n_cols : NULL;
+            int point = row && plottable(row[0]) && plottable(row[col[j]]);
+            if (!point) {
+                if (segment == 1)
+                    put(&t, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n", first_x, first_y, color);
+                else if (segment > 1) put(&t, "\"/>\n");
+                segment = 0;
                 continue;
             }
-            if (!open) put(&t, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", color);
-            put(&t, "%s%.1f,%.1f", open ? " " : "", PX(x), PY(y));
-            open = 1;
+            double px = PX(row[0]), py = PY(row[col[j]]);
+            if (segment == 0) first_x = px, first_y = py;
+            else if (segment == 1)
+                put(&t, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%.1f,%.1f %.1f,%.1f",
+                    color, first_x, first_y, px, py);
+            else put(&t, " %.1f,%.1f", px, py);
+            segment++;
         }
-        if (open) put(&t, "\"/>\n");
         double ly = TOP + 10 + 20 * j;
         put(&t, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
             LEFT + pw + 14, ly, LEFT + pw + 38, ly, color);

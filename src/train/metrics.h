@@ -8,7 +8,8 @@
  * file reads as if the run had never stopped.
  *
  * SVG: one panel, x = step, a shared y axis with "nice" ticks (1, 2, 5 × 10^k), one
- * polyline per column (non-finite values leave a gap), a legend, a title. Columns
+ * polyline per column (non-finite values leave a gap; a value between two gaps, as
+ * a column logged every N steps has, is a dot), a legend, a title. Columns
  * plotted together should share a scale (loss; or reward and accuracy). The file is
  * written as PATH.tmp and renamed, so a viewer never sees half a plot. */
 #ifndef R1_METRICS_H

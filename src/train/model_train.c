@@ -9,9 +9,12 @@
  * or, for the policy-gradient stages, any Σ_t w_t·log p(token_{t+1} | ≤ t) plus the
  * same balance loss; cross-entropy is its case w = −1/n_targets on the targets.
  *
- * the engine's forward (model/forward.c) run on B sequences at once. */
+ * the engine's forward (model/forward.c) run on B sequences at once. The engine
+ * reads the parameters either from an exported GGUF or, with no copy, through a
+ * view (r1_train_model_view). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gguf/writer.h"
@@ -235,4 +238,24 @@ int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_ggu
 fail:
     r1_gguf_writer_abort(w);
     return R1_ERR;
+}
+
+/* ---- the engine over the parameters in place ---- */
+
+int r1_train_model_view(const r1_train_model *m, r1_model *engine, r1_err *err) {
+    r1_gguf_tensor *views = r1_calloc(err, (size_t)m->n_tensors, sizeof *views, "model view");
+    if (!views) return R1_ERR;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const r1_train_tensor *t = &m->tensors[i];
+        r1_gguf_tensor *v = &views[i];
+        v->name = (r1_str){strlen(t->name), t->name};
+        v->n_dims = (uint32_t)t->n_dims;
+        for (int d = 0; d < GGUF_MAX_DIMS; d++) v->ne[d] = d < 3 && d < t->n_dims ? t->ne[d] : 1;
+        v->type = R1_TYPE_F32;
+        v->nbytes = t->size * sizeof(float);
+        v->data = t->data;
+    }
+    int rc = r1_model_view(engine, &m->hp, views, (uint64_t)m->n_tensors, "trainer parameters", err);
+    free(views);
+    return rc;
 }

@@ -203,6 +203,11 @@ void r1_train_update_bias(r1_train_model *m);
 /* Writes an F32 GGUF that r1_model_load reads as this model. The tokenizer.* keys
  * are copied from tokenizer_src when it is not NULL. */
 int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_gguf *tokenizer_src, r1_err *err);
+/* The engine's model over m's parameters in place (r1_model_view): it computes
+ * what r1_model_load of the exported file would, and sees every later update of
+ * the parameters (and of the expert bias) without being rebuilt. Valid while m
+ * lives; free with r1_model_free. */
+int r1_train_model_view(const r1_train_model *m, r1_model *engine, r1_err *err);
 
 /* ---- the blocks (one file each), forward and backward side by side ----
  * Backwards add (+=) into parameter gradients and into dinp; the caller zeroes
