@@ -295,9 +295,9 @@ typedef struct {
 } rollout_stats;
 
 /* Draws problem `draw` of the step and samples G completions of it from the
- * policy at the configured temperature (no truncation, so π_old is the policy
- * itself), recording log π_old; keeps the group as the next of the batch unless
- * dapo drops it (rewards all equal). */
+ * policy at the configured temperature, without top-k/top-p truncation, recording
+ * log π_old (the policy's own, at temperature 1: what the ratio compares); keeps
+ * the group as the next of the batch unless dapo drops it (rewards all equal). */
 static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, int draw, rollout_stats *st,
                       r1_err *err) {
     const int G = cfg->group;

@@ -138,7 +138,7 @@ typedef struct {
     double first_reward, last_reward, last_accuracy, last_length;
     double last_clip_fraction;
     int last_dropped_groups, last_extra_groups;
-    double first_test_accuracy, last_test_accuracy; /* nan without an evaluation */
+    double first_test_accuracy, last_test_accuracy; /* of this call's evaluations; nan without one */
     double seconds;
 } r1_grpo_result;
 
