@@ -31,7 +31,8 @@ int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg,
     d->T = T;
     d->tokens = r1_calloc(err, (size_t)B * T, sizeof *d->tokens, "batch tokens");
     d->targets = r1_calloc(err, (size_t)B * T, sizeof *d->targets, "batch targets");
-    if (!d->tokens || !d->targets) {
+    d->doc_start = r1_calloc(err, (size_t)B * T, sizeof *d->doc_start, "batch document starts");
+    if (!d->tokens || !d->targets || !d->doc_start) {
         r1_data_free(d);
         return R1_ERR;
     }
@@ -41,6 +42,7 @@ int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg,
 void r1_data_free(r1_data *d) {
     free(d->tokens);
     free(d->targets);
+    free(d->doc_start);
     memset(d, 0, sizeof *d);
 }
 
@@ -109,6 +111,7 @@ done:
 static int fill_row(r1_data *d, uint64_t step, int b, r1_err *err) {
     const int T = d->T;
     int *tokens = d->tokens + (size_t)b * T, *targets = d->targets + (size_t)b * T;
+    int *doc_start = d->doc_start + (size_t)b * T;
     r1_task_rng rng = r1_task_rng_for(d->cfg.seed, STREAM_DATA, step, (uint64_t)b);
     int pos = 0, too_long = 0;
     for (;;) {
@@ -129,6 +132,7 @@ static int fill_row(r1_data *d, uint64_t step, int b, r1_err *err) {
         }
         for (int i = 0; i < n; i++) {
             tokens[pos + i] = ids[i];
+            doc_start[pos + i] = pos;
             int train = i + 1 < n && (d->cfg.prompt_loss || i + 1 >= n_prompt);
             targets[pos + i] = train ? ids[i + 1] : -1;
             d->n_targets += train;
@@ -137,8 +141,9 @@ static int fill_row(r1_data *d, uint64_t step, int b, r1_err *err) {
         pos += n;
         d->n_examples++;
     }
-    for (; pos < T; pos++) {
+    for (int pad = pos; pos < T; pos++) {
         tokens[pos] = R1_VOCAB_EOS;
+        doc_start[pos] = pad;
         targets[pos] = -1;
     }
     return R1_OK;

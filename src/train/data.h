@@ -50,6 +50,7 @@ typedef struct {
     int B, T;
     int *tokens;              /* (B, T) */
     int *targets;             /* (B, T), −1 = ignore */
+    int *doc_start;           /* (B, T): where in its row each token's example starts */
     int n_examples;           /* examples in the last batch */
     int n_targets;            /* non-ignored targets in the last batch */
     int n_skipped;            /* examples longer than T skipped in the last batch */
@@ -58,7 +59,7 @@ typedef struct {
 int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg, int B, int T, r1_err *err);
 void r1_data_free(r1_data *d);
 
-/* Fills d->tokens and d->targets with the batch of step. Fails when the traces do
+/* Fills d->tokens, d->targets and d->doc_start with the batch of step. Fails when the traces do
  * not fit T at all (64 examples in a row too long) or on a tokenizer error. */
 int r1_data_batch(r1_data *d, uint64_t step, r1_err *err);
 

@@ -378,6 +378,7 @@ static int train_loop(run_state *s, const r1_pretrain_config *cfg, const r1_pret
         if (r1_data_batch(&s->data, step, err) != R1_OK) return R1_ERR;
         float loss;
         r1_train_zero_grad(m);
+        m->doc_start = s->data.doc_start;
         if (r1_train_forward(m, s->data.tokens, s->data.targets, B, T, &loss, err) != R1_OK) return R1_ERR;
         r1_train_backward(m);
         float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
