@@ -21,7 +21,7 @@ expect_error() {
     else fail "$name" "exit $rc, $lines stderr lines: $(head -c 300 "$TMP/err")"; fi
 }
 
-for cmd in run logits info bench gen-random; do
+for cmd in run logits info bench gen-random quantize; do
     if $R1 $cmd --help > "$TMP/help" 2>&1 && grep -q "usage: r1 $cmd" "$TMP/help"; then ok "help-$cmd"
     else fail "help-$cmd" "no usage text"; fi
 done
@@ -56,6 +56,39 @@ expect_error gen-random-bad-preset $R1 gen-random --preset no-such-model --type 
 expect_error gen-random-bad-type $R1 gen-random --preset tiny-deepseek --type Q3_K -o "$TMP/x.gguf"
 if [ ! -e "$TMP/x.gguf" ] && [ ! -e "$TMP/x.gguf.tmp" ]; then ok gen-random-leaves-nothing
 else fail gen-random-leaves-nothing "a failed gen-random left a file behind"; fi
+
+# the embedded default model: no -m needed, from any directory; an explicit -m wins
+R1_ABS=$(cd "$(dirname "$R1")" && pwd)/$(basename "$R1")
+if $R1 info > "$TMP/info" 2> "$TMP/err" && grep -q '^architecture  deepseek2$' "$TMP/info" &&
+   grep -q '^file          <embedded r1-tiny.gguf>' "$TMP/info"; then ok info-embedded
+else fail info-embedded "$(cat "$TMP/info" "$TMP/err" | head -c 300)"; fi
+if (cd /tmp && "$R1_ABS" run "What is 48 + 75 - 3?" -n 512) > "$TMP/out" 2> "$TMP/err" &&
+   grep -Eq '<answer>|120' "$TMP/out"; then ok run-embedded-elsewhere
+else fail run-embedded-elsewhere "$(cat "$TMP/out" "$TMP/err" | head -c 300)"; fi
+if $R1 info -m "$TMP/tiny.gguf" | grep -q '^name          tiny-deepseek-random'; then ok explicit-model-wins
+else fail explicit-model-wins "info -m did not describe the given file"; fi
+if [ "$(echo 'What is 2 + 2?' | $R1 tokenize | wc -w)" -gt 0 ]; then ok tokenize-embedded
+else fail tokenize-embedded "no token ids"; fi
+if $R1 --help | grep -q quantize && $R1 run --help | grep -q 'default.*embedded r1-tiny model' &&
+   $R1 info --help | grep -q 'embedded r1-tiny model'; then ok help-says-embedded
+else fail help-says-embedded "--help does not mention the embedded default"; fi
+
+# quantize: the embedded Q8_0 model re-encoded as F16 runs; bad arguments are one-line errors
+if $R1 quantize -o "$TMP/tiny-f16.gguf" --type f16 > "$TMP/out" 2> "$TMP/err" &&
+   grep -q '^wrote .*tiny-f16.gguf: .* F16, .* F32 (1-D and routers)$' "$TMP/out" &&
+   $R1 info -m "$TMP/tiny-f16.gguf" | grep -Eq '^tensors .* F16 x[0-9]+' &&
+   $R1 run -m "$TMP/tiny-f16.gguf" --raw --tokens "1 2 3" -n 4 --temp 0 -t 1 > /dev/null 2>> "$TMP/err"; then
+    ok quantize-f16
+else fail quantize-f16 "$(cat "$TMP/out" "$TMP/err" | head -c 300)"; fi
+expect_error quantize-needs-out $R1 quantize --type Q8_0
+expect_error quantize-needs-type $R1 quantize -o "$TMP/q.gguf"
+expect_error quantize-bad-type $R1 quantize -o "$TMP/q.gguf" --type Q9_9
+if grep -q "Q9_9' is not one of F32 F16" "$TMP/err"; then ok quantize-bad-type-names-types
+else fail quantize-bad-type-names-types "$(head -c 300 "$TMP/err")"; fi
+expect_error quantize-missing-input $R1 quantize -m "$TMP/nope.gguf" -o "$TMP/q.gguf" --type Q8_0
+expect_error quantize-bad-option $R1 quantize --bogus
+if [ ! -e "$TMP/q.gguf" ] && [ ! -e "$TMP/q.gguf.tmp" ]; then ok quantize-leaves-nothing
+else fail quantize-leaves-nothing "a failed quantize left a file behind"; fi
 
 # eval: the three result lines on the random tiny model (which scores 0), and
 # one-line errors; a bad --file line is named by its number

@@ -5,6 +5,9 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "gguf/gguf.h"
+#include "model/state.h"
+#include "tensor/types.h"
 
 /* Each subcommand: argc/argv start at the subcommand name; returns the exit code. */
 int cmd_info(int argc, char **argv);
@@ -16,6 +19,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Prints "r1: <msg>" on stderr and returns exit code 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -23,18 +27,24 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Option parsing: `flag` names the option in messages. */
 int cli_parse_long(const char *flag, const char *value, long min, long max, long *out);
 int cli_parse_float(const char *flag, const char *value, float *out);
+/* A weight type by its GGUF name, any case (--type of gen-random and quantize). */
+#define CLI_WEIGHT_TYPES "F32 F16 BF16 Q8_0 Q4_0 Q5_0 Q4_K Q5_K Q6_K"
+int cli_parse_weight_type(const char *cmd, const char *text, r1_type *out);
 /* Space- or comma-separated token ids → malloc'd array. */
 int cli_parse_tokens(const char *text, int **tokens, int *n_tokens);
 /* Takes the value of an option that needs one, or reports it missing. */
 const char *cli_value(int argc, char **argv, int *i);
 int cli_is_help(const char *arg);
 
-/* The model used when -m is not given. */
-const char *cli_default_model(void);
+/* The model used when -m is not given: models/r1-tiny.gguf, linked into the
+ * binary at build time (embedded_model.S), so it is there from any directory.
+ * Error messages name it as this file. */
+#define CLI_EMBEDDED_MODEL "<embedded r1-tiny.gguf>"
 
-
-
-#include "model/state.h"
+/* Open path, or the embedded model when path is NULL; on failure they print the
+ * error and return R1_ERR. */
+int cli_gguf_open(r1_gguf *g, const char *path);
+int cli_model_load(r1_model *m, const char *path);
 
 /* A model opened for running: weights, thread pool, one sequence state. */
 typedef struct {
@@ -43,7 +53,7 @@ typedef struct {
     r1_state state;
 } cli_session;
 
-/* Opens path (or the default model when NULL) with n_threads (0: all cores) and a
+/* Opens path (or the embedded model when NULL) with n_threads (0: all cores) and a
  * context of n_ctx tokens; prints the error and returns R1_ERR on failure. */
 int cli_session_open(cli_session *s, const char *path, int n_threads, int n_ctx, int max_batch);
 void cli_session_close(cli_session *s);

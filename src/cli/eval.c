@@ -17,8 +17,9 @@
 static const char *usage =
     "usage: r1 eval [-m MODEL.gguf] --task countdown|arithmetic --n N [--k K] [options]\n"
     "       r1 eval [-m MODEL.gguf] --file PROBLEMS.jsonl [--n N] [--k K] [options]\n"
-    "Scores a model on held-out problems (the test split of the task generator, or\n"
-    "the problems of a JSONL file) and prints, on standard output:\n"
+    "Scores a model (default: the embedded r1-tiny model) on held-out problems (the\n"
+    "test split of the task generator, or the problems of a JSONL file) and prints,\n"
+    "on standard output:\n"
     "  pass@1 <x>        mean fraction of correct samples per problem\n"
     "  maj@K <x>         (with --k) fraction of problems whose majority answer is right\n"
     "  mean_length <x>   mean completion length in tokens\n"

@@ -95,6 +95,9 @@ typedef struct {
 } r1_model;
 
 int r1_model_load(r1_model *m, const char *path, r1_err *err);
+/* From a GGUF already in memory (see r1_gguf_open_memory); the weights stay views
+ * into data, which must outlive m. */
+int r1_model_load_memory(r1_model *m, const void *data, size_t size, const char *name, r1_err *err);
 void r1_model_free(r1_model *m);
 const char *r1_arch_name(r1_arch a);
 
