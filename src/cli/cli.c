@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,20 @@ int cli_parse_tokens(const char *text, int **tokens, int *n_tokens) {
     return R1_OK;
 }
 
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_catch_interrupts(void) {
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {
         cli_error("option %s needs a value", argv[*i]);
@@ -87,15 +102,19 @@ int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, 
 
 const char *cli_default_model(void) { return "models/r1-tiny.gguf"; }
 
+const char *cli_model_path(const char *given) {
+    if (given) return given;
+    if (access(cli_default_model(), R_OK) != 0) {
+        cli_error("no model given and the default model %s is not there yet: pass -m FILE.gguf", cli_default_model());
+        return NULL;
+    }
+    return cli_default_model();
+}
+
 int cli_session_open(cli_session *s, const char *path, int n_threads, int n_ctx, int max_batch) {
     r1_err err;
     memset(s, 0, sizeof *s);
-    if (!path) {
-        path = cli_default_model();
-        if (access(path, R_OK) != 0)
-            return cli_error("no model given and the default model %s is not there yet: pass -m FILE.gguf", path),
-                   R1_ERR;
-    }
+    if (!(path = cli_model_path(path))) return R1_ERR;
     if (r1_model_load(&s->model, path, &err) != R1_OK) return cli_error("%s", err.msg), R1_ERR;
     if (n_ctx <= 0) n_ctx = s->model.hp.ctx_len < 4096 ? s->model.hp.ctx_len : 4096;
     if (r1_compute_init(&s->compute, n_threads) != R1_OK) {
