@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,20 @@ int cli_parse_weight_type(const char *cmd, const char *text, r1_type *out) {
     return R1_ERR;
 }
 
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_catch_interrupts(void) {
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {
         cli_error("option %s needs a value", argv[*i]);
@@ -104,6 +119,11 @@ int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, 
  * read in place, as a mapping of the file would be. */
 extern const unsigned char r1_embedded_model[], r1_embedded_model_end[];
 static size_t embedded_size(void) { return (size_t)(r1_embedded_model_end - r1_embedded_model); }
+
+void cli_embedded_model(const void **data, size_t *size) {
+    *data = r1_embedded_model;
+    *size = embedded_size();
+}
 
 int cli_gguf_open(r1_gguf *g, const char *path) {
     r1_err err;
