@@ -1,5 +1,5 @@
 # r1 — build, test, run.  `make` builds ./r1; `make test` runs every test;
-# `make run` answers a question with the default model.  SAN=1 builds with
+# `make run` answers a question with the embedded default model.  SAN=1 builds with
 # AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -56,7 +56,16 @@ $(BUILD)/libr1.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJ) $(BUILD)/libr1.a
+# The default model is linked into the binary (src/cli/embedded_model.S), so
+# `r1 run "..."` needs no -m in any directory. .incbin does not show in -MMD's
+# dependency lists: the model is named here, and a new one relinks ./r1.
+EMBED_MODEL := models/r1-tiny.gguf
+EMBED_OBJ   := $(BUILD)/src/cli/embedded_model.o
+$(EMBED_OBJ): src/cli/embedded_model.S $(EMBED_MODEL)
+	@mkdir -p $(dir $@)
+	$(CC) -DR1_EMBEDDED_MODEL='"$(EMBED_MODEL)"' -c $< -o $@
+
+$(BIN): $(CLI_OBJ) $(EMBED_OBJ) $(BUILD)/libr1.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
@@ -66,17 +75,8 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
 test: deps $(BIN) $(TEST_BIN)
 	@R1=./$(BIN) sh tests/run.sh $(TEST_BIN)
 
-# Until the training recipe (issue 4) produces models/r1-tiny.gguf, `make run`
-# generates from a random-weight placeholder model and says so.
-PLACEHOLDER := $(BUILD)/placeholder-tiny-deepseek.gguf
 run: deps $(BIN)
-	@if [ -f models/r1-tiny.gguf ]; then ./$(BIN) run "What is 48 + 75 - 3?"; else \
-	  echo "PLACEHOLDER: the trained default model models/r1-tiny.gguf does not exist yet."; \
-	  echo "Generating 16 tokens greedily from a tiny deepseek2 model with RANDOM weights instead:"; \
-	  [ -f $(PLACEHOLDER) ] || ./$(BIN) gen-random --preset tiny-deepseek --type Q8_0 -o $(PLACEHOLDER) || exit 1; \
-	  ./$(BIN) info -m $(PLACEHOLDER) | head -n 4; \
-	  echo "prompt token ids: 1 2 3"; printf "generated ids:    "; \
-	  ./$(BIN) run -m $(PLACEHOLDER) --raw --tokens "1 2 3" -n 16 --temp 0; fi
+	./$(BIN) run "What is 48 + 75 - 3?"
 
 # memory bandwidth, the decode-speed ceiling quoted in BENCHMARKS.md
 $(BUILD)/membw: bench/membw.c

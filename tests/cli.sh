@@ -21,7 +21,7 @@ expect_error() {
     else fail "$name" "exit $rc, $lines stderr lines: $(head -c 300 "$TMP/err")"; fi
 }
 
-for cmd in run logits info bench gen-random; do
+for cmd in run logits info bench gen-random quantize; do
     if $R1 $cmd --help > "$TMP/help" 2>&1 && grep -q "usage: r1 $cmd" "$TMP/help"; then ok "help-$cmd"
     else fail "help-$cmd" "no usage text"; fi
 done
@@ -57,6 +57,39 @@ expect_error gen-random-bad-type $R1 gen-random --preset tiny-deepseek --type Q3
 if [ ! -e "$TMP/x.gguf" ] && [ ! -e "$TMP/x.gguf.tmp" ]; then ok gen-random-leaves-nothing
 else fail gen-random-leaves-nothing "a failed gen-random left a file behind"; fi
 
+# the embedded default model: no -m needed, from any directory; an explicit -m wins
+R1_ABS=$(cd "$(dirname "$R1")" && pwd)/$(basename "$R1")
+if $R1 info > "$TMP/info" 2> "$TMP/err" && grep -q '^architecture  deepseek2$' "$TMP/info" &&
+   grep -q '^file          <embedded r1-tiny.gguf>' "$TMP/info"; then ok info-embedded
+else fail info-embedded "$(cat "$TMP/info" "$TMP/err" | head -c 300)"; fi
+if (cd /tmp && "$R1_ABS" run "What is 48 + 75 - 3?" -n 512) > "$TMP/out" 2> "$TMP/err" &&
+   grep -Eq '<answer>|120' "$TMP/out"; then ok run-embedded-elsewhere
+else fail run-embedded-elsewhere "$(cat "$TMP/out" "$TMP/err" | head -c 300)"; fi
+if $R1 info -m "$TMP/tiny.gguf" | grep -q '^name          tiny-deepseek-random'; then ok explicit-model-wins
+else fail explicit-model-wins "info -m did not describe the given file"; fi
+if [ "$(echo 'What is 2 + 2?' | $R1 tokenize | wc -w)" -gt 0 ]; then ok tokenize-embedded
+else fail tokenize-embedded "no token ids"; fi
+if $R1 --help | grep -q quantize && $R1 run --help | grep -q 'default.*embedded r1-tiny model' &&
+   $R1 info --help | grep -q 'embedded r1-tiny model'; then ok help-says-embedded
+else fail help-says-embedded "--help does not mention the embedded default"; fi
+
+# quantize: the embedded Q8_0 model re-encoded as F16 runs; bad arguments are one-line errors
+if $R1 quantize -o "$TMP/tiny-f16.gguf" --type f16 > "$TMP/out" 2> "$TMP/err" &&
+   grep -q '^wrote .*tiny-f16.gguf: .* F16, .* F32 (1-D and routers)$' "$TMP/out" &&
+   $R1 info -m "$TMP/tiny-f16.gguf" | grep -Eq '^tensors .* F16 x[0-9]+' &&
+   $R1 run -m "$TMP/tiny-f16.gguf" --raw --tokens "1 2 3" -n 4 --temp 0 -t 1 > /dev/null 2>> "$TMP/err"; then
+    ok quantize-f16
+else fail quantize-f16 "$(cat "$TMP/out" "$TMP/err" | head -c 300)"; fi
+expect_error quantize-needs-out $R1 quantize --type Q8_0
+expect_error quantize-needs-type $R1 quantize -o "$TMP/q.gguf"
+expect_error quantize-bad-type $R1 quantize -o "$TMP/q.gguf" --type Q9_9
+if grep -q "Q9_9' is not one of F32 F16" "$TMP/err"; then ok quantize-bad-type-names-types
+else fail quantize-bad-type-names-types "$(head -c 300 "$TMP/err")"; fi
+expect_error quantize-missing-input $R1 quantize -m "$TMP/nope.gguf" -o "$TMP/q.gguf" --type Q8_0
+expect_error quantize-bad-option $R1 quantize --bogus
+if [ ! -e "$TMP/q.gguf" ] && [ ! -e "$TMP/q.gguf.tmp" ]; then ok quantize-leaves-nothing
+else fail quantize-leaves-nothing "a failed quantize left a file behind"; fi
+
 # eval: the three result lines on the random tiny model (which scores 0), and
 # one-line errors; a bad --file line is named by its number
 if $R1 eval --help > "$TMP/help" 2>&1 && grep -q "usage: r1 eval" "$TMP/help"; then ok help-eval
@@ -82,7 +115,6 @@ if $R1 train --help | grep -q "usage: r1 train" && $R1 train pretrain --help | g
     ok help-train
 else fail help-train "no usage text"; fi
 expect_error train-bad-option $R1 train pretrain --bogus
-expect_error train-stage-not-yet $R1 train sft
 expect_error train-resume-with-settings $R1 train pretrain --out "$TMP/run" --resume --lr 1
 if $R1 train pretrain --out "$TMP/run" --quiet --steps 3 --batch 2 --seq 128 --dim 32 --layers 2 --heads 2 \
        --set trace_max_dead_ends=1 2> "$TMP/err" && [ -s "$TMP/run/model.gguf" ] && [ -s "$TMP/run/loss.svg" ] &&
@@ -111,6 +143,66 @@ else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train grpo --out "$TMP/grpo" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
     ok train-grpo-resume-finished
 else fail train-grpo-resume-finished "$(head -c 300 "$TMP/err")"; fi
+
+# sample: traces of the pretrained model as JSONL; sft on them from that model;
+# distill's errors (tests/test_sft.c runs the stages through)
+for stage in sft distill; do
+    if $R1 train $stage --help | grep -q "usage: r1 train $stage"; then ok "help-train-$stage"
+    else fail "help-train-$stage" "no usage text"; fi
+done
+if $R1 sample --help | grep -q "usage: r1 sample" && $R1 --help | grep -q "sample"; then ok help-sample
+else fail help-sample "no usage text, or not in r1 --help"; fi
+if $R1 train --help | grep -q "not yet"; then fail help-train-stages "a stage is still marked not implemented"
+else ok help-train-stages; fi
+if $R1 sample -m "$TMP/run/model.gguf" --task mix --n 3 --k 2 --max-tokens 16 -t 1 --quiet -o "$TMP/traces.jsonl" \
+       2> "$TMP/err" && [ "$(wc -l < "$TMP/traces.jsonl")" -eq 6 ] && [ ! -e "$TMP/traces.jsonl.tmp" ] &&
+   head -1 "$TMP/traces.jsonl" | grep -Eq '^\{"prompt": "Using the numbers [0-9, ]+, make [0-9]+\.", "completion": ".*", "reward": 0(\.1)?, "task": "countdown"\}$'; then
+    ok sample-all
+else fail sample-all "$(head -c 300 "$TMP/err" "$TMP/traces.jsonl")"; fi
+if $R1 sample -m "$TMP/run/model.gguf" --task arithmetic --n 2 --max-tokens 8 -t 1 --filter correct -o "$TMP/none.jsonl" \
+       2> "$TMP/err" && [ -e "$TMP/none.jsonl" ] && [ ! -s "$TMP/none.jsonl" ] && grep -q "kept 0/2" "$TMP/err"; then
+    ok sample-filter-correct
+else fail sample-filter-correct "$(head -c 300 "$TMP/err")"; fi
+expect_error sample-needs-output $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1
+expect_error sample-bad-filter $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 --filter best -o "$TMP/x.jsonl"
+expect_error sample-bad-split $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 --split dev -o "$TMP/x.jsonl"
+expect_error sample-bad-task $R1 sample -m "$TMP/run/model.gguf" --task chess --n 1 -o "$TMP/x.jsonl"
+expect_error sample-bad-option $R1 sample --bogus
+expect_error sample-missing-model $R1 sample -m "$TMP/nope.gguf" --task countdown --n 1 -o "$TMP/x.jsonl"
+printf '{"numbers": [7, 3, 5], "target": 26}\n{"numbers": [7, 3, 5], "target": 1000}\n' > "$TMP/bad.jsonl"
+expect_error sample-bad-file-line $R1 sample -m "$TMP/run/model.gguf" --file "$TMP/bad.jsonl" -o "$TMP/x.jsonl"
+if grep -q 'bad.jsonl:2: ' "$TMP/err" && [ ! -e "$TMP/x.jsonl" ] && [ ! -e "$TMP/x.jsonl.tmp" ]; then
+    ok sample-file-error-names-line
+else fail sample-file-error-names-line "$(head -c 300 "$TMP/err")"; fi
+if $R1 train sft --data "$TMP/traces.jsonl" --init "$TMP/run" --out "$TMP/sft" --quiet --steps 2 --seq 128 --batch 2 \
+       2> "$TMP/err" && [ -s "$TMP/sft/model.gguf" ] && [ -s "$TMP/sft/loss.svg" ] &&
+   [ "$(wc -l < "$TMP/sft/metrics.csv")" -eq 3 ] && grep -q "^sft.init=$TMP/run$" "$TMP/sft/config.txt"; then
+    ok train-sft-run
+else fail train-sft-run "$(head -c 300 "$TMP/err")"; fi
+if $R1 train sft --out "$TMP/sft" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
+    ok train-sft-resume-finished
+else fail train-sft-resume-finished "$(head -c 300 "$TMP/err")"; fi
+# the recipe's order: RL after the SFT cold start, from the sft run directory
+if $R1 train grpo --init "$TMP/sft" --out "$TMP/grpo-sft" --quiet --steps 1 --prompts 1 --group 2 --max-tokens 8 \
+       2> "$TMP/err" && [ -s "$TMP/grpo-sft/model.gguf" ]; then
+    ok train-grpo-after-sft
+else fail train-grpo-after-sft "$(head -c 300 "$TMP/err")"; fi
+expect_error train-sft-needs-data $R1 train sft --out "$TMP/sft2"
+expect_error train-sft-init-and-size $R1 train sft --data "$TMP/traces.jsonl" --init "$TMP/run" --dim 64 --out "$TMP/sft2"
+printf '{"prompt": "p", "completion": "c"}\n{"prompt": "p", "completion": 5}\n' > "$TMP/bad.jsonl"
+expect_error train-sft-bad-line $R1 train sft --data "$TMP/bad.jsonl" --out "$TMP/sft2"
+if grep -q 'bad.jsonl:2: "completion" must be a string' "$TMP/err" && [ ! -e "$TMP/sft2" ]; then
+    ok train-sft-error-names-line
+else fail train-sft-error-names-line "$(head -c 300 "$TMP/err")"; fi
+printf '{"prompt": "p", "completion": "\377"}\n' > "$TMP/bad.jsonl"
+expect_error train-sft-bad-utf8 $R1 train sft --data "$TMP/bad.jsonl" --out "$TMP/sft2"
+: > "$TMP/empty.jsonl"
+expect_error train-sft-empty-file $R1 train sft --data "$TMP/empty.jsonl" --out "$TMP/sft2"
+expect_error train-sft-resume-nothing $R1 train sft --out "$TMP/sft2" --resume
+expect_error train-distill-needs-teacher $R1 train distill --out "$TMP/distill"
+expect_error train-distill-bad-task $R1 train distill --teacher "$TMP/run/model.gguf" --task chess --out "$TMP/distill"
+expect_error train-distill-teacher-fails $R1 train distill --teacher "$TMP/run/model.gguf" --task arithmetic --n 1 \
+    --k 1 --max-tokens 4 -t 1 --quiet --out "$TMP/distill"
 
 if [ ! -f "$TD/README.md" ]; then
     skip testdata "../shared/testdata is not there"

@@ -485,15 +485,35 @@ static int make_hostile_base(hostile_base *b, r1_err *err) {
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-/* Opens the given bytes as a file: R1_ERR expected, with a non-empty message. */
+#define BUFFER_NAME "<test buffer>"
+enum { READERS_DISAGREE = 1 }; /* neither R1_OK nor R1_ERR: fails every check */
+
+/* Opens the given bytes as a file and as a memory buffer: the file's status and
+ * message, when the memory reader agrees -- same status, same message with the
+ * buffer's name in place of the path -- and READERS_DISAGREE otherwise. */
 static int open_bytes(const uint8_t *bytes, size_t n, r1_err *err) {
     const char *path = scratch_path("hostile.gguf");
     err->msg[0] = 0;
     if (write_all(path, bytes, n) != 0) return r1_fail(err, "cannot write %s", path);
     r1_gguf g;
-    if (r1_gguf_open(&g, path, err) != R1_OK) return R1_ERR;
-    r1_gguf_close(&g);
-    return R1_OK;
+    int file_rc = r1_gguf_open(&g, path, err);
+    if (file_rc == R1_OK) r1_gguf_close(&g);
+    /* aligned for the base file's general.alignment of 32, as a mapping would be */
+    uint8_t *copy = aligned_alloc(64, n / 64 * 64 + 64);
+    if (!copy) return r1_fail(err, "out of memory");
+    memcpy(copy, bytes, n);
+    r1_err mem_err = {{0}};
+    int mem_rc = r1_gguf_open_memory(&g, copy, n, BUFFER_NAME, &mem_err);
+    if (mem_rc == R1_OK) r1_gguf_close(&g);
+    free(copy);
+    char want[sizeof err->msg] = "";
+    const char *at = strstr(err->msg, path);
+    if (at)
+        snprintf(want, sizeof want, "%.*s%s%s", (int)(at - err->msg), err->msg, BUFFER_NAME, at + strlen(path));
+    if (mem_rc == file_rc && (file_rc == R1_OK || strcmp(want, mem_err.msg) == 0)) return file_rc;
+    printf("  %zu bytes: the file reader says '%s', the memory reader '%s'\n", n, file_rc == R1_OK ? "ok" : err->msg,
+           mem_rc == R1_OK ? "ok" : mem_err.msg);
+    return READERS_DISAGREE;
 }
 
 static void test_hostile_truncated(test_ctx *t) {
@@ -507,9 +527,39 @@ static void test_hostile_truncated(test_ctx *t) {
     for (size_t n = 0; n < b.min_valid; n += n < b.data_start ? 1 : 13) {
         rc = open_bytes(b.bytes, n, &err);
         if (rc != R1_ERR || !err.msg[0]) free(b.bytes);
-        CHECK(rc == R1_ERR && err.msg[0], "truncated to %zu of %zu bytes: accepted", n, b.size);
+        CHECK(rc == R1_ERR && err.msg[0], "truncated to %zu of %zu bytes: accepted (or the readers disagree)", n,
+              b.size);
     }
     free(b.bytes);
+}
+
+/* What only a buffer can get wrong, and the message a truncated one gives (the
+ * truncation and field tests above run every case through both readers). */
+static void test_memory_reader(test_ctx *t) {
+    hostile_base b;
+    r1_err err = {{0}};
+    CHECK(make_hostile_base(&b, &err) == R1_OK, "base: %s", err.msg);
+    uint8_t *buffer = aligned_alloc(64, b.size / 64 * 64 + 128);
+    CHECK(buffer, "out of memory");
+    memcpy(buffer, b.bytes, b.size);
+    r1_gguf g;
+    int rc = r1_gguf_open_memory(&g, buffer, b.size, BUFFER_NAME, &err);
+    int views_inside = rc == R1_OK && g.tensors[1].data == buffer + b.data_start + g.tensors[1].data_offset;
+    if (rc == R1_OK) r1_gguf_close(&g);
+    int truncated = r1_gguf_open_memory(&g, buffer, b.min_valid - 1, BUFFER_NAME, &err);
+    char truncated_msg[sizeof err.msg];
+    memcpy(truncated_msg, err.msg, sizeof err.msg);
+    memmove(buffer + 4, buffer, b.size);
+    int misaligned = r1_gguf_open_memory(&g, buffer + 4, b.size, BUFFER_NAME, &err);
+    free(buffer);
+    free(b.bytes);
+    CHECK(rc == R1_OK && views_inside, "the whole buffer: %s", rc == R1_OK ? "tensor views point elsewhere" : err.msg);
+    CHECK(truncated == R1_ERR && strstr(truncated_msg, "gguf: " BUFFER_NAME ": tensor 'tensor_b': data ends at"),
+          "truncated buffer: '%s'", truncated_msg);
+    CHECK(misaligned == R1_ERR && strstr(err.msg, BUFFER_NAME) && strstr(err.msg, "not aligned to 32 bytes"),
+          "misaligned buffer: '%s'", err.msg);
+    CHECK(r1_gguf_open_memory(&g, NULL, 100, BUFFER_NAME, &err) == R1_ERR && strstr(err.msg, "0 bytes"),
+          "NULL buffer: '%s'", err.msg);
 }
 
 typedef struct {
@@ -812,6 +862,6 @@ static void cleanup(test_ctx *t) {
 }
 
 TEST_MAIN("gguf", T(test_writer_round_trip), T(test_writer_kv_copy), T(test_writer_misuse),
-          T(test_writer_incomplete), T(test_hostile_truncated), T(test_hostile_fields), T(test_testdata_files), T(test_testdata_vocab_only),
+          T(test_writer_incomplete), T(test_hostile_truncated), T(test_memory_reader), T(test_hostile_fields), T(test_testdata_files), T(test_testdata_vocab_only),
           T(test_presets), T(test_gen_random_tiny_all_types), T(test_gen_random_deterministic),
           T(test_gen_random_errors), T(test_gen_random_real_presets), T(cleanup))

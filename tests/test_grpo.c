@@ -2,10 +2,11 @@
  * gradient against finite differences, the learning-rate schedule and the settings'
  * strings, the weighted log-likelihood backward against the cross-entropy one and
  * against finite differences, the engine's view of the trainer's parameters against
- * an exported file and the sampler's log-probabilities against the trainer's, and
- * runs from a tiny pretrained model: every feature on, stopped and resumed to the
- * same end; PPO epochs that make the clip bind; DAPO's dynamic sampling on groups
- * whose rewards are all equal. */
+ * an exported file and the sampler's log-probabilities against the trainer's, the
+ * rollout's K samples from one prefill against separate generations, and runs from
+ * a tiny pretrained model: every feature on, stopped and resumed to the same end;
+ * PPO epochs that make the clip bind; DAPO's dynamic sampling on groups whose
+ * rewards are all equal; a start from an exported model.gguf. */
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "model/state.h"
 #include "train/grpo.h"
 #include "train/pretrain.h"
+#include "train/rollout.h"
 #include "train/vocab.h"
 
 
@@ -129,6 +131,10 @@ static void test_lr_schedule(test_ctx *t) {
           "settings changed on the way through their strings");
     CHECK(r1_grpo_config_set(&b, "grpo.variant=ppo", &err) == R1_ERR && strstr(err.msg, "ppo"), "bad variant");
     CHECK(r1_grpo_config_set(&b, "grpo.ppo_epochs=two", &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "bad int");
+    CHECK(r1_grpo_config_set(&b, "grpo.task=mix", &err) == R1_OK && b.task == R1_GRPO_TASK_MIX, "%s", err.msg);
+    a.variant = (r1_grpo_variant)7;
+    CHECK(r1_grpo_config_to_strings(&a, &strings, &n, &err) == R1_ERR && strstr(err.msg, "grpo.variant"),
+          "a variant without a name written: %s", err.msg);
     b = r1_grpo_default_config();
     b.lr_min = 2 * b.lr;
     CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "lr_min"), "lr_min above lr accepted");
@@ -303,36 +309,95 @@ static void test_engine_view(test_ctx *t) {
 
 /* The log π_old the sampler records is the trainer's log π of the same tokens, up
  * to the rounding of two summation orders. */
-static void test_sampler_logprobs(test_ctx *t) {
+/* A viewed model with a cache of seq_len tokens and the byte-level tokenizer: what
+ * grpo samples with. */
+typedef struct {
     viewed_model v;
     r1_state st;
-    r1_tokenizer *tok = NULL;
-    r1_err err;
+    r1_tokenizer *tok;
+} sampling_model;
+
+static int sampling_model_init(sampling_model *sm, uint64_t seed, r1_err *err) {
+    memset(sm, 0, sizeof *sm);
     const char *vocab = scratch_path("vocab.gguf");
-    CHECK(r1_vocab_write_gguf(vocab, &err) == R1_OK && r1_vocab_tokenizer(vocab, &tok, &err) == R1_OK, "%s",
-          err.msg);
-    CHECK(viewed_model_init(&v, 8, 1, &err) == R1_OK, "%s", err.msg);
-    CHECK(r1_state_init(&st, &v.view, &v.compute, v.cfg.seq_len, 64, &err) == R1_OK, "%s", err.msg);
+    if (r1_vocab_write_gguf(vocab, err) != R1_OK || r1_vocab_tokenizer(vocab, &sm->tok, err) != R1_OK ||
+        viewed_model_init(&sm->v, seed, 1, err) != R1_OK)
+        return R1_ERR;
+    return r1_state_init(&sm->st, &sm->v.view, &sm->v.compute, sm->v.cfg.seq_len, 64, err);
+}
+
+static void sampling_model_free(sampling_model *sm) {
+    r1_state_free(&sm->st);
+    viewed_model_free(&sm->v);
+    r1_tokenizer_free(sm->tok);
+}
+
+static void test_sampler_logprobs(test_ctx *t) {
+    sampling_model sm;
+    r1_err err;
+    CHECK(sampling_model_init(&sm, 8, &err) == R1_OK, "%s", err.msg);
+    viewed_model *v = &sm.v;
     enum { N_PROMPT = 6 };
     const int prompt[N_PROMPT] = {R1_VOCAB_BOS, R1_VOCAB_USER, '1', '?', R1_VOCAB_ASSISTANT, R1_VOCAB_THINK};
     r1_generate_params gp = r1_generate_defaults();
     gp.sampling.temperature = 1.3f, gp.sampling.top_k = 0, gp.sampling.top_p = 1.0f, gp.sampling.min_p = 0.0f;
     gp.sampling.seed = 3, gp.max_tokens = 40, gp.logprobs = 1;
     r1_generation g;
-    CHECK(r1_generate(&st, tok, prompt, N_PROMPT, &gp, &g, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_generate(&sm.st, sm.tok, prompt, N_PROMPT, &gp, &g, &err) == R1_OK, "%s", err.msg);
     int n = g.n_tokens + g.stopped_at_eos, T = N_PROMPT + n, row[128];
     float logp[128];
     CHECK(n > 10 && g.tokens && g.logprobs && T <= 128, "%d tokens drawn", n);
     memcpy(row, prompt, sizeof prompt);
     memcpy(row + N_PROMPT, g.tokens, (size_t)n * sizeof(int));
-    CHECK(r1_train_token_logprobs(&v.m, row, 1, T, logp, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_train_token_logprobs(&v->m, row, 1, T, logp, &err) == R1_OK, "%s", err.msg);
     double max_diff = 0;
     for (int k = 0; k < n; k++) max_diff = fmax(max_diff, fabs(logp[N_PROMPT - 1 + k] - g.logprobs[k]));
     CHECK(max_diff < 1e-4, "sampler and trainer log-probs differ by %g", max_diff);
     r1_generation_free(&g);
-    r1_state_free(&st);
-    viewed_model_free(&v);
-    r1_tokenizer_free(tok);
+    sampling_model_free(&sm);
+}
+
+/* K samples drawn from one prefilled prompt are the K generations run from the
+ * prompt each, and are scored; a prompt longer than the context fails, leaving
+ * nothing to free. */
+static void test_rollout_sample(test_ctx *t) {
+    sampling_model sm;
+    r1_err err;
+    CHECK(sampling_model_init(&sm, 9, &err) == R1_OK, "%s", err.msg);
+    r1_state *st = &sm.st;
+    const r1_tokenizer *tok = sm.tok;
+    r1_problem problem;
+    CHECK(r1_task_generate(R1_TASK_ARITHMETIC, R1_SPLIT_TRAIN, 0, 1, &problem) == R1_OK, "no problem");
+    int *ids = NULL, n_ids = 0;
+    CHECK(r1_rollout_prompt(tok, R1_CHAT_DEEPSEEK_R1, &problem, &ids, &n_ids, &err) == R1_OK, "%s", err.msg);
+    r1_generate_params gp = r1_generate_defaults();
+    gp.sampling.temperature = 1.0f, gp.max_tokens = 24, gp.logprobs = 1;
+    enum { K = 3 };
+    const uint64_t seeds[K] = {11, 12, 13};
+    r1_generation samples[K];
+    r1_reward rewards[K];
+    CHECK(r1_rollout_sample(st, tok, &problem, ids, n_ids, &gp, seeds, K, samples, rewards, &err) == R1_OK, "%s",
+          err.msg);
+    for (int j = 0; j < K; j++) {
+        r1_generation alone;
+        gp.sampling.seed = seeds[j];
+        CHECK(r1_generate(st, tok, ids, n_ids, &gp, &alone, &err) == R1_OK, "%s", err.msg);
+        CHECK(alone.n_tokens == samples[j].n_tokens && !strcmp(alone.text, samples[j].text) &&
+                  !memcmp(alone.logprobs, samples[j].logprobs,
+                          (size_t)(alone.n_tokens + alone.stopped_at_eos) * sizeof(float)),
+              "sample %d differs from its own generation", j + 1);
+        r1_reward reward;
+        r1_task_reward(&problem, alone.text, &reward);
+        CHECK(reward.reward == rewards[j].reward, "sample %d scored %g, not %g", j + 1, rewards[j].reward,
+              reward.reward);
+        r1_generation_free(&alone);
+        r1_generation_free(&samples[j]);
+    }
+    int too_long[200] = {0};
+    CHECK(r1_rollout_sample(st, tok, &problem, too_long, 200, &gp, seeds, K, samples, rewards, &err) == R1_ERR,
+          "a prompt of 200 tokens fitted a context of %d", sm.v.cfg.seq_len);
+    free(ids);
+    sampling_model_free(&sm);
 }
 
 /* ---- runs ---- */
@@ -507,6 +572,21 @@ static void test_dapo_dynamic_sampling(test_ctx *t) {
           res.last_dropped_groups, res.last_extra_groups);
 }
 
+/* --init takes an exported model as well as a run directory (init_weights.h). */
+static void test_init_from_model(test_ctx *t) {
+    char dir[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.steps = 1;
+    r1_grpo_options go = {.out_dir = tmp_path(dir, "from-model"), .init = in_dir(pre, "model.gguf"), .quiet = 1};
+    r1_grpo_result res;
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK && res.finished, "grpo: %s", err.msg);
+    go.out_dir = tmp_path(dir, "from-config"), go.init = in_dir(pre, "config.txt");
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_ERR && strstr(err.msg, "config.txt"), "a text file as init: %s",
+          err.msg);
+}
+
 int main(void) {
     static const test_entry tests[] = {
         {test_advantages, "advantages"},
@@ -516,9 +596,11 @@ int main(void) {
         {test_backward_finite_differences, "backward_finite_differences"},
         {test_engine_view, "engine_view"},
         {test_sampler_logprobs, "sampler_logprobs"},
+        {test_rollout_sample, "rollout_sample"},
         {test_run_and_resume, "run_and_resume"},
         {test_ppo_epochs, "ppo_epochs"},
         {test_dapo_dynamic_sampling, "dapo_dynamic_sampling"},
+        {test_init_from_model, "init_from_model"},
     };
     return test_main("grpo", tests, (int)(sizeof tests / sizeof tests[0]));
 }

@@ -305,6 +305,60 @@ static void test_memorise(test_ctx *t) {
     CHECK(isfinite(loss) && loss < 0.1f * first, "loss %.4f -> %.4f", first, loss);
 }
 
+/* ---- (5) packed rows: documents do not see each other ---- */
+
+/* Two examples packed into one row with doc_start give the logits and the gradient
+ * each example gives alone in a row of its own (balance loss off: it is taken per
+ * row, not per document). */
+static void test_packed_documents(test_ctx *t) {
+    r1_train_config c = small_config();
+    c.balance_alpha = 0.0f, c.init_std = 0.2f;
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 9, &err) == R1_OK, "%s", err.msg);
+    enum { LA = 5, LB = 7, T = LA + LB };
+    int tokens[T], targets[T], doc_start[T], alone_targets[LB];
+    random_tokens(tokens, NULL, T, c.vocab);
+    for (int i = 0; i < T; i++) {
+        doc_start[i] = i < LA ? 0 : LA;
+        targets[i] = i >= LA && i + 1 < T ? tokens[i + 1] : -1; /* loss on the second document only */
+    }
+    for (int i = 0; i < LB; i++) alone_targets[i] = targets[LA + i];
+    size_t V = (size_t)c.vocab, P = m.n_params;
+    float *packed_logits = malloc(T * V * sizeof(float)), *packed_grads = malloc(P * sizeof(float));
+    m.doc_start = doc_start;
+    CHECK(r1_train_forward(&m, tokens, targets, 1, T, NULL, &err) == R1_OK, "%s", err.msg);
+    memcpy(packed_logits, m.logits, T * V * sizeof(float));
+    r1_train_zero_grad(&m);
+    r1_train_backward(&m);
+    memcpy(packed_grads, m.grads, P * sizeof(float));
+    m.doc_start = NULL;
+
+    double worst = 0;
+    for (int doc = 0; doc < 2; doc++) { /* each document alone, from position 0 */
+        int first = doc ? LA : 0, len = doc ? LB : LA;
+        CHECK(r1_train_forward(&m, tokens + first, doc ? alone_targets : NULL, 1, len, NULL, &err) == R1_OK, "%s",
+              err.msg);
+        for (size_t i = 0; i < (size_t)len * V; i++) {
+            double d = fabs((double)m.logits[i] - packed_logits[first * V + i]);
+            if (d > worst) worst = d;
+        }
+    }
+    r1_train_zero_grad(&m);
+    r1_train_backward(&m); /* the second document's, the last forward */
+    double gmax = 0, gdiff = 0;
+    for (size_t i = 0; i < P; i++) {
+        gmax = fmax(gmax, fabs(m.grads[i]));
+        gdiff = fmax(gdiff, fabs((double)m.grads[i] - packed_grads[i]));
+    }
+    printf("  packed vs alone: logits max |diff| %.2e, gradients max |diff| %.2e of max %.2e\n", worst, gdiff, gmax);
+    free(packed_logits);
+    free(packed_grads);
+    r1_train_model_free(&m);
+    CHECK(worst < 1e-4, "logits differ by %.3e", worst);
+    CHECK(gmax > 0 && gdiff < 1e-4 * gmax, "gradients differ by %.3e (max %.3e)", gdiff, gmax);
+}
+
 TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
           T(test_finite_differences), T(test_finite_differences_balance), T(test_finite_differences_plain), T(test_bias_update),
-          T(test_bad_inputs), T(test_default_config), T(test_memorise))
+          T(test_bad_inputs), T(test_default_config), T(test_memorise), T(test_packed_documents))

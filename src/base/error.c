@@ -13,6 +13,19 @@ int r1_fail(r1_err *err, const char *fmt, ...) {
     return R1_ERR;
 }
 
+int r1_fail_within(r1_err *err, const char *fmt, ...) {
+    if (err) {
+        char inner[sizeof err->msg];
+        snprintf(inner, sizeof inner, "%s", err->msg);
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof err->msg) snprintf(err->msg + n, sizeof err->msg - (size_t)n, "%s", inner);
+    }
+    return R1_ERR;
+}
+
 void *r1_malloc(r1_err *err, size_t bytes, const char *what) {
     void *p = malloc(bytes ? bytes : 1);
     if (!p) r1_fail(err, "out of memory allocating %zu bytes for %s", bytes, what);

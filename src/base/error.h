@@ -16,6 +16,10 @@ typedef struct {
  * write `return r1_fail(err, "gguf: %s: ...", path);`. */
 int r1_fail(r1_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Puts the formatted text before err's message, for a caller that knows where the
+ * failure happened: `return r1_fail_within(err, "%s:%ld: ", path, line);`. */
+int r1_fail_within(r1_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Allocation that reports failure through err instead of crashing. */
 void *r1_malloc(r1_err *err, size_t bytes, const char *what);
 void *r1_calloc(r1_err *err, size_t count, size_t elem, const char *what);

@@ -7,9 +7,10 @@
 #include "cli/cli.h"
 
 static const char *usage =
-    "usage: r1 bench -m MODEL.gguf [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"
+    "usage: r1 bench [-m MODEL.gguf] [-p 512] [-n 128] [-t THREADS] [-r REPS]\n"
     "Measures prompt processing (a batch of -p tokens) and decoding (-n tokens one\n"
-    "at a time) over -r repetitions, after one warm-up, and prints\n"
+    "at a time) of MODEL (default: the embedded r1-tiny model) over -r repetitions,\n"
+    "after one warm-up, and prints\n"
     "  pp<P> <tokens/s> ±<sd>\n  tg<N> <tokens/s> ±<sd>\n"
     "Token ids are random; -p 0 or -n 0 skips that test.\n";
 

@@ -1,9 +1,10 @@
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 
@@ -75,6 +76,35 @@ int cli_parse_tokens(const char *text, int **tokens, int *n_tokens) {
     return R1_OK;
 }
 
+static const r1_type weight_types[] = {R1_TYPE_F32, R1_TYPE_F16, R1_TYPE_BF16, R1_TYPE_Q8_0, R1_TYPE_Q4_0,
+                                       R1_TYPE_Q5_0, R1_TYPE_Q4_K, R1_TYPE_Q5_K, R1_TYPE_Q6_K};
+
+int cli_parse_weight_type(const char *cmd, const char *text, r1_type *out) {
+    for (size_t i = 0; i < sizeof weight_types / sizeof weight_types[0]; i++) {
+        const r1_type_traits *tt = r1_type_traits_get(weight_types[i]);
+        if (tt && strcasecmp(text, tt->name) == 0) {
+            *out = weight_types[i];
+            return R1_OK;
+        }
+    }
+    cli_error("%s: --type '%s' is not one of " CLI_WEIGHT_TYPES, cmd, text);
+    return R1_ERR;
+}
+
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_catch_interrupts(void) {
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {
         cli_error("option %s needs a value", argv[*i]);
@@ -85,18 +115,34 @@ const char *cli_value(int argc, char **argv, int *i) {
 
 int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
-const char *cli_default_model(void) { return "models/r1-tiny.gguf"; }
+/* The bytes of models/r1-tiny.gguf, between two symbols of embedded_model.S;
+ * read in place, as a mapping of the file would be. */
+extern const unsigned char r1_embedded_model[], r1_embedded_model_end[];
+static size_t embedded_size(void) { return (size_t)(r1_embedded_model_end - r1_embedded_model); }
+
+void cli_embedded_model(const void **data, size_t *size) {
+    *data = r1_embedded_model;
+    *size = embedded_size();
+}
+
+int cli_gguf_open(r1_gguf *g, const char *path) {
+    r1_err err;
+    int rc = path ? r1_gguf_open(g, path, &err)
+                  : r1_gguf_open_memory(g, r1_embedded_model, embedded_size(), CLI_EMBEDDED_MODEL, &err);
+    return rc == R1_OK ? R1_OK : (cli_error("%s", err.msg), R1_ERR);
+}
+
+int cli_model_load(r1_model *m, const char *path) {
+    r1_err err;
+    int rc = path ? r1_model_load(m, path, &err)
+                  : r1_model_load_memory(m, r1_embedded_model, embedded_size(), CLI_EMBEDDED_MODEL, &err);
+    return rc == R1_OK ? R1_OK : (cli_error("%s", err.msg), R1_ERR);
+}
 
 int cli_session_open(cli_session *s, const char *path, int n_threads, int n_ctx, int max_batch) {
     r1_err err;
     memset(s, 0, sizeof *s);
-    if (!path) {
-        path = cli_default_model();
-        if (access(path, R_OK) != 0)
-            return cli_error("no model given and the default model %s is not there yet: pass -m FILE.gguf", path),
-                   R1_ERR;
-    }
-    if (r1_model_load(&s->model, path, &err) != R1_OK) return cli_error("%s", err.msg), R1_ERR;
+    if (cli_model_load(&s->model, path) != R1_OK) return R1_ERR;
     if (n_ctx <= 0) n_ctx = s->model.hp.ctx_len < 4096 ? s->model.hp.ctx_len : 4096;
     if (r1_compute_init(&s->compute, n_threads) != R1_OK) {
         r1_model_free(&s->model);

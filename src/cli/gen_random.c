@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,21 +19,6 @@ static const char *usage =
     "  --seed S     generator seed (default 1)\n"
     "  --vocab N    shrink the vocabulary to N tokens (at least 260), for small test files\n"
     "  --list       print the presets\n";
-
-static const r1_type weight_types[] = {R1_TYPE_F32, R1_TYPE_F16, R1_TYPE_BF16, R1_TYPE_Q8_0, R1_TYPE_Q4_0,
-                                       R1_TYPE_Q5_0, R1_TYPE_Q4_K, R1_TYPE_Q5_K, R1_TYPE_Q6_K};
-
-static int parse_type(const char *text, r1_type *out) {
-    for (size_t i = 0; i < sizeof weight_types / sizeof weight_types[0]; i++) {
-        const r1_type_traits *tt = r1_type_traits_get(weight_types[i]);
-        if (tt && strcasecmp(text, tt->name) == 0) {
-            *out = weight_types[i];
-            return R1_OK;
-        }
-    }
-    cli_error("gen-random: --type '%s' is not one of F32 F16 BF16 Q8_0 Q4_0 Q5_0 Q4_K Q5_K Q6_K", text);
-    return R1_ERR;
-}
 
 /* 1.78B params, 1.23 GB: decimal units, as model sizes are quoted */
 static void print_scaled(FILE *out, double n, const char *const units[4], const char *sep) {
@@ -123,7 +107,7 @@ int cmd_gen_random(int argc, char **argv) {
     if (layers > p->hp.n_layers)
         return cli_error("gen-random: --layers %ld: preset %s has only %d layers", layers, preset, p->hp.n_layers);
     r1_gen_config cfg = {.preset = preset, .n_layers = (int)layers, .n_vocab = (int)vocab, .seed = (uint64_t)seed, .path = out};
-    if (parse_type(type_text, &cfg.type) != R1_OK) return 1;
+    if (cli_parse_weight_type("gen-random", type_text, &cfg.type) != R1_OK) return 1;
     progress_bar bar = {0, 0};
     if (isatty(STDERR_FILENO)) {
         cfg.progress = draw_progress;

@@ -1,4 +1,4 @@
-/* r1 info -m F: what a model file holds. */
+/* r1 info [-m F]: what a model file holds. */
 #include <string.h>
 
 #include "cli/cli.h"
@@ -6,7 +6,8 @@
 static const char *usage =
     "usage: r1 info [-m MODEL.gguf] [--tensors]\n"
     "Prints the architecture, hyper-parameters, tensor types, parameter count and\n"
-    "KV-cache bytes per token of a GGUF model; --tensors lists every tensor.\n";
+    "KV-cache bytes per token of a GGUF model (default: the embedded r1-tiny model);\n"
+    "--tensors lists every tensor.\n";
 
 int cmd_info(int argc, char **argv) {
     const char *model_path = NULL;
@@ -17,12 +18,10 @@ int cmd_info(int argc, char **argv) {
         else if (!strcmp(argv[i], "--tensors")) list_tensors = 1;
         else return cli_error("info: unknown option '%s' (see r1 info --help)", argv[i]);
     }
-    if (!model_path) model_path = cli_default_model();
     r1_model m;
-    r1_err err;
-    if (r1_model_load(&m, model_path, &err) != R1_OK) return cli_error("%s", err.msg);
+    if (cli_model_load(&m, model_path) != R1_OK) return 1;
     const r1_hparams *hp = &m.hp;
-    printf("file          %s (%zu bytes, GGUF v%u)\n", model_path, m.gguf.size, m.gguf.version);
+    printf("file          %s (%zu bytes, GGUF v%u)\n", m.gguf.path, m.gguf.size, m.gguf.version);
     printf("name          %s\n", m.name[0] ? m.name : "(none)");
     printf("architecture  %s\n", r1_arch_name(hp->arch));
     printf("parameters    %llu (%.2f B)\n", (unsigned long long)m.n_params, m.n_params / 1e9);

@@ -1,14 +1,14 @@
-/* r1 logits -m F --tokens "1 2 3" [--all]: the model's raw next-token scores. */
+/* r1 logits [-m F] --tokens "1 2 3" [--all]: the model's raw next-token scores. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
 static const char *usage =
-    "usage: r1 logits -m MODEL.gguf --tokens \"1 2 3\" [--all] [-t THREADS]\n"
-    "Runs the token ids through the model (no BOS added) and prints the logits of the\n"
-    "last position, or of every position with --all: one row per position, %.6e values\n"
-    "separated by spaces.\n";
+    "usage: r1 logits [-m MODEL.gguf] --tokens \"1 2 3\" [--all] [-t THREADS]\n"
+    "Runs the token ids through the model (default: the embedded r1-tiny model; no BOS\n"
+    "added) and prints the logits of the last position, or of every position with\n"
+    "--all: one row per position, %.6e values separated by spaces.\n";
 
 int cmd_logits(int argc, char **argv) {
     const char *model_path = NULL, *tokens_text = NULL;

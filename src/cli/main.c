@@ -18,8 +18,10 @@ static const struct {
     {"tokenize", cmd_tokenize, "text on stdin -> token ids"},
     {"detokenize", cmd_detokenize, "token ids on stdin -> text"},
     {"eval", cmd_eval, "held-out accuracy on a task: pass@1, maj@K, mean length"},
+    {"quantize", cmd_quantize, "write a model with its weights in another type (Q8_0, F16, ...)"},
+    {"sample", cmd_sample, "a model's scored traces on task problems, as JSONL (--filter correct)"},
     {"gen-random", cmd_gen_random, "write a random-weight GGUF with a real model's shapes"},
-    {"train", cmd_train, "train the tiny model: r1 train pretrain (DESIGN §6)"},
+    {"train", cmd_train, "train the tiny model: pretrain, grpo, sft, distill (DESIGN §6)"},
 };
 
 static void usage(FILE *out) {

@@ -20,6 +20,7 @@ static const char *usage =
     "chat template and answered; the thinking streams first (dimmed on a terminal),\n"
     "then the answer. Raw mode: the token ids are the prompt (no template, no BOS\n"
     "added) and the ids of the N generated tokens are printed on one line.\n"
+    "  -m MODEL.gguf      the model (default: the embedded r1-tiny model)\n"
     "  -p TEXT            the prompt\n"
     "  --system TEXT      a system prompt\n"
     "  --template NAME    deepseek-r1, deepseek-v3, r1-distill-qwen, r1-distill-llama,\n"

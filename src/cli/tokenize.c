@@ -12,7 +12,7 @@ static const char *tokenize_usage =
     "usage: r1 tokenize [-m MODEL] [--bos] [--no-special]\n"
     "Reads UTF-8 text on stdin and prints its token ids on one line, separated by\n"
     "spaces. MODEL is a GGUF or a Hugging Face tokenizer.json (tokenizer_config.json\n"
-    "beside it is read too); default: the embedded model.\n"
+    "beside it is read too); default: the embedded r1-tiny model.\n"
     "  --bos         start with the model's BOS token (none unless asked)\n"
     "  --no-special  treat the text of special tokens (GGUF token type CONTROL, or\n"
     "                \"special\": true in tokenizer.json: <｜begin▁of▁sentence｜>, ...)\n"
@@ -26,7 +26,8 @@ static const char *detokenize_usage =
     "Reads token ids on stdin, separated by whitespace, and writes the tokens' bytes\n"
     "to stdout exactly, with nothing added: detokenize(tokenize(text)) == text for\n"
     "valid UTF-8 text (NFC-normalized when tokenizer.json asks for NFC). Ids that split a character, or form invalid UTF-8, are\n"
-    "written as they are (no replacement). MODEL: a GGUF or a tokenizer.json.\n";
+    "written as they are (no replacement). MODEL: a GGUF or a tokenizer.json (default:\n"
+    "the embedded r1-tiny model).\n";
 
 static int read_stdin(char **out, size_t *len) {
     size_t cap = 1 << 16, n = 0;
@@ -60,13 +61,12 @@ static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == 
 
 static int load(const char *path, r1_tokenizer **tok) {
     r1_err err;
-    if (!path) {
-        path = cli_default_model();
-        if (access(path, R_OK) != 0)
-            return cli_error("no model given and the default model %s is not there yet: pass -m FILE", path), R1_ERR;
-    }
-    if (r1_tokenizer_load_file(tok, path, &err) != R1_OK) return cli_error("%s", err.msg), R1_ERR;
-    return R1_OK;
+    if (path) return r1_tokenizer_load_file(tok, path, &err) == R1_OK ? R1_OK : (cli_error("%s", err.msg), R1_ERR);
+    r1_gguf g;
+    if (cli_gguf_open(&g, NULL) != R1_OK) return R1_ERR;
+    int rc = r1_tokenizer_load_gguf(tok, &g, &err);
+    r1_gguf_close(&g);
+    return rc == R1_OK ? R1_OK : (cli_error("%s", err.msg), R1_ERR);
 }
 
 int cmd_tokenize(int argc, char **argv) {

@@ -2,13 +2,14 @@
  * (the work is in src/train/). */
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "train/distill.h"
 #include "train/grpo.h"
 #include "train/pretrain.h"
+#include "train/sft.h"
 
 static const char *train_usage =
     "usage: r1 train <stage> [options]     (r1 train <stage> --help for its options)\n"
@@ -16,8 +17,34 @@ static const char *train_usage =
     "stages:\n"
     "  pretrain   next-token training on solver search traces: the base model\n"
     "  grpo       reinforcement learning with rule-based rewards (R1-Zero)\n"
-    "  sft        cold-start fine-tuning on rejection-sampled traces        [not yet implemented]\n"
-    "  distill    teacher traces into a smaller student                     [not yet implemented]\n";
+    "  sft        supervised fine-tuning on a file of traces (cold start, or the correct\n"
+    "             samples of `r1 sample --filter correct`)\n"
+    "  distill    a teacher's correct traces fine-tune a smaller student\n";
+
+/* The option lines the next-token stages share; each stage's text gives its defaults. */
+static const char *lm_usage =
+    "  --out DIR               run directory\n"
+    "  --resume                continue DIR's run with its saved settings (training options\n"
+    "                          are not accepted then); a finished run is left as it is\n"
+    "  --steps N               optimizer steps\n"
+    "  --batch B               sequences per step (default 8)\n"
+    "  --seq T                 tokens per sequence (default 512)\n"
+    "  --lr X                  peak learning rate\n"
+    "  --lr-min X              end of the cosine decay (default lr/10)\n"
+    "  --warmup N              linear warm-up steps (at most steps/10 unless given)\n"
+    "  --seed S                seed of the data order and of a from-scratch initialisation\n"
+    "                          (default 1)\n"
+    "  --set KEY=VALUE         any other setting by its config.txt name (e.g. --set ffn_dim=512)\n"
+    "  --checkpoint-every N    steps between checkpoints (default 100; 0: only at the end)\n"
+    "  --log-every N           steps between metrics rows (default 1)\n"
+    "  --quiet                 no progress bar\n";
+
+static const char *size_usage =
+    "  --dim D                 model width\n"
+    "  --layers L              layers (the first dense, the others MoE)\n"
+    "  --heads H               attention heads (default 4)\n"
+    "  --experts E             routed experts (default 8)\n"
+    "  --top-k K               experts per token (default 2)\n";
 
 static const char *pretrain_usage =
     "usage: r1 train pretrain [--out DIR] [--steps N] [--batch B] [--seq T] [--lr X] [--seed S]\n"
@@ -26,112 +53,266 @@ static const char *pretrain_usage =
     "try, check, backtrack, answer) on all cores. DIR receives config.txt, vocab.gguf,\n"
     "checkpoint.gguf (atomic, every N steps and at the end), metrics.csv, loss.svg and, at\n"
     "the end, model.gguf for `r1 run -m DIR/model.gguf`. Ctrl-C saves a checkpoint and stops.\n"
-    "  --out DIR               run directory (default runs/pretrain)\n"
-    "  --resume                continue DIR's run with its saved settings (training options\n"
-    "                          are not accepted then); a finished run is left as it is\n"
-    "  --steps N               optimizer steps (default 2000)\n"
-    "  --batch B               sequences per step (default 8)\n"
-    "  --seq T                 tokens per sequence (default 512; traces are ~150-450 bytes)\n"
-    "  --lr X                  peak learning rate (default 2e-3)\n"
-    "  --lr-min X              end of the cosine decay (default lr/10)\n"
-    "  --warmup N              linear warm-up steps (default 100, at most steps/10)\n"
-    "  --seed S                data and initialisation seed (default 1)\n"
-    "  --dim D                 model width (default 256)\n"
-    "  --layers L              layers (default 4, the first dense)\n"
-    "  --heads H               attention heads (default 4)\n"
-    "  --experts E             routed experts (default 8)\n"
-    "  --top-k K               experts per token (default 2)\n"
-    "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n"
-    "  --set KEY=VALUE         any other setting by its config.txt name (e.g. --set ffn_dim=512)\n"
-    "  --checkpoint-every N    steps between checkpoints (default 100; 0: only at the end)\n"
-    "  --log-every N           steps between metrics rows (default 1)\n"
-    "  --quiet                 no progress bar\n";
+    "Defaults: --out runs/pretrain, 2000 steps, lr 2e-3, warm-up 100; the model dim 256,\n"
+    "4 layers. Traces are ~150-450 bytes, one token a byte.\n"
+    "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n";
 
-static volatile sig_atomic_t interrupted;
-static void on_interrupt(int sig) {
-    (void)sig;
-    interrupted = 1;
+static const char *sft_usage =
+    "usage: r1 train sft --data TRACES.jsonl [--init RUN_OR_MODEL] [--out DIR] [--steps N]\n"
+    "                    [--batch B] [--seq T] [--lr X] [--checkpoint-every N] [--resume]\n"
+    "Supervised fine-tuning (DeepSeek-R1's cold start, and its SFT on rejection-sampled\n"
+    "traces) on a JSONL file of traces, one {\"prompt\": ..., \"completion\": ...} object a\n"
+    "line, as `r1 sample` writes them (\"reward\" and \"task\" optional). Each trace is trained\n"
+    "as the model sees it when asked: the prompt through the deepseek-r1 chat template, the\n"
+    "completion after `<think>\\n`, then end-of-sentence; the loss is on the completion alone.\n"
+    "Traces longer than --seq tokens are left out (and counted). The model starts from\n"
+    "--init (its architecture too); without --init it is trained from scratch with the size\n"
+    "options. DIR receives config.txt, vocab.gguf, checkpoint.gguf, metrics.csv, loss.svg\n"
+    "and, at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
+    "Defaults: --out runs/sft, 500 steps, lr 3e-4 (2e-3 without --init), warm-up 20;\n"
+    "without --init, the model dim 256, 4 layers.\n"
+    "  --data FILE             the traces (required)\n"
+    "  --init PATH             a pretrain/grpo/sft run directory, its checkpoint.gguf, or a\n"
+    "                          model.gguf `r1 train` exported\n";
+
+static const char *distill_usage =
+    "usage: r1 train distill --teacher MODEL.gguf [--out DIR] [--init STUDENT] [--task T]\n"
+    "                        [--n N] [--k K] [--dim D --layers L ...] [--steps N --lr X ...]\n"
+    "                        [--resume]\n"
+    "Distillation (DeepSeek-R1 §2.4): the teacher answers N train-split problems K times\n"
+    "each; its correct answers (DIR/teacher-traces.jsonl, as `r1 sample --filter correct`\n"
+    "writes them) fine-tune a student as `r1 train sft` does, into DIR. The student starts\n"
+    "from --init, or from scratch with the size options; by default it is smaller than\n"
+    "the default model: dim 128, 2 layers (1 dense, 1 MoE: 8 experts of width 64, top-2),\n"
+    "4 heads, q/kv latent ranks 48/32. DIR/distill.txt keeps the settings; --resume\n"
+    "continues the unfinished phase (the sampling again from its start, which gives the\n"
+    "same traces, or the student's training from its checkpoint).\n"
+    "Defaults: --out runs/distill, countdown, 256 problems x 4 samples of at most 512 tokens\n"
+    "at temperature 0.6, top-p 0.95; the student 1000 steps, lr 2e-3 (3e-4 with --init),\n"
+    "warm-up 50. --seed also seeds the problems and the samples (default 0 for them).\n"
+    "  --teacher F.gguf        the teacher model (required)\n"
+    "  --init PATH             the student's start: a run directory, checkpoint or model.gguf\n"
+    "  --task T                countdown | arithmetic | mix\n"
+    "  --n N                   problems\n"
+    "  --k K                   samples per problem\n"
+    "  --temp X                teacher's sampling temperature\n"
+    "  --top-p P               teacher's nucleus sampling\n"
+    "  --max-tokens M          tokens per sample at most\n"
+    "  -t THREADS              sampling threads (default: all cores)\n";
+
+/* ---- the options of the next-token stages (pretrain, sft, distill) ---- */
+
+typedef struct {
+    const char *stage;          /* for messages: "train pretrain" */
+    r1_pretrain_options run;
+    const char *setting;        /* a training option given, refused with --resume */
+    const char *size_option;    /* a model-size option given, refused with --init */
+    int lr_given, lr_min_given, warmup_given;
+} lm_options;
+
+/* The run options and the training settings the stages share, into cfg and o:
+ * 1 when argv[*i] was one (its value taken), 0 when not, -1 on a bad value. */
+static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_options *o) {
+    const char *arg = argv[*i], *v;
+    long n;
+    float x;
+    r1_err err;
+    if (!strcmp(arg, "--out")) return (o->run.out_dir = cli_value(argc, argv, i)) ? 1 : -1;
+    if (!strcmp(arg, "--resume")) return o->run.resume = 1;
+    if (!strcmp(arg, "--quiet")) return o->run.quiet = 1;
+    if (!strcmp(arg, "--checkpoint-every")) {
+        if (!(v = cli_value(argc, argv, i)) || cli_parse_long(arg, v, 0, INT_MAX, &n) != R1_OK) return -1;
+        return o->run.checkpoint_every = (int)n, 1;
+    }
+    struct { const char *flag; int *field; long min, max; int size; } ints[] = {
+        {"--steps", &cfg->steps, 1, INT_MAX, 0},         {"--batch", &cfg->model.batch, 1, 4096, 0},
+        {"--seq", &cfg->model.seq_len, 8, 65536, 0},     {"--dim", &cfg->model.dim, 1, 65536, 1},
+        {"--layers", &cfg->model.n_layers, 1, 1024, 1},  {"--heads", &cfg->model.n_heads, 1, 1024, 1},
+        {"--experts", &cfg->model.n_experts, 1, 256, 1}, {"--top-k", &cfg->model.top_k, 1, 256, 1},
+        {"--warmup", &cfg->warmup, 0, INT_MAX, 0},       {"--log-every", &cfg->log_every, 1, INT_MAX, 0},
+    };
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+        if (!strcmp(arg, ints[k].flag)) {
+            if (!(v = cli_value(argc, argv, i)) || cli_parse_long(arg, v, ints[k].min, ints[k].max, &n) != R1_OK)
+                return -1;
+            *ints[k].field = (int)n;
+            o->setting = arg;
+            if (ints[k].size) o->size_option = arg;
+            o->warmup_given |= ints[k].field == &cfg->warmup;
+            return 1;
+        }
+    if (!strcmp(arg, "--lr") || !strcmp(arg, "--lr-min")) {
+        if (!(v = cli_value(argc, argv, i)) || cli_parse_float(arg, v, &x) != R1_OK) return -1;
+        if (!strcmp(arg, "--lr")) cfg->opt.lr = x, o->lr_given = 1;
+        else cfg->lr_min = x, o->lr_min_given = 1;
+    } else if (!strcmp(arg, "--seed")) {
+        if (!(v = cli_value(argc, argv, i)) || cli_parse_long(arg, v, 0, LONG_MAX, &n) != R1_OK) return -1;
+        cfg->data.seed = (uint64_t)n;
+    } else if (!strcmp(arg, "--set")) {
+        if (!(v = cli_value(argc, argv, i))) return -1;
+        if (r1_pretrain_config_set(cfg, v, &err) != R1_OK) return cli_error("%s: --set: %s", o->stage, err.msg), -1;
+        o->lr_min_given |= !strncmp(v, "lr_min=", 7);
+        o->warmup_given |= !strncmp(v, "warmup=", 7);
+        o->lr_given |= !strncmp(v, "lr=", 3);
+    } else return 0;
+    o->setting = arg;
+    return 1;
+}
+
+/* What the options leave implicit; an error for settings given with --resume. */
+static int lm_options_finish(r1_pretrain_config *cfg, lm_options *o) {
+    if (o->run.resume && o->setting)
+        return cli_error("%s: --resume takes the settings from %s; drop %s", o->stage, o->run.out_dir, o->setting),
+               R1_ERR;
+    if (!o->lr_min_given) cfg->lr_min = cfg->opt.lr / 10;
+    if (!o->warmup_given && cfg->warmup > cfg->steps / 10) cfg->warmup = cfg->steps / 10;
+    cli_catch_interrupts();
+    return R1_OK;
+}
+
+/* The closing lines of a next-token run; the exit code. */
+static int lm_report(const char *stage, const r1_pretrain_options *o, const r1_pretrain_result *res) {
+    if (res->was_finished) {
+        fprintf(stderr, "r1: %s: the run is already finished (%llu/%llu steps); model in %s/model.gguf\n", o->out_dir,
+                (unsigned long long)res->steps_done, (unsigned long long)res->total_steps, o->out_dir);
+        return 0;
+    }
+    fprintf(stderr, "%s: %llu/%llu steps, %.2fM params, loss %.4f -> %.4f, %.0f tokens/s, %.1f s\n", stage,
+            (unsigned long long)res->steps_done, (unsigned long long)res->total_steps, res->n_params / 1e6,
+            res->first_loss, res->last_loss, res->tokens_per_s, res->seconds);
+    if (res->finished) fprintf(stderr, "%s: wrote %s/model.gguf\n", stage, o->out_dir);
+    else fprintf(stderr, "%s: stopped; continue with: r1 train %s --out %s --resume\n", stage, stage, o->out_dir);
+    return cli_interrupted ? 130 : 0;
 }
 
 static int cmd_pretrain(int argc, char **argv) {
     r1_pretrain_config cfg = r1_pretrain_default_config();
-    r1_pretrain_options opts = {.out_dir = "runs/pretrain", .checkpoint_every = 100, .interrupted = &interrupted};
-    const char *setting = NULL; /* a training option given, refused with --resume */
-    int lr_min_given = 0, warmup_given = 0;
+    lm_options o = {.stage = "train pretrain",
+                    .run = {.out_dir = "runs/pretrain", .checkpoint_every = 100, .interrupted = &cli_interrupted}};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        float share;
+        if (cli_is_help(arg)) return printf("%s%s%s", pretrain_usage, lm_usage, size_usage), 0;
+        int taken = lm_option(argc, argv, &i, &cfg, &o);
+        if (taken < 0) return 1;
+        if (taken) continue;
+        if (strcmp(arg, "--countdown-share"))
+            return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
+        if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &share) != R1_OK) return 1;
+        cfg.data.countdown_share = share;
+        o.setting = arg;
+    }
+    if (lm_options_finish(&cfg, &o) != R1_OK) return 1;
+    r1_pretrain_result res;
     r1_err err;
+    if (r1_pretrain(&cfg, &o.run, &res, &err) != R1_OK) return cli_error("%s", err.msg);
+    return lm_report("pretrain", &o.run, &res);
+}
+
+/* A path option into a settings string. */
+static int path_value(int argc, char **argv, int *i, char *out, size_t size) {
+    const char *v = cli_value(argc, argv, i);
+    if (!v) return R1_ERR;
+    if (strlen(v) >= size) return cli_error("%s: '%.40s...' is too long", argv[*i - 1], v), R1_ERR;
+    memcpy(out, v, strlen(v) + 1);
+    return R1_OK;
+}
+
+/* sft and distill: --init refuses the size options, and sets the lower rate. */
+static int student_options_finish(r1_sft_config *cfg, lm_options *o) {
+    if (cfg->init[0] && o->size_option)
+        return cli_error("%s: %s: the model's size comes from --init", o->stage, o->size_option), R1_ERR;
+    if (cfg->init[0] && !o->lr_given) cfg->base.opt.lr = 3e-4f;
+    return lm_options_finish(&cfg->base, o);
+}
+
+static void report_traces(const r1_sft_result *res) {
+    if (res->n_too_long)
+        fprintf(stderr, "sft: %zu of %zu traces are longer than seq %d tokens and were left out\n", res->n_too_long,
+                res->n_traces, res->seq_len);
+}
+
+static int cmd_sft(int argc, char **argv) {
+    r1_sft_config cfg = r1_sft_default_config();
+    cfg.base.opt.lr = 2e-3f; /* from scratch; 3e-4 with --init */
+    lm_options o = {.stage = "train sft",
+                    .run = {.out_dir = "runs/sft", .checkpoint_every = 100, .interrupted = &cli_interrupted}};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (cli_is_help(arg)) return printf("%s%s%s", sft_usage, lm_usage, size_usage), 0;
+        int taken = lm_option(argc, argv, &i, &cfg.base, &o);
+        if (taken < 0) return 1;
+        if (taken) continue;
+        if (strcmp(arg, "--data") && strcmp(arg, "--init"))
+            return cli_error("train sft: unknown option '%s' (see r1 train sft --help)", arg);
+        if (path_value(argc, argv, &i, !strcmp(arg, "--data") ? cfg.traces : cfg.init, sizeof cfg.traces) != R1_OK)
+            return 1;
+        o.setting = arg;
+    }
+    if (!o.run.resume && !cfg.traces[0])
+        return cli_error("train sft: --data TRACES.jsonl is required (`r1 sample` writes such a file)");
+    if (student_options_finish(&cfg, &o) != R1_OK) return 1;
+    r1_sft_result res;
+    r1_err err;
+    if (r1_sft(&cfg, &o.run, &res, &err) != R1_OK) return cli_error("%s", err.msg);
+    report_traces(&res);
+    return lm_report("sft", &o.run, &res.run);
+}
+
+static int cmd_distill(int argc, char **argv) {
+    r1_distill_config cfg = r1_distill_default_config();
+    lm_options o = {.stage = "train distill",
+                    .run = {.out_dir = "runs/distill", .checkpoint_every = 100, .interrupted = &cli_interrupted}};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
         long n;
         float x;
-        if (cli_is_help(arg)) return fputs(pretrain_usage, stdout), 0;
-        if (!strcmp(arg, "--out")) {
-            if (!(opts.out_dir = cli_value(argc, argv, &i))) return 1;
+        if (cli_is_help(arg)) return printf("%s%s%s", distill_usage, lm_usage, size_usage), 0;
+        int taken = lm_option(argc, argv, &i, &cfg.student.base, &o);
+        if (taken < 0) return 1;
+        if (taken) {
+            if (!strcmp(arg, "--seed")) cfg.seed = cfg.student.base.data.seed;
             continue;
         }
-        if (!strcmp(arg, "--resume")) { opts.resume = 1; continue; }
-        if (!strcmp(arg, "--quiet")) { opts.quiet = 1; continue; }
-        if (!strcmp(arg, "--checkpoint-every")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, INT_MAX, &n) != R1_OK) return 1;
-            opts.checkpoint_every = (int)n;
-            continue;
-        }
-        /* the rest are training settings */
-        setting = arg;
+        o.setting = arg;
         struct { const char *flag; int *field; long min, max; } ints[] = {
-            {"--steps", &cfg.steps, 1, INT_MAX},         {"--batch", &cfg.model.batch, 1, 4096},
-            {"--seq", &cfg.model.seq_len, 8, 65536},     {"--dim", &cfg.model.dim, 1, 65536},
-            {"--layers", &cfg.model.n_layers, 1, 1024},  {"--heads", &cfg.model.n_heads, 1, 1024},
-            {"--experts", &cfg.model.n_experts, 1, 256}, {"--top-k", &cfg.model.top_k, 1, 256},
-            {"--warmup", &cfg.warmup, 0, INT_MAX},       {"--log-every", &cfg.log_every, 1, INT_MAX},
+            {"--n", &cfg.n, 1, 1 << 24}, {"--k", &cfg.k, 1, 1024}, {"--max-tokens", &cfg.max_tokens, 1, 1 << 24},
+            {"-t", &cfg.threads, 1, 1024},
         };
         int matched = 0;
         for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++)
             if (!strcmp(arg, ints[k].flag)) {
                 if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, ints[k].min, ints[k].max, &n) != R1_OK)
                     return 1;
-                *ints[k].field = (int)n;
-                warmup_given |= ints[k].field == &cfg.warmup;
-                matched = 1;
+                *ints[k].field = (int)n, matched = 1;
             }
         if (matched) continue;
-        if (!strcmp(arg, "--lr") || !strcmp(arg, "--lr-min") || !strcmp(arg, "--countdown-share")) {
+        if (!strcmp(arg, "--temp") || !strcmp(arg, "--top-p")) {
             if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &x) != R1_OK) return 1;
-            if (!strcmp(arg, "--lr")) cfg.opt.lr = x;
-            else if (!strcmp(arg, "--lr-min")) cfg.lr_min = x, lr_min_given = 1;
-            else cfg.data.countdown_share = x;
-        } else if (!strcmp(arg, "--seed")) {
-            if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, LONG_MAX, &n) != R1_OK) return 1;
-            cfg.data.seed = (uint64_t)n;
-        } else if (!strcmp(arg, "--set")) {
-            if (!(v = cli_value(argc, argv, &i))) return 1;
-            if (r1_pretrain_config_set(&cfg, v, &err) != R1_OK) return cli_error("train pretrain: --set: %s", err.msg);
-            lr_min_given |= !strncmp(v, "lr_min=", 7);
-            warmup_given |= !strncmp(v, "warmup=", 7);
-        } else return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
+            *(!strcmp(arg, "--temp") ? &cfg.temperature : &cfg.top_p) = x;
+        } else if (!strcmp(arg, "--teacher") || !strcmp(arg, "--init") || !strcmp(arg, "--task")) {
+            char *field = !strcmp(arg, "--teacher") ? cfg.teacher
+                          : !strcmp(arg, "--init")  ? cfg.student.init
+                                                    : cfg.task;
+            size_t size = field == cfg.task ? sizeof cfg.task : sizeof cfg.teacher;
+            if (path_value(argc, argv, &i, field, size) != R1_OK) return 1;
+        } else return cli_error("train distill: unknown option '%s' (see r1 train distill --help)", arg);
     }
-    if (opts.resume && setting)
-        return cli_error("train pretrain: --resume takes the settings from %s/checkpoint.gguf; drop %s", opts.out_dir,
-                         setting);
-    if (!lr_min_given) cfg.lr_min = cfg.opt.lr / 10;
-    if (!warmup_given && cfg.warmup > cfg.steps / 10) cfg.warmup = cfg.steps / 10;
-
-    struct sigaction sa = {.sa_handler = on_interrupt};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    r1_pretrain_result res;
-    if (r1_pretrain(&cfg, &opts, &res, &err) != R1_OK) return cli_error("%s", err.msg);
-    if (res.was_finished) {
-        fprintf(stderr, "r1: %s: the run is already finished (%llu/%llu steps); model in %s/model.gguf\n",
-                opts.out_dir, (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, opts.out_dir);
-        return 0;
+    if (!o.run.resume && !cfg.teacher[0]) return cli_error("train distill: --teacher MODEL.gguf is required");
+    if (student_options_finish(&cfg.student, &o) != R1_OK) return 1;
+    r1_distill_result res;
+    r1_err err;
+    if (r1_distill(&cfg, &o.run, &res, &err) != R1_OK) return cli_error("%s", err.msg);
+    if (res.sampled)
+        fprintf(stderr, "distill: the teacher answered %ld of %ld samples correctly (%ld problems, %.1f s)\n",
+                res.sample.correct, res.sample.samples, res.sample.problems, res.sample.seconds);
+    if (res.sample.interrupted) {
+        fprintf(stderr, "distill: stopped while sampling; continue with: r1 train distill --out %s --resume\n",
+                o.run.out_dir);
+        return 130;
     }
-    fprintf(stderr, "pretrain: %llu/%llu steps, %.2fM params, loss %.4f -> %.4f, %.0f tokens/s, %.1f s\n",
-            (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, res.n_params / 1e6,
-            res.first_loss, res.last_loss, res.tokens_per_s, res.seconds);
-    if (res.finished) fprintf(stderr, "pretrain: wrote %s/model.gguf\n", opts.out_dir);
-    else fprintf(stderr, "pretrain: stopped; continue with: r1 train pretrain --out %s --resume\n", opts.out_dir);
-    return interrupted ? 130 : 0;
+    report_traces(&res.sft);
+    return lm_report("distill", &o.run, &res.sft.run);
 }
 
 static const char *grpo_usage =
@@ -145,7 +326,8 @@ static const char *grpo_usage =
     "(reward, accuracy, length, reflect = \"wait\"/\"check\" per completion, kl, clip_fraction,\n"
     "dropped_groups, test_accuracy, ...), reward.svg, accuracy.svg, length.svg, reflect.svg\n"
     "and, at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
-    "  --init PATH             pretrain run directory or checkpoint .gguf to start from\n"
+    "  --init PATH             the start: a pretrain/sft/grpo run directory, its\n"
+    "                          checkpoint.gguf, or a model.gguf `r1 train` exported\n"
     "  --out DIR               run directory (default runs/grpo)\n"
     "  --resume                continue DIR's run with its saved settings\n"
     "  --steps N               sampling steps (default 200)\n"
@@ -177,7 +359,7 @@ static const char *grpo_usage =
 
 static int cmd_grpo(int argc, char **argv) {
     r1_grpo_config cfg = r1_grpo_default_config();
-    r1_grpo_options opts = {.out_dir = "runs/grpo", .checkpoint_every = 10, .interrupted = &interrupted};
+    r1_grpo_options opts = {.out_dir = "runs/grpo", .checkpoint_every = 10, .interrupted = &cli_interrupted};
     const char *setting = NULL;
     int lr_min_given = 0;
     r1_err err;
@@ -243,10 +425,7 @@ static int cmd_grpo(int argc, char **argv) {
         return cli_error("train grpo: --init RUN_DIR is required (a `r1 train pretrain` run directory)");
     if (!lr_min_given) cfg.lr_min = cfg.lr;
 
-    struct sigaction sa = {.sa_handler = on_interrupt};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_interrupts();
     r1_grpo_result res;
     if (r1_grpo(&cfg, &opts, &res, &err) != R1_OK) return cli_error("%s", err.msg);
     if (res.was_finished) {
@@ -262,7 +441,7 @@ static int cmd_grpo(int argc, char **argv) {
                 res.last_test_accuracy);
     if (res.finished) fprintf(stderr, "grpo: wrote %s/model.gguf\n", opts.out_dir);
     else fprintf(stderr, "grpo: stopped; continue with: r1 train grpo --out %s --resume\n", opts.out_dir);
-    return interrupted ? 130 : 0;
+    return cli_interrupted ? 130 : 0;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -270,7 +449,7 @@ int cmd_train(int argc, char **argv) {
     if (cli_is_help(argv[1])) return fputs(train_usage, stdout), 0;
     if (!strcmp(argv[1], "pretrain")) return cmd_pretrain(argc - 1, argv + 1);
     if (!strcmp(argv[1], "grpo")) return cmd_grpo(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "sft") || !strcmp(argv[1], "distill"))
-        return cli_error("train %s: not yet implemented (pretrain and grpo exist so far)", argv[1]);
+    if (!strcmp(argv[1], "sft")) return cmd_sft(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "distill")) return cmd_distill(argc - 1, argv + 1);
     return cli_error("train: unknown stage '%s' (r1 train --help lists them)", argv[1]);
 }

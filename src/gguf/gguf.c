@@ -279,6 +279,14 @@ static int parse(r1_gguf *g, r1_err *err) {
     return check_overlaps(g, err);
 }
 
+/* What a file and a memory buffer share once their bytes are in place: the same
+ * checks, so a model reads the same (and fails the same) wherever it lives. */
+static int open_bytes(r1_gguf *g, r1_err *err) {
+    if (g->size < 24)
+        return r1_fail(err, "gguf: %s: file is %zu bytes, too short for a GGUF header (24 bytes)", g->path, g->size);
+    return parse(g, err);
+}
+
 int r1_gguf_open(r1_gguf *g, const char *path, r1_err *err) {
     memset(g, 0, sizeof *g);
     snprintf(g->path, sizeof g->path, "%s", path);
@@ -290,15 +298,37 @@ int r1_gguf_open(r1_gguf *g, const char *path, r1_err *err) {
         return r1_fail(err, "gguf: %s: not a regular file", path);
     }
     g->size = (size_t)st.st_size;
-    if (g->size < 24) {
+    if (g->size < 24) { /* open_bytes refuses it before reading a byte */
         close(fd);
-        return r1_fail(err, "gguf: %s: file is %zu bytes, too short for a GGUF header (24 bytes)", path, g->size);
+        return open_bytes(g, err);
     }
     void *map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED) return r1_fail(err, "gguf: %s: mmap failed: %s", path, strerror(errno));
     g->map = map;
-    if (parse(g, err) != R1_OK) {
+    g->mapped = 1;
+    if (open_bytes(g, err) != R1_OK) {
+        r1_gguf_close(g);
+        return R1_ERR;
+    }
+    return R1_OK;
+}
+
+int r1_gguf_open_memory(r1_gguf *g, const void *data, size_t size, const char *name, r1_err *err) {
+    memset(g, 0, sizeof *g);
+    snprintf(g->path, sizeof g->path, "%s", name);
+    g->map = data;
+    g->size = data ? size : 0;
+    if (open_bytes(g, err) != R1_OK) {
+        r1_gguf_close(g);
+        return R1_ERR;
+    }
+    /* tensor views are read as float, uint16 ...: the data section must sit at an
+     * address as aligned as the file asks, which a page-aligned mapping always is */
+    if (g->n_tensors && (uintptr_t)(g->map + g->data_start) % g->alignment) {
+        r1_fail(err, "gguf: %s: tensor data at offset %llu is at address %p, not aligned to %llu bytes", g->path,
+                (unsigned long long)g->data_start, (const void *)(g->map + g->data_start),
+                (unsigned long long)g->alignment);
         r1_gguf_close(g);
         return R1_ERR;
     }
@@ -306,10 +336,11 @@ int r1_gguf_open(r1_gguf *g, const char *path, r1_err *err) {
 }
 
 void r1_gguf_close(r1_gguf *g) {
-    if (g->map) munmap((void *)g->map, g->size);
+    if (g->mapped) munmap((void *)g->map, g->size);
     free(g->kv);
     free(g->tensors);
     g->map = NULL;
+    g->mapped = 0;
     g->kv = NULL;
     g->tensors = NULL;
 }

@@ -4,7 +4,8 @@
  * metadata key/value pairs, the tensor infos (name, dims, type, offset), padding to
  * `general.alignment`, then the tensor data. Every count, length, offset and extent
  * is checked against the file size before it is used; a bad file gives one error
- * line naming the field and its byte offset. */
+ * line naming the field and its byte offset. A file is mapped; a buffer already in
+ * memory (the model embedded in ./r1) goes through the same checks. */
 #ifndef R1_GGUF_H
 #define R1_GGUF_H
 
@@ -58,8 +59,9 @@ typedef struct {
 
 typedef struct {
     char path[1024];
-    const uint8_t *map;
+    const uint8_t *map;        /* the file's bytes: a mapping, or the caller's buffer */
     size_t size;
+    int mapped;                /* map came from mmap, and close unmaps it */
     uint32_t version;
     uint64_t n_kv;
     r1_gguf_kv *kv;
@@ -70,6 +72,11 @@ typedef struct {
 } r1_gguf;
 
 int r1_gguf_open(r1_gguf *g, const char *path, r1_err *err);
+/* The same from size bytes already in memory (a model linked into the binary):
+ * the buffer is read-only, must outlive g, and must be as aligned as a mapping
+ * for the tensor data (general.alignment; a page-aligned buffer always is).
+ * `name` stands for the path in error messages. */
+int r1_gguf_open_memory(r1_gguf *g, const void *data, size_t size, const char *name, r1_err *err);
 void r1_gguf_close(r1_gguf *g);
 
 /* Lookups. find_* return NULL when absent. */

@@ -465,6 +465,21 @@ int r1_gguf_writer_data_f32(r1_gguf_writer *w, const float *values, int64_t n, r
     return R1_OK;
 }
 
+uint32_t r1_gguf_file_type(r1_type t) {
+    switch (t) {
+    case R1_TYPE_F32: return 0;
+    case R1_TYPE_F16: return 1;
+    case R1_TYPE_Q4_0: return 2;
+    case R1_TYPE_Q8_0: return 7;
+    case R1_TYPE_Q5_0: return 8;
+    case R1_TYPE_Q4_K: return 14; /* Q4_K_S: every matrix Q4_K */
+    case R1_TYPE_Q5_K: return 16; /* Q5_K_S */
+    case R1_TYPE_Q6_K: return 18;
+    case R1_TYPE_BF16: return 32;
+    default: return 0;
+    }
+}
+
 uint64_t r1_gguf_writer_current_tensor(const r1_gguf_writer *w) { return w->cur; }
 uint64_t r1_gguf_writer_bytes_written(const r1_gguf_writer *w) { return w->file_pos; }
 uint64_t r1_gguf_writer_file_size(const r1_gguf_writer *w) { return w->file_size; }

@@ -81,6 +81,10 @@ uint64_t r1_gguf_writer_current_tensor(const r1_gguf_writer *w);
 uint64_t r1_gguf_writer_bytes_written(const r1_gguf_writer *w);
 uint64_t r1_gguf_writer_file_size(const r1_gguf_writer *w);
 
+/* llama.cpp's general.file_type (llama_ftype) for a file whose matrices are
+ * mostly of type t. */
+uint32_t r1_gguf_file_type(r1_type t);
+
 /* Checks every tensor got all its bytes (calling begin_data first if the file has
  * only metadata), syncs and renames PATH.tmp to PATH. Frees w, even on failure. */
 int r1_gguf_writer_finish(r1_gguf_writer *w, r1_err *err);

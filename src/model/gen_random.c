@@ -49,29 +49,9 @@ static rng tensor_rng(uint64_t seed, const char *name) {
 
 /* ---- storage types ---- */
 
-/* A matrix keeps the requested type when its rows hold whole blocks; otherwise
- * Q8_0 (32-element blocks), else F16, which fits any row. */
+/* Norms, biases and rope factors stay float32; matrices as r1_type_for_row says. */
 static r1_type storage_type(const r1_preset_tensor *t, r1_type want) {
-    if (t->kind != R1_PRESET_MATRIX) return R1_TYPE_F32;
-    if (t->ne[0] % r1_type_traits_get(want)->block_elems == 0) return want;
-    if (t->ne[0] % 32 == 0) return R1_TYPE_Q8_0;
-    return R1_TYPE_F16;
-}
-
-/* llama.cpp's general.file_type (llama_ftype) for a file mostly of type t. */
-static uint32_t file_type(r1_type t) {
-    switch (t) {
-    case R1_TYPE_F32: return 0;
-    case R1_TYPE_F16: return 1;
-    case R1_TYPE_Q4_0: return 2;
-    case R1_TYPE_Q8_0: return 7;
-    case R1_TYPE_Q5_0: return 8;
-    case R1_TYPE_Q4_K: return 14; /* Q4_K_S: every matrix Q4_K */
-    case R1_TYPE_Q5_K: return 16; /* Q5_K_S */
-    case R1_TYPE_Q6_K: return 18;
-    case R1_TYPE_BF16: return 32;
-    default: return 0;
-    }
+    return t->kind == R1_PRESET_MATRIX ? r1_type_for_row(want, t->ne[0]) : R1_TYPE_F32;
 }
 
 /* ---- tokenizer: GPT-2 byte-level tokens, DeepSeek's specials, placeholders ---- */
@@ -146,7 +126,7 @@ static int write_hparams(r1_gguf_writer *w, const r1_preset *p, r1_type type, r1
     snprintf(name, sizeof name, "%s-random-%s", p->name, r1_type_traits_get(type)->name);
     if (r1_gguf_writer_kv_str(w, "general.architecture", arch, err) != R1_OK ||
         r1_gguf_writer_kv_str(w, "general.name", name, err) != R1_OK ||
-        r1_gguf_writer_kv_u32(w, "general.file_type", file_type(type), err) != R1_OK ||
+        r1_gguf_writer_kv_u32(w, "general.file_type", r1_gguf_file_type(type), err) != R1_OK ||
         r1_gguf_writer_kv_u32(w, "general.quantization_version", 2, err) != R1_OK ||
         kv_arch_u32(w, arch, "vocab_size", (uint32_t)hp->n_vocab, err) != R1_OK ||
         kv_arch_u32(w, arch, "context_length", (uint32_t)hp->ctx_len, err) != R1_OK ||

@@ -358,14 +358,25 @@ static int bind_weights(r1_model *m, r1_err *err) {
     return R1_OK;
 }
 
-int r1_model_load(r1_model *m, const char *path, r1_err *err) {
-    memset(m, 0, sizeof *m);
-    if (r1_gguf_open(&m->gguf, path, err) != R1_OK) return R1_ERR;
+/* m->gguf is open: the rest of loading is the same for a file and a buffer. */
+static int load_opened(r1_model *m, r1_err *err) {
     if (read_hparams(m, err) != R1_OK || bind_weights(m, err) != R1_OK) {
         r1_model_free(m);
         return R1_ERR;
     }
     return R1_OK;
+}
+
+int r1_model_load(r1_model *m, const char *path, r1_err *err) {
+    memset(m, 0, sizeof *m);
+    if (r1_gguf_open(&m->gguf, path, err) != R1_OK) return R1_ERR;
+    return load_opened(m, err);
+}
+
+int r1_model_load_memory(r1_model *m, const void *data, size_t size, const char *name, r1_err *err) {
+    memset(m, 0, sizeof *m);
+    if (r1_gguf_open_memory(&m->gguf, data, size, name, err) != R1_OK) return R1_ERR;
+    return load_opened(m, err);
 }
 
 int r1_model_view(r1_model *m, const r1_hparams *hp, const r1_gguf_tensor *tensors, uint64_t n_tensors,

@@ -95,6 +95,9 @@ typedef struct {
 } r1_model;
 
 int r1_model_load(r1_model *m, const char *path, r1_err *err);
+/* From a GGUF already in memory (see r1_gguf_open_memory); the weights stay views
+ * into data, which must outlive m. */
+int r1_model_load_memory(r1_model *m, const void *data, size_t size, const char *name, r1_err *err);
 /* A model over tensors already in memory (the trainer's parameters, say): hp as
  * given (not read from metadata), the tensors (name, shape, type, data) bound by
  * name as r1_model_load binds a file's. Float32 tensors are used in place, not

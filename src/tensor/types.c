@@ -119,3 +119,9 @@ const char *r1_type_name(uint32_t type) {
 size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n) {
     return (size_t)(n / t->block_elems) * t->block_bytes;
 }
+
+r1_type r1_type_for_row(r1_type want, int64_t row_len) {
+    if (row_len % r1_type_traits_get(want)->block_elems == 0) return want;
+    if (row_len % 32 == 0) return R1_TYPE_Q8_0;
+    return R1_TYPE_F16;
+}

@@ -78,6 +78,11 @@ const char *r1_type_name(uint32_t type);
  * for overflow first, as the GGUF reader does). */
 size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n);
 
+/* The type a matrix with rows of row_len elements is stored in when `want` (a
+ * weight type) is asked for: want when the rows hold whole blocks, else Q8_0
+ * (32-element blocks), else F16, which fits any row. */
+r1_type r1_type_for_row(r1_type want, int64_t row_len);
+
 /* Kernel selection: 1 = AVX2+FMA (only if the CPU has it), 0 = portable scalar.
  * Default: AVX2 when the CPU supports it. Returns the level now in force.
  * It rewrites the shared traits table, so call it while no kernel is running. */

@@ -1,24 +1,26 @@
 /* `r1 train grpo`: R1-Zero on the tiny model (see grpo.h). */
 #include "train/grpo.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/progress.h"
 #include "gguf/gguf.h"
-#include "infer/rollout.h"
 #include "model/model.h"
 #include "model/state.h"
 #include "tensor/matmul.h"
 #include "tokenizer/chat.h"
 #include "train/checkpoint.h"
+#include "train/init_weights.h"
+#include "train/lm_run.h"
 #include "train/metrics.h"
+#include "train/problem_set.h"
+#include "train/rollout.h"
+#include "train/settings.h"
 #include "train/task.h"
 #include "train/vocab.h"
 
@@ -72,47 +74,10 @@ int r1_grpo_reflections(const char *text) {
     return n;
 }
 
-/* ---- the run directory ---- */
-
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-typedef struct {
-    char checkpoint[1100], config[1100], vocab[1100], metrics[1100], reward_plot[1100], accuracy_plot[1100],
-        length_plot[1100], reflect_plot[1100], model[1100];
-} run_paths;
-
-static int make_paths(run_paths *p, const char *dir, r1_err *err) {
-    struct {
-        char *out;
-        const char *name;
-    } files[] = {{p->checkpoint, "checkpoint.gguf"},   {p->config, "config.txt"},
-                 {p->vocab, "vocab.gguf"},             {p->metrics, "metrics.csv"},
-                 {p->reward_plot, "reward.svg"},       {p->accuracy_plot, "accuracy.svg"},
-                 {p->length_plot, "length.svg"},       {p->reflect_plot, "reflect.svg"},
-                 {p->model, "model.gguf"}};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        if (snprintf(files[i].out, 1100, "%s/%s", dir, files[i].name) >= 1100)
-            return r1_fail(err, "grpo: path too long: %s", dir);
-    return R1_OK;
-}
-
-static int write_config_txt(const char *path, char **strings, size_t n, r1_err *err) {
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return r1_fail(err, "grpo: cannot create %s: %s", tmp, strerror(errno));
-    int ok = fprintf(f, "# r1 train grpo settings (also stored in checkpoint.gguf)\nstage=grpo\n") > 0;
-    for (size_t i = 0; i < n && ok; i++) ok = fprintf(f, "%s\n", strings[i]) > 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return r1_fail(err, "grpo: cannot write %s", path);
-    }
-    return R1_OK;
 }
 
 /* ---- checkpoints: params, opt.m.*, opt.v.*, and ref.* when there is a reference ---- */
@@ -146,7 +111,7 @@ static int save_checkpoint(const char *path, const r1_grpo_config *cfg, r1_train
     rc = r1_checkpoint_save(path, &ck, err);
 done:
     free(ck.tensors);
-    r1_pretrain_config_free_strings(ck.config, ck.n_config);
+    r1_settings_free_strings(ck.config, ck.n_config);
     return rc;
 }
 
@@ -163,19 +128,8 @@ static int restore_tensor(const r1_checkpoint *ck, const char *path, const char 
     return R1_OK;
 }
 
-/* The settings stored in a checkpoint of either stage into *cfg (grpo.* keys only
- * from grpo checkpoints). */
-static int config_from_checkpoint(const r1_checkpoint *ck, const char *path, r1_grpo_config *cfg, r1_err *err) {
-    if (strcmp(ck->stage, "pretrain") && strcmp(ck->stage, "grpo"))
-        return r1_fail(err, "grpo: %s is a '%s' checkpoint, not a pretrain or grpo one", path, ck->stage);
-    cfg->base = r1_pretrain_default_config();
-    for (size_t i = 0; i < ck->n_config; i++)
-        if (r1_grpo_config_set(cfg, ck->config[i], err) != R1_OK) {
-            char msg[sizeof err->msg];
-            snprintf(msg, sizeof msg, "%s", err->msg);
-            return r1_fail(err, "%s (in %s)", msg, path);
-        }
-    return R1_OK;
+static int set_setting(void *cfg, const char *key_value, r1_err *err) {
+    return r1_grpo_config_set(cfg, key_value, err);
 }
 
 /* ---- the run ---- */
@@ -189,22 +143,20 @@ typedef struct {
 } sample;
 
 typedef struct {
-    r1_train_model model, ref;
+    r1_lm_run run;         /* the run directory, the resumed checkpoint, the tokenizer,
+                              the policy (run.model), its optimizer and metrics; the
+                              step is grpo's own (lm_run.h) */
+    r1_train_model ref;
     int have_ref;
-    r1_model engine;       /* a view of model's parameters: the sampling policy */
+    r1_model engine;       /* a view of run.model's parameters: the sampling policy */
     int have_engine;
     r1_state state;        /* the engine's cache, seq_len tokens */
     int have_state;
-    r1_adamw opt;
-    r1_tokenizer *tok;
     r1_gguf vocab;
     int have_vocab;
-    r1_metrics metrics;
-    uint8_t *decay_mask;
-    r1_checkpoint ck;
-    int have_ck;
     r1_compute compute;
     int have_compute;
+    r1_problem_set test_problems; /* (eval_n) the held-out problems, when evaluating */
     /* one group's rollouts */
     uint64_t *seeds;                 /* (G) */
     r1_generation *generations;      /* (G) */
@@ -239,15 +191,11 @@ static void run_free(run_state *s, const r1_grpo_config *cfg) {
     free(s->tokens), free(s->logp), free(s->weights);
     if (s->have_state) r1_state_free(&s->state);
     if (s->have_engine) r1_model_free(&s->engine);
-    r1_train_model_free(&s->model);
     if (s->have_ref) r1_train_model_free(&s->ref);
-    r1_adamw_free(&s->opt);
-    r1_tokenizer_free(s->tok);
     if (s->have_vocab) r1_gguf_close(&s->vocab);
-    r1_metrics_close(&s->metrics);
-    free(s->decay_mask);
-    if (s->have_ck) r1_checkpoint_free(&s->ck);
     if (s->have_compute) r1_compute_free(&s->compute);
+    r1_problem_set_free(&s->test_problems);
+    r1_lm_run_free(&s->run);
 }
 
 /* ---- 1. rollouts ---- */
@@ -262,21 +210,12 @@ static int draws_per_step(const r1_grpo_config *cfg) {
     return cfg->prompts + (cfg->variant == R1_GRPO_DAPO ? cfg->max_extra : 0);
 }
 
-/* A mix alternates the tasks. */
-static r1_task_kind task_kind(r1_grpo_task task, uint64_t n) {
-    return task == R1_GRPO_TASK_COUNTDOWN ? R1_TASK_COUNTDOWN
-           : task == R1_GRPO_TASK_ARITHMETIC ? R1_TASK_ARITHMETIC
-                                             : (r1_task_kind)(n % 2);
-}
-
-/* Generates problem `index` of split, poses it with the R1 template into *ids and
- * sets gp->max_tokens to what fits after it in seq_len. */
-static int pose(const run_state *s, const r1_grpo_config *cfg, r1_task_kind kind, r1_task_split split,
-                uint64_t index, uint64_t seed, r1_problem *problem, int **ids, int *n_ids, r1_generate_params *gp,
-                r1_err *err) {
-    if (r1_task_generate(kind, split, index, seed, problem) != R1_OK)
-        return r1_fail(err, "grpo: cannot pose %s problem %llu", r1_task_name(kind), (unsigned long long)index);
-    if (r1_rollout_prompt(s->tok, R1_CHAT_DEEPSEEK_R1, problem, ids, n_ids, err) != R1_OK) return R1_ERR;
+/* Poses problem with the R1 template into *ids and sets gp->max_tokens to what
+ * fits after it in seq_len. */
+static int pose(const run_state *s, const r1_grpo_config *cfg, const r1_problem *problem, int **ids, int *n_ids,
+                r1_generate_params *gp, r1_err *err) {
+    if (r1_rollout_prompt(s->run.tok, R1_CHAT_DEEPSEEK_R1, problem, ids, n_ids, err) != R1_OK)
+        return r1_fail_within(err, "grpo: ");
     int room = cfg->base.model.seq_len - *n_ids;
     if (room < 2) {
         free(*ids);
@@ -308,14 +247,14 @@ static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, in
     gp.logprobs = 1;
     r1_problem problem;
     int *ids, n_ids;
-    if (pose(s, cfg, task_kind(cfg->task, index), R1_SPLIT_TRAIN, index, cfg->seed, &problem, &ids, &n_ids, &gp,
-             err) != R1_OK)
-        return R1_ERR;
+    if (r1_problem_generate(r1_grpo_task_name(cfg->task), R1_SPLIT_TRAIN, index, cfg->seed, &problem, err) != R1_OK)
+        return r1_fail_within(err, "grpo: ");
+    if (pose(s, cfg, &problem, &ids, &n_ids, &gp, err) != R1_OK) return R1_ERR;
     for (int j = 0; j < G; j++) s->seeds[j] = sample_seed(cfg->seed, step, draw, j);
-    if (r1_rollout(&s->state, s->tok, &problem, ids, n_ids, &gp, s->seeds, G, s->generations, s->rewards, err) !=
-        R1_OK) {
+    if (r1_rollout_sample(&s->state, s->run.tok, &problem, ids, n_ids, &gp, s->seeds, G, s->generations, s->rewards,
+                          err) != R1_OK) {
         free(ids);
-        return R1_ERR;
+        return r1_fail_within(err, "grpo: step %llu, problem %d: ", (unsigned long long)step + 1, draw + 1);
     }
     float rewards[G], advantages[G];
     for (int j = 0; j < G; j++) {
@@ -384,7 +323,7 @@ static void sort_by_length(run_state *s, int group, int *idx, int n) {
 /* Lays samples rows[0..B) out as the trainer's batch (prompt, then completion,
  * EOS padding to the longest) and runs m over it into s->logp (B, *T). */
 static int forward_rows(run_state *s, r1_train_model *m, int group, const int *rows, int B, int *T, r1_err *err) {
-    const int eos = r1_tokenizer_eos(s->tok);
+    const int eos = r1_tokenizer_eos(s->run.tok);
     *T = 2;
     for (int b = 0; b < B; b++) {
         int len = sequence_length(s, group, rows[b]);
@@ -449,12 +388,12 @@ static int minibatch_grad(run_state *s, const r1_grpo_config *cfg, int *idx, int
     const int Bm = cfg->base.model.batch, G = cfg->group;
     weigh_minibatch(s, cfg, idx, n);
     sort_by_length(s, G, idx, n);
-    r1_train_zero_grad(&s->model);
+    r1_train_zero_grad(&s->run.model);
     *loss = 0;
     for (int first = 0; first < n; first += Bm) {
         const int *rows = idx + first, B = n - first < Bm ? n - first : Bm;
         int T;
-        if (forward_rows(s, &s->model, G, rows, B, &T, err) != R1_OK) return R1_ERR;
+        if (forward_rows(s, &s->run.model, G, rows, B, &T, err) != R1_OK) return R1_ERR;
         memset(s->weights, 0, (size_t)B * T * sizeof(float));
         for (int b = 0; b < B; b++) {
             const sample *sm = &s->samples[rows[b]];
@@ -469,7 +408,7 @@ static int minibatch_grad(run_state *s, const r1_grpo_config *cfg, int *idx, int
                 us->kl += terms.kl, us->kl_tokens++, us->clipped += terms.clipped;
             }
         }
-        r1_train_backward_logprob_weights(&s->model, s->weights);
+        r1_train_backward_logprob_weights(&s->run.model, s->weights);
     }
     return R1_OK;
 }
@@ -477,7 +416,7 @@ static int minibatch_grad(run_state *s, const r1_grpo_config *cfg, int *idx, int
 /* 3–4. ppo_epochs passes over the batch (μ of DeepSeekMath Algorithm 1), each in
  * `minibatches` contiguous shares with one AdamW step per share. */
 static int update(run_state *s, const r1_grpo_config *cfg, uint64_t step, float lr, update_stats *us, r1_err *err) {
-    r1_train_model *m = &s->model;
+    r1_train_model *m = &s->run.model;
     const int n = s->n_groups * cfg->group;
     memset(us, 0, sizeof *us);
     if (n == 0) return R1_OK; /* dapo found no group to learn from */
@@ -494,7 +433,7 @@ static int update(run_state *s, const r1_grpo_config *cfg, uint64_t step, float 
             if (!isfinite(grad_norm) || !isfinite(loss))
                 return r1_fail(err, "grpo: step %llu: loss %g, gradient norm %g: training diverged (lower --lr)",
                                (unsigned long long)step + 1, loss, grad_norm);
-            r1_adamw_step(&s->opt, m->params, m->grads, lr, s->decay_mask);
+            r1_adamw_step(&s->run.opt, m->params, m->grads, lr, s->run.decay_mask);
             r1_train_update_bias(m);
             us->loss += loss, us->grad_norm += grad_norm;
         }
@@ -511,23 +450,19 @@ static int test_accuracy(run_state *s, const r1_grpo_config *cfg, double *accura
     gp.sampling.temperature = 0.0f;
     const uint64_t greedy_seed = 0;
     int correct = 0;
-    for (int i = 0; i < cfg->eval_n; i++) {
-        /* the test split with seed 0: the problems `r1 eval --task T --n N` poses */
-        uint64_t index = cfg->task == R1_GRPO_TASK_MIX ? (uint64_t)i / 2 : (uint64_t)i;
-        r1_problem problem;
+    for (long i = 0; i < s->test_problems.n; i++) {
+        const r1_problem *problem = &s->test_problems.items[i];
         int *ids, n_ids;
-        if (pose(s, cfg, task_kind(cfg->task, (uint64_t)i), R1_SPLIT_TEST, index, 0, &problem, &ids, &n_ids, &gp,
-                 err) != R1_OK)
-            return R1_ERR;
+        if (pose(s, cfg, problem, &ids, &n_ids, &gp, err) != R1_OK) return R1_ERR;
         r1_generation g;
         r1_reward reward;
-        int rc = r1_rollout(&s->state, s->tok, &problem, ids, n_ids, &gp, &greedy_seed, 1, &g, &reward, err);
+        int rc = r1_rollout_sample(&s->state, s->run.tok, problem, ids, n_ids, &gp, &greedy_seed, 1, &g, &reward, err);
         free(ids);
-        if (rc != R1_OK) return R1_ERR;
+        if (rc != R1_OK) return r1_fail_within(err, "grpo: held-out problem %ld: ", i + 1);
         correct += reward.correct;
         r1_generation_free(&g);
     }
-    *accuracy = (double)correct / cfg->eval_n;
+    *accuracy = (double)correct / (double)s->test_problems.n;
     return R1_OK;
 }
 
@@ -539,24 +474,28 @@ static const char *const metric_columns[] = {
     "extra_groups",  "test_accuracy", "sample_seconds", "seconds"};
 enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 11 };
 
-static int plot(const run_paths *p, r1_err *err) {
+/* The plots, next to metrics.csv, redrawn from it. */
+static int plot(const r1_lm_run *run, r1_err *err) {
     static const char *const reward_cols[] = {"reward", "accuracy"}, *const accuracy_cols[] = {"accuracy",
                                                                                                  "test_accuracy"},
                              *const length_cols[] = {"length"}, *const reflect_cols[] = {"reflect"};
     const struct {
-        const char *svg, *title;
+        const char *file, *title;
         const char *const *columns;
         int n_columns;
     } plots[] = {
-        {p->reward_plot, "r1 train grpo: reward and accuracy", reward_cols, 2},
-        {p->accuracy_plot, "r1 train grpo: accuracy on training samples and held-out (greedy)", accuracy_cols, 2},
-        {p->length_plot, "r1 train grpo: mean completion tokens", length_cols, 1},
-        {p->reflect_plot, "r1 train grpo: \"wait\"/\"check\" per completion", reflect_cols, 1},
+        {"reward.svg", "r1 train grpo: reward and accuracy", reward_cols, 2},
+        {"accuracy.svg", "r1 train grpo: accuracy on training samples and held-out (greedy)", accuracy_cols, 2},
+        {"length.svg", "r1 train grpo: mean completion tokens", length_cols, 1},
+        {"reflect.svg", "r1 train grpo: \"wait\"/\"check\" per completion", reflect_cols, 1},
     };
-    for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++)
-        if (r1_metrics_plot_svg(p->metrics, plots[i].svg, plots[i].title, plots[i].columns, plots[i].n_columns,
-                                err) != R1_OK)
+    for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++) {
+        char svg[sizeof run->dir + 16];
+        snprintf(svg, sizeof svg, "%s/%s", run->dir, plots[i].file);
+        if (r1_metrics_plot_svg(run->metrics_path, svg, plots[i].title, plots[i].columns, plots[i].n_columns, err) !=
+            R1_OK)
             return R1_ERR;
+    }
     return R1_OK;
 }
 
@@ -571,9 +510,16 @@ static int maybe_evaluate(run_state *s, const r1_grpo_config *cfg, uint64_t step
     return R1_OK;
 }
 
-static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_options *opts, const run_paths *paths,
-                      uint64_t start, r1_grpo_result *res, r1_err *err) {
-    r1_train_model *m = &s->model;
+/* Saves the checkpoint and redraws the plots. */
+static int save_run(run_state *s, const r1_grpo_config *cfg, uint64_t step, r1_err *err) {
+    if (save_checkpoint(s->run.checkpoint_path, cfg, &s->run.model, s->have_ref ? &s->ref : NULL, &s->run.opt, step,
+                        err) != R1_OK)
+        return R1_ERR;
+    return plot(&s->run, err);
+}
+
+static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_options *opts, uint64_t start,
+                      r1_grpo_result *res, r1_err *err) {
     const uint64_t total = (uint64_t)cfg->steps;
     uint64_t stop = total;
     if (opts->stop_after > 0 && (uint64_t)opts->stop_after < stop) stop = (uint64_t)opts->stop_after;
@@ -583,7 +529,7 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         /* step 0: the starting model's score, the baseline of the accuracy curve */
         for (int i = 0; i < N_METRICS; i++) row[i] = NAN;
         if (maybe_evaluate(s, cfg, 0, &row[TEST_ACCURACY_COLUMN], res, err) != R1_OK ||
-            r1_metrics_log(&s->metrics, 0, row, err) != R1_OK)
+            r1_metrics_log(&s->run.metrics, 0, row, err) != R1_OK)
             return R1_ERR;
     }
     r1_progress bar;
@@ -606,7 +552,7 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         double values[N_METRICS] = {rs.reward, rs.accuracy,       rs.length,       rs.reflect,   us.kl,
                                     us.loss,   us.grad_norm,      us.clip_fraction, lr,          rs.dropped_groups,
                                     rs.extra_groups, test,        rs.seconds,      now_seconds() - t_step};
-        if (r1_metrics_log(&s->metrics, done, values, err) != R1_OK) return R1_ERR;
+        if (r1_metrics_log(&s->run.metrics, done, values, err) != R1_OK) return R1_ERR;
         if (step == start) res->first_reward = rs.reward;
         res->last_reward = rs.reward, res->last_accuracy = rs.accuracy, res->last_length = rs.length;
         res->last_clip_fraction = us.clip_fraction;
@@ -615,131 +561,127 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
                          rs.accuracy, rs.length, us.kl, us.clip_fraction);
         if (!isnan(res->last_test_accuracy)) snprintf(line + n, sizeof line - n, " test %.3f", res->last_test_accuracy);
         if (!opts->quiet) r1_progress_update(&bar, done - start, line);
-        if (opts->checkpoint_every > 0 && done % (uint64_t)opts->checkpoint_every == 0 && done < total)
-            if (save_checkpoint(paths->checkpoint, cfg, m, s->have_ref ? &s->ref : NULL, &s->opt, done, err) !=
-                    R1_OK ||
-                plot(paths, err) != R1_OK)
-                return R1_ERR;
+        if (opts->checkpoint_every > 0 && done % (uint64_t)opts->checkpoint_every == 0 && done < total &&
+            save_run(s, cfg, done, err) != R1_OK)
+            return R1_ERR;
     }
     if (!opts->quiet) r1_progress_finish(&bar, step - start, line);
     res->steps_done = step;
     res->seconds = now_seconds() - t0;
-    if (save_checkpoint(paths->checkpoint, cfg, m, s->have_ref ? &s->ref : NULL, &s->opt, step, err) != R1_OK ||
-        plot(paths, err) != R1_OK)
-        return R1_ERR;
+    if (save_run(s, cfg, step, err) != R1_OK) return R1_ERR;
     if (step == total) {
-        if (r1_train_export_gguf(m, paths->model, &s->vocab, err) != R1_OK) return R1_ERR;
+        if (r1_train_export_gguf(&s->run.model, s->run.model_path, &s->vocab, err) != R1_OK) return R1_ERR;
         res->finished = 1;
     }
     return R1_OK;
 }
 
-/* Loads the init checkpoint (a file, or DIR/checkpoint.gguf) into s->ck and its
- * model settings into cfg->base. */
-static int load_init(run_state *s, const char *init, r1_grpo_config *cfg, char *path, size_t size, r1_err *err) {
-    struct stat sb;
-    if (stat(init, &sb) != 0) return r1_fail(err, "grpo: --init %s: %s", init, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) {
-        if (snprintf(path, size, "%s/checkpoint.gguf", init) >= (int)size)
-            return r1_fail(err, "grpo: path too long: %s", init);
-    } else if (snprintf(path, size, "%s", init) >= (int)size)
-        return r1_fail(err, "grpo: path too long: %s", init);
-    if (r1_checkpoint_load(path, &s->ck, err) != R1_OK) return R1_ERR;
-    s->have_ck = 1;
-    r1_grpo_config from = *cfg;
-    if (config_from_checkpoint(&s->ck, path, &from, err) != R1_OK) return R1_ERR;
-    cfg->base = from.base;
-    return R1_OK;
+/* The settings and the starting point: a new run's from cfg_in and the --init
+ * weights (init_weights.h), whose architecture it takes into cfg->base.model
+ * with, from a checkpoint, that run's batch shape and balancing constants (grpo
+ * has no options for them; an exported model brings r1_train_config_default()'s);
+ * a resumed run's from its checkpoint. Then the policy, its optimizer and the
+ * reference model, built and loaded. */
+static int build(run_state *s, const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_config *cfg,
+                 r1_err *err) {
+    r1_init_weights init;
+    int have_init = 0, rc = R1_ERR;
+    *cfg = *cfg_in;
+    if (!opts->resume) {
+        if (!opts->init || !*opts->init) return r1_fail(err, "grpo: no --init model (a pretrain run directory)");
+        /* a bad --init creates no directory */
+        if (r1_init_weights_open(&init, opts->init, err) != R1_OK) return r1_fail_within(err, "grpo: ");
+        have_init = 1;
+        cfg->base.model = init.arch;
+    }
+    if (r1_lm_run_open(&s->run, "grpo", opts->out_dir, opts->resume, err) != R1_OK) goto done;
+    if (opts->resume) {
+        *cfg = r1_grpo_default_config();
+        if (r1_lm_run_read_settings(&s->run, set_setting, cfg, err) != R1_OK) goto done;
+        if (s->run.ck.total_steps != (uint64_t)cfg->steps || s->run.ck.step > s->run.ck.total_steps) {
+            r1_fail(err, "grpo: %s: step %llu of %llu does not match steps=%d", s->run.checkpoint_path,
+                    (unsigned long long)s->run.ck.step, (unsigned long long)s->run.ck.total_steps, cfg->steps);
+            goto done;
+        }
+    }
+    if (r1_grpo_config_check(cfg, err) != R1_OK) goto done;
+    if (r1_vocab_tokenizer(s->run.vocab_path, &s->run.tok, err) != R1_OK) goto done;
+    if (r1_gguf_open(&s->vocab, s->run.vocab_path, err) != R1_OK) goto done;
+    s->have_vocab = 1;
+    r1_train_model *m = &s->run.model;
+    if (r1_train_model_init(m, &cfg->base.model, cfg->base.data.seed, err) != R1_OK) goto done;
+    r1_adamw_hparams hp = {.lr = cfg->lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = cfg->weight_decay};
+    if (r1_adamw_init(&s->run.opt, m->n_params, hp, err) != R1_OK) goto done;
+    const r1_checkpoint *ck = &s->run.ck;
+    const char *ck_path = s->run.checkpoint_path;
+    if (opts->resume) {
+        for (int i = 0; i < m->n_tensors; i++) {
+            r1_train_tensor *t = &m->tensors[i];
+            if (restore_tensor(ck, ck_path, "", t, t->data, err) != R1_OK) goto done;
+            if (!t->grad) continue;
+            size_t offset = (size_t)(t->data - m->params);
+            if (restore_tensor(ck, ck_path, "opt.m.", t, s->run.opt.m + offset, err) != R1_OK ||
+                restore_tensor(ck, ck_path, "opt.v.", t, s->run.opt.v + offset, err) != R1_OK)
+                goto done;
+        }
+        s->run.opt.step = ck->adamw_step;
+    } else if (r1_init_weights_load(&init, m, err) != R1_OK) {
+        r1_fail_within(err, "grpo: ");
+        goto done;
+    }
+    if (cfg->beta > 0) {
+        if (r1_train_model_init(&s->ref, &cfg->base.model, cfg->base.data.seed, err) != R1_OK) goto done;
+        s->have_ref = 1;
+        for (int i = 0; i < s->ref.n_tensors; i++) {
+            r1_train_tensor *t = &s->ref.tensors[i];
+            if (opts->resume) {
+                if (restore_tensor(ck, ck_path, "ref.", t, t->data, err) != R1_OK) goto done;
+            } else memcpy(t->data, m->tensors[i].data, t->size * sizeof(float));
+        }
+    }
+    if (s->run.have_ck) r1_checkpoint_free(&s->run.ck);
+    s->run.have_ck = 0;
+    rc = R1_OK;
+done:
+    if (have_init) r1_init_weights_close(&init);
+    return rc;
 }
 
 int r1_grpo(const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_result *res, r1_err *err) {
     memset(res, 0, sizeof *res);
-    if (!opts->out_dir || !*opts->out_dir) return r1_fail(err, "grpo: no output directory");
-    run_paths paths;
-    if (make_paths(&paths, opts->out_dir, err) != R1_OK) return R1_ERR;
     run_state s;
     memset(&s, 0, sizeof s);
-    r1_grpo_config cfg = *cfg_in;
-    char ck_path[1100];
+    r1_grpo_config cfg;
     int rc = R1_ERR;
-
-    if (opts->resume) {
-        snprintf(ck_path, sizeof ck_path, "%s", paths.checkpoint);
-        if (access(ck_path, F_OK) != 0) return r1_fail(err, "grpo: --resume: no %s to continue", ck_path);
-        if (r1_checkpoint_load(ck_path, &s.ck, err) != R1_OK) return R1_ERR;
-        s.have_ck = 1;
-        if (strcmp(s.ck.stage, "grpo")) {
-            r1_fail(err, "grpo: %s is a '%s' checkpoint, not a grpo one", ck_path, s.ck.stage);
-            goto done;
-        }
-        if (config_from_checkpoint(&s.ck, ck_path, &cfg, err) != R1_OK) goto done;
-        if (s.ck.total_steps != (uint64_t)cfg.steps || s.ck.step > s.ck.total_steps) {
-            r1_fail(err, "grpo: %s: step %llu of %llu does not match steps=%d", ck_path,
-                    (unsigned long long)s.ck.step, (unsigned long long)s.ck.total_steps, cfg.steps);
-            goto done;
-        }
-    } else {
-        if (!opts->init || !*opts->init) return r1_fail(err, "grpo: no --init model (a pretrain run directory)");
-        if (load_init(&s, opts->init, &cfg, ck_path, sizeof ck_path, err) != R1_OK) goto done;
-        if (mkdir(opts->out_dir, 0777) != 0 && errno != EEXIST) {
-            r1_fail(err, "grpo: cannot create %s: %s", opts->out_dir, strerror(errno));
-            goto done;
-        }
-        if (access(paths.checkpoint, F_OK) == 0) {
-            r1_fail(err, "grpo: %s already holds a run (checkpoint.gguf): continue it with --resume, or choose "
-                         "another --out",
-                    opts->out_dir);
-            goto done;
-        }
-    }
-    if (r1_grpo_config_check(&cfg, err) != R1_OK) goto done;
-    uint64_t start = opts->resume ? s.ck.step : 0;
+    if (build(&s, cfg_in, opts, &cfg, err) != R1_OK) goto done;
+    uint64_t start = s.run.start_step;
     res->start_step = start;
     res->total_steps = (uint64_t)cfg.steps;
-
-    if (r1_vocab_tokenizer(paths.vocab, &s.tok, err) != R1_OK) goto done;
-    if (r1_gguf_open(&s.vocab, paths.vocab, err) != R1_OK) goto done;
-    s.have_vocab = 1;
-    if (r1_train_model_init(&s.model, &cfg.base.model, cfg.base.data.seed, err) != R1_OK) goto done;
-    r1_adamw_hparams hp = {.lr = cfg.lr, .beta1 = 0.9f, .beta2 = 0.99f, .eps = 1e-8f, .weight_decay = cfg.weight_decay};
-    if (r1_adamw_init(&s.opt, s.model.n_params, hp, err) != R1_OK) goto done;
-    for (int i = 0; i < s.model.n_tensors; i++) {
-        r1_train_tensor *t = &s.model.tensors[i];
-        if (restore_tensor(&s.ck, ck_path, "", t, t->data, err) != R1_OK) goto done;
-        if (!opts->resume || !t->grad) continue;
-        size_t offset = (size_t)(t->data - s.model.params);
-        if (restore_tensor(&s.ck, ck_path, "opt.m.", t, s.opt.m + offset, err) != R1_OK ||
-            restore_tensor(&s.ck, ck_path, "opt.v.", t, s.opt.v + offset, err) != R1_OK)
-            goto done;
-    }
-    if (opts->resume) s.opt.step = s.ck.adamw_step;
-    if (cfg.beta > 0) {
-        if (r1_train_model_init(&s.ref, &cfg.base.model, cfg.base.data.seed, err) != R1_OK) goto done;
-        s.have_ref = 1;
-        for (int i = 0; i < s.ref.n_tensors; i++) {
-            r1_train_tensor *t = &s.ref.tensors[i];
-            if (opts->resume) {
-                if (restore_tensor(&s.ck, ck_path, "ref.", t, t->data, err) != R1_OK) goto done;
-            } else memcpy(t->data, s.model.tensors[i].data, t->size * sizeof(float));
-        }
-    }
-    r1_checkpoint_free(&s.ck);
-    s.have_ck = 0;
+    r1_train_model *m = &s.run.model;
     if (start == (uint64_t)cfg.steps) {
         res->steps_done = start;
         res->was_finished = res->finished = 1;
-        rc = access(paths.model, F_OK) == 0 ? R1_OK : r1_train_export_gguf(&s.model, paths.model, &s.vocab, err);
+        rc = access(s.run.model_path, F_OK) == 0 ? R1_OK
+                                                  : r1_train_export_gguf(m, s.run.model_path, &s.vocab, err);
         goto done;
     }
     char **strings;
     size_t n_strings;
     if (r1_grpo_config_to_strings(&cfg, &strings, &n_strings, err) != R1_OK) goto done;
-    rc = write_config_txt(paths.config, strings, n_strings, err);
-    r1_pretrain_config_free_strings(strings, n_strings);
+    rc = r1_settings_write_file(s.run.config_path, "grpo", "r1 train grpo settings (also stored in checkpoint.gguf)",
+                                strings, n_strings, err);
+    r1_settings_free_strings(strings, n_strings);
     if (rc != R1_OK) goto done;
     rc = R1_ERR;
 
-    s.decay_mask = r1_calloc(err, s.model.n_params, 1, "decay mask");
+    /* the held-out problems: the first eval_n of the test split with seed 0, as
+     * `r1 eval --task T --n eval_n` poses them (problem_set.h) */
+    if (cfg.eval_every > 0 && r1_problem_set_generate(&s.test_problems, r1_grpo_task_name(cfg.task), R1_SPLIT_TEST,
+                                                      cfg.eval_n, 0, err) != R1_OK) {
+        r1_fail_within(err, "grpo: ");
+        goto done;
+    }
+    s.run.decay_mask = r1_calloc(err, m->n_params, 1, "decay mask");
     const size_t P = (size_t)cfg.prompts, G = (size_t)cfg.group, S = P * G;
     const size_t BT = (size_t)cfg.base.model.batch * cfg.base.model.seq_len;
     s.completion_cap = cfg.max_tokens < cfg.base.model.seq_len ? cfg.max_tokens : cfg.base.model.seq_len;
@@ -755,12 +697,12 @@ int r1_grpo(const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_r
     s.tokens = r1_calloc(err, BT, sizeof *s.tokens, "batch");
     s.logp = r1_calloc(err, BT, sizeof *s.logp, "batch");
     s.weights = r1_calloc(err, BT, sizeof *s.weights, "batch");
-    if (!s.decay_mask || !s.seeds || !s.generations || !s.rewards || !s.prompt_ids || !s.prompt_len || !s.samples ||
-        (s.have_ref && !s.logp_ref) || !s.order || !s.sort_keys || !s.tokens || !s.logp || !s.weights)
+    if (!s.run.decay_mask || !s.seeds || !s.generations || !s.rewards || !s.prompt_ids || !s.prompt_len ||
+        !s.samples || (s.have_ref && !s.logp_ref) || !s.order || !s.sort_keys || !s.tokens || !s.logp || !s.weights)
         goto done;
-    for (int i = 0; i < s.model.n_tensors; i++) {
-        const r1_train_tensor *t = &s.model.tensors[i];
-        if (t->grad && t->decay) memset(s.decay_mask + (t->data - s.model.params), 1, t->size);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const r1_train_tensor *t = &m->tensors[i];
+        if (t->grad && t->decay) memset(s.run.decay_mask + (t->data - m->params), 1, t->size);
     }
     if (r1_compute_init(&s.compute, cfg.threads) != R1_OK) {
         r1_fail(err, "grpo: cannot start %d threads", cfg.threads);
@@ -768,17 +710,17 @@ int r1_grpo(const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_r
     }
     s.have_compute = 1;
     /* the policy's (and the reference's) training passes share the sampler's threads */
-    r1_train_model_set_pool(&s.model, s.compute.pool);
+    r1_train_model_set_pool(m, s.compute.pool);
     if (s.have_ref) r1_train_model_set_pool(&s.ref, s.compute.pool);
     /* the sampler reads the parameters in place: each step samples from the current policy */
-    if (r1_train_model_view(&s.model, &s.engine, err) != R1_OK) goto done;
+    if (r1_train_model_view(m, &s.engine, err) != R1_OK) goto done;
     s.have_engine = 1;
     if (r1_state_init(&s.state, &s.engine, &s.compute, cfg.base.model.seq_len, 512, err) != R1_OK) goto done;
     s.have_state = 1;
-    if (r1_metrics_open(&s.metrics, paths.metrics, metric_columns, N_METRICS, opts->resume ? (int64_t)start : -1,
-                        err) != R1_OK)
+    if (r1_metrics_open(&s.run.metrics, s.run.metrics_path, metric_columns, N_METRICS,
+                        opts->resume ? (int64_t)start : -1, err) != R1_OK)
         goto done;
-    rc = train_loop(&s, &cfg, opts, &paths, start, res, err);
+    rc = train_loop(&s, &cfg, opts, start, res, err);
 done:
     run_free(&s, &cfg);
     return rc;

@@ -4,8 +4,8 @@
  * A step (DeepSeekMath §4.1.2 and Algorithm 1, DeepSeek-R1 §2.2.1):
  *   1. P training problems, each posed with the R1 chat template; the engine, over
  *      the current parameters in place (r1_train_model_view: no file, no copy),
- *      samples G completions of each (infer/rollout.h: one prompt prefill shared
- *      by the G samples) and records log π_old of every drawn token.
+ *      samples G completions of each (rollout.h: one prompt prefill shared by
+ *      the G samples) and records log π_old of every drawn token.
  *   2. rewards r (1 correct, 0.1 well-formed, 0 otherwise), advantages per group:
  *        grpo     A = (r − mean) / (std + 1e-4)       (DeepSeekMath §4.1.2, outcome supervision)
  *        dr-grpo  A = r − mean                        (Dr. GRPO, Liu et al. 2025 §3)
@@ -34,7 +34,10 @@
  *   5. every eval_every steps (and before the first and after the last), greedy
  *      pass@1 on the first eval_n problems of the task's test split (seed 0: the
  *      score `r1 eval --task T --n N --temp 0 --max-tokens M` gives model.gguf;
- *      a mix alternates countdown and arithmetic).
+ *      problem_set.h, where a mix alternates countdown and arithmetic).
+ *
+ * A new run starts from `init` (init_weights.h: a pretrain, sft or grpo run
+ * directory, a checkpoint, or an exported model.gguf) and takes its architecture.
  *
  * The run directory holds config.txt, vocab.gguf, checkpoint.gguf (stage "grpo":
  * params, expert bias, AdamW moments, the reference's params as ref.*), metrics.csv
@@ -62,7 +65,7 @@ typedef enum { R1_GRPO_GRPO, R1_GRPO_DR_GRPO, R1_GRPO_DAPO } r1_grpo_variant;
 typedef enum { R1_GRPO_TASK_COUNTDOWN, R1_GRPO_TASK_ARITHMETIC, R1_GRPO_TASK_MIX } r1_grpo_task;
 
 typedef struct {
-    r1_pretrain_config base; /* the model's settings, from the init checkpoint */
+    r1_pretrain_config base; /* base.model: the architecture, from the init weights */
     r1_grpo_variant variant;
     r1_grpo_task task;
     int steps;
@@ -92,6 +95,8 @@ r1_grpo_config r1_grpo_default_config(void);
 int r1_grpo_variant_by_name(const char *name, r1_grpo_variant *out, r1_err *err);
 int r1_grpo_task_by_name(const char *name, r1_grpo_task *out, r1_err *err);
 const char *r1_grpo_variant_name(r1_grpo_variant v);
+/* "countdown", "arithmetic", "mix": the task names problem_set.h takes. */
+const char *r1_grpo_task_name(r1_grpo_task t);
 int r1_grpo_config_check(const r1_grpo_config *cfg, r1_err *err);
 /* The settings as "key=value" strings: the base's (r1_pretrain_config_to_strings),
  * then the grpo.* ones; free with r1_pretrain_config_free_strings. */
@@ -124,7 +129,8 @@ int r1_grpo_reflections(const char *text);
 
 typedef struct {
     const char *out_dir;
-    const char *init;       /* a pretrain run directory or checkpoint file (new runs) */
+    const char *init;       /* the starting weights (new runs): a run directory, a
+                               checkpoint or a model.gguf (init_weights.h) */
     int resume;
     int checkpoint_every;   /* steps; 0 = only at the end */
     int quiet;

@@ -1,15 +1,12 @@
 /* `r1 train grpo`'s settings: defaults, checks, and the "key=value" strings that
  * config.txt and checkpoints hold (see grpo.h). */
-#include <errno.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "train/grpo.h"
+#include "train/settings.h"
 
-static const char *const variant_names[] = {"grpo", "dr-grpo", "dapo"};
-static const char *const task_names[] = {"countdown", "arithmetic", "mix"};
+static const char *const variant_names[] = {"grpo", "dr-grpo", "dapo", NULL};
+static const char *const task_names[] = {"countdown", "arithmetic", "mix", NULL};
 
 r1_grpo_config r1_grpo_default_config(void) {
     r1_grpo_config c = {
@@ -58,6 +55,7 @@ int r1_grpo_task_by_name(const char *name, r1_grpo_task *out, r1_err *err) {
 }
 
 const char *r1_grpo_variant_name(r1_grpo_variant v) { return v <= R1_GRPO_DAPO ? variant_names[v] : "unknown"; }
+const char *r1_grpo_task_name(r1_grpo_task t) { return t <= R1_GRPO_TASK_MIX ? task_names[t] : "unknown"; }
 
 int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
     if (r1_pretrain_config_check(&c->base, err) != R1_OK) return R1_ERR;
@@ -91,90 +89,41 @@ float r1_grpo_lr(const r1_grpo_config *cfg, int step) {
 
 /* ---- "key=value" strings ---- */
 
-typedef enum { GF_INT, GF_FLOAT, GF_U64, GF_NAME } gfield_type;
-typedef struct {
-    const char *key;
-    gfield_type type;
-    size_t offset;
-    const char *const *names; /* GF_NAME: the enum's names, by value */
-} gfield;
-
-#define G(key, type, member) {key, type, offsetof(r1_grpo_config, member), NULL}
-#define G_NAME(key, member, names) {key, GF_NAME, offsetof(r1_grpo_config, member), names}
-static const gfield gfields[] = {
-    G_NAME("grpo.variant", variant, variant_names), G_NAME("grpo.task", task, task_names),
-    G("grpo.steps", GF_INT, steps),                 G("grpo.prompts", GF_INT, prompts),
-    G("grpo.group", GF_INT, group),                 G("grpo.max_tokens", GF_INT, max_tokens),
-    G("grpo.temperature", GF_FLOAT, temperature),   G("grpo.lr", GF_FLOAT, lr),
-    G("grpo.weight_decay", GF_FLOAT, weight_decay), G("grpo.clip", GF_FLOAT, clip),
-    G("grpo.beta", GF_FLOAT, beta),                 G("grpo.eps", GF_FLOAT, eps),
-    G("grpo.eps_high", GF_FLOAT, eps_high),         G("grpo.seed", GF_U64, seed),
-    G("grpo.threads", GF_INT, threads),             G("grpo.ppo_epochs", GF_INT, ppo_epochs),
-    G("grpo.minibatches", GF_INT, minibatches),     G("grpo.max_extra", GF_INT, max_extra),
-    G("grpo.warmup", GF_INT, warmup),               G("grpo.lr_min", GF_FLOAT, lr_min),
-    G("grpo.eval_every", GF_INT, eval_every),       G("grpo.eval_n", GF_INT, eval_n),
+#define G(key, type, member) R1_SETTING(key, R1_SETTING_##type, r1_grpo_config, member)
+static const r1_setting fields[] = {
+    R1_SETTING_NAMED("grpo.variant", r1_grpo_config, variant, variant_names),
+    R1_SETTING_NAMED("grpo.task", r1_grpo_config, task, task_names),
+    G("grpo.steps", INT, steps),
+    G("grpo.prompts", INT, prompts),
+    G("grpo.group", INT, group),
+    G("grpo.max_tokens", INT, max_tokens),
+    G("grpo.temperature", FLOAT, temperature),
+    G("grpo.lr", FLOAT, lr),
+    G("grpo.weight_decay", FLOAT, weight_decay),
+    G("grpo.clip", FLOAT, clip),
+    G("grpo.beta", FLOAT, beta),
+    G("grpo.eps", FLOAT, eps),
+    G("grpo.eps_high", FLOAT, eps_high),
+    G("grpo.seed", U64, seed),
+    G("grpo.threads", INT, threads),
+    G("grpo.ppo_epochs", INT, ppo_epochs),
+    G("grpo.minibatches", INT, minibatches),
+    G("grpo.max_extra", INT, max_extra),
+    G("grpo.warmup", INT, warmup),
+    G("grpo.lr_min", FLOAT, lr_min),
+    G("grpo.eval_every", INT, eval_every),
+    G("grpo.eval_n", INT, eval_n),
 };
 #undef G
-#undef G_NAME
-enum { N_GFIELDS = sizeof gfields / sizeof gfields[0] };
+enum { N_FIELDS = sizeof fields / sizeof fields[0] };
 
-/* The base settings' strings, then the grpo.* ones. */
 int r1_grpo_config_to_strings(const r1_grpo_config *c, char ***strings, size_t *n, r1_err *err) {
-    char **base;
-    size_t n_base;
-    if (r1_pretrain_config_to_strings(&c->base, &base, &n_base, err) != R1_OK) return R1_ERR;
-    char **out = r1_calloc(err, n_base + N_GFIELDS, sizeof *out, "config strings");
-    if (!out) return r1_pretrain_config_free_strings(base, n_base), R1_ERR;
-    memcpy(out, base, n_base * sizeof *out);
-    free(base);
-    for (int i = 0; i < N_GFIELDS; i++) {
-        const void *at = (const char *)c + gfields[i].offset;
-        char value[64];
-        switch (gfields[i].type) {
-        case GF_INT: snprintf(value, sizeof value, "%d", *(const int *)at); break;
-        case GF_FLOAT: snprintf(value, sizeof value, "%.9g", *(const float *)at); break;
-        case GF_U64: snprintf(value, sizeof value, "%llu", (unsigned long long)*(const uint64_t *)at); break;
-        /* both enums are int-sized, their values index the names */
-        case GF_NAME: snprintf(value, sizeof value, "%s", gfields[i].names[*(const int *)at]); break;
-        }
-        char *s = r1_malloc(err, strlen(gfields[i].key) + strlen(value) + 2, "config string");
-        if (!s) return r1_pretrain_config_free_strings(out, n_base + i), R1_ERR;
-        sprintf(s, "%s=%s", gfields[i].key, value);
-        out[n_base + i] = s;
-    }
-    *strings = out;
-    *n = n_base + N_GFIELDS;
-    return R1_OK;
+    if (r1_pretrain_config_to_strings(&c->base, strings, n, err) != R1_OK) return R1_ERR;
+    return r1_settings_append(fields, N_FIELDS, c, strings, n, err);
 }
 
 int r1_grpo_config_set(r1_grpo_config *c, const char *key_value, r1_err *err) {
-    const char *eq = strchr(key_value, '=');
-    if (!eq || strncmp(key_value, "grpo.", 5)) return r1_pretrain_config_set(&c->base, key_value, err);
-    size_t key_len = (size_t)(eq - key_value);
-    const char *value = eq + 1;
-    for (int i = 0; i < N_GFIELDS; i++) {
-        if (strlen(gfields[i].key) != key_len || memcmp(gfields[i].key, key_value, key_len)) continue;
-        void *at = (char *)c + gfields[i].offset;
-        char *end = (char *)value + 1;
-        errno = 0;
-        switch (gfields[i].type) {
-        case GF_INT: {
-            long v = strtol(value, &end, 10);
-            if (v < -2147483647L || v > 2147483647L) errno = ERANGE;
-            *(int *)at = (int)v;
-            break;
-        }
-        case GF_FLOAT: *(float *)at = strtof(value, &end); break;
-        case GF_U64: *(uint64_t *)at = strtoull(value, &end, 10); break;
-        case GF_NAME: {
-            int v;
-            if (by_name(gfields[i].names, 3, gfields[i].key + 5, value, &v, err) != R1_OK) return R1_ERR;
-            *(int *)at = v;
-            return R1_OK;
-        }
-        }
-        if (end == value || *end || errno) return r1_fail(err, "grpo: config %s: bad value '%s'", gfields[i].key, value);
-        return R1_OK;
-    }
-    return r1_fail(err, "grpo: unknown config key '%.*s'", (int)key_len, key_value);
+    if (strncmp(key_value, "grpo.", 5) != 0) return r1_pretrain_config_set(&c->base, key_value, err);
+    int found;
+    return r1_settings_set(fields, N_FIELDS, c, "grpo", key_value, &found, err);
 }

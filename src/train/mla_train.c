@@ -31,6 +31,10 @@ static void run_on_pool(r1_train_model *m, r1_pool_fn fn, int layer) {
     else fn(&job, 0, 1);
 }
 
+/* Where token row (b·T + t) of the batch starts its document, as an index in its
+ * row (see r1_train_model.doc_start). */
+static int doc_start(const r1_train_model *m, size_t row) { return m->doc_start ? m->doc_start[row] : 0; }
+
 /* att = softmax(q·k·scale) causal, o = Σ att_j v_j over thread's (sequence, head)
  * pairs: each writes only its own rows of att and attn_out. */
 static void attention_forward_heads(void *ctx, int thread, int n_threads) {
@@ -51,14 +55,15 @@ static void attention_forward_heads(void *ctx, int thread, int n_threads) {
         for (int t = 0; t < T; t++) {
             const float *q = a->q + (((size_t)b * T + t) * H + h) * QK;
             float *att = a->att + (((size_t)b * H + h) * T + t) * T;
-            for (int j = 0; j <= t; j++)
+            int start = doc_start(m, (size_t)b * T + t);
+            memset(att, 0, (size_t)T * sizeof(float));
+            for (int j = start; j <= t; j++)
                 att[j] = (r1_dot_f32(nope, q, k_nope + (size_t)j * nope) +
                           r1_dot_f32(rope, q + nope, k_rope + (size_t)j * rope)) * scale;
-            r1_softmax(att, t + 1);
-            for (int j = t + 1; j < T; j++) att[j] = 0.0f;
+            r1_softmax(att + start, t + 1 - start);
             float *o = a->attn_out + (((size_t)b * T + t) * H + h) * V;
             memset(o, 0, (size_t)V * sizeof(float));
-            for (int j = 0; j <= t; j++) r1_axpy_f32(V, att[j], v + (size_t)j * V, o);
+            for (int j = start; j <= t; j++) r1_axpy_f32(V, att[j], v + (size_t)j * V, o);
         }
     }
 }
@@ -89,14 +94,15 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
                 const float *q = a->q + row * QK, *att = a->att + (((size_t)b * H + h) * T + t) * T;
                 const float *dout_h = d->dattn_out + row * V;
                 float *dq = d->dq + row * QK, *dscore = d->dscore + (size_t)b * 2 * T, *datt = dscore + T;
+                int start = doc_start(m, (size_t)b * T + t);
                 /* datt_j = do·v_j; dv_j += att_j·do */
-                for (int j = 0; j <= t; j++) {
+                for (int j = start; j <= t; j++) {
                     datt[j] = r1_dot_f32(V, dout_h, v + (size_t)j * V);
                     r1_axpy_f32(V, att[j], dout_h, dv + (size_t)j * V);
                 }
-                memset(dscore, 0, (size_t)(t + 1) * sizeof(float));
-                r1_softmax_backward(dscore, datt, att, t + 1);
-                for (int j = 0; j <= t; j++) {
+                memset(dscore + start, 0, (size_t)(t + 1 - start) * sizeof(float));
+                r1_softmax_backward(dscore + start, datt + start, att + start, t + 1 - start);
+                for (int j = start; j <= t; j++) {
                     float g = dscore[j] * scale;
                     r1_axpy_f32(nope, g, k_nope + (size_t)j * nope, dq);
                     r1_axpy_f32(rope, g, k_rope + (size_t)j * rope, dq + nope);
@@ -121,7 +127,7 @@ static void latent_forward_tokens(void *ctx, int thread, int n_threads) {
     long t0, t1;
     r1_split_range(N, thread, n_threads, &t0, &t1);
     for (long t = t0; t < t1; t++) {
-        const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
+        const float *cos_sin = m->cos_sin + (size_t)(t % T - doc_start(m, (size_t)t)) * rope;
         for (int h = 0; h < H; h++) r1_rope_apply(&m->rope, a->q + ((size_t)t * H + h) * QK + nope, cos_sin);
         const float *kv_a = a->kv_a + (size_t)t * (R + rope);
         float *c_kv = a->c_kv + (size_t)t * R;
@@ -235,7 +241,7 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                                 L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     for (int t = 0; t < N; t++) {
-        const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
+        const float *cos_sin = m->cos_sin + (size_t)(t % T - doc_start(m, (size_t)t)) * rope;
         for (int h = 0; h < H; h++) r1_rope_backward(&m->rope, d->dq + ((size_t)t * H + h) * QK + nope, cos_sin);
         float *dk_rope = d->dk_rope + (size_t)t * rope, *dkv_a = d->dkv_a + (size_t)t * (R + rope);
         r1_rope_backward(&m->rope, dk_rope, cos_sin);

@@ -1,26 +1,11 @@
 /* `r1 train pretrain` (DESIGN §6): next-token training of the tiny deepseek2 model
  * on solver search traces (data.h), giving the base model the later stages start
- * from.
+ * from. The run itself (the step, the run directory, checkpoints, resume) is the
+ * one every next-token stage shares: see lm_run.h.
  *
- * A step: batch(step) → forward → backward → clip the global gradient norm →
- * AdamW at the scheduled rate (warm-up, cosine decay to lr_min) → aux-loss-free
- * expert-bias update (DeepSeek-V3 §2.1.2) → log. Single-threaded and deterministic:
- * the same config gives the same bits.
- *
- * The run directory holds
- *   config.txt       the settings, one key=value a line (also in the checkpoint)
- *   vocab.gguf       the tokenizer metadata alone (vocab.h), the export's source
- *   checkpoint.gguf  params, expert bias, AdamW moments, step (checkpoint.h),
- *                    written atomically every checkpoint_every steps and at the end
- *   metrics.csv      step,loss,lr,grad_norm,tokens_per_s (metrics.h)
- *   loss.svg         the loss curve, redrawn at each checkpoint
- *   model.gguf       the trained model with its tokenizer, for `r1 run` and llama.cpp
- *
- * Resume: every setting is read back from the checkpoint (the caller's are not
- * used), the batches are a pure function of (seed, step), and the checkpoint holds
- * all other state, so a resumed run ends with the same parameters, bit for bit, as
- * one that never stopped. The checkpoint's rng_state holds the data seed. Resuming
- * a finished run only re-exports model.gguf if it is missing. */
+ * The settings below are stored in the checkpoint as key=value strings with no
+ * prefix (settings.h); sft (sft.h) stores the same ones, plus its own. The
+ * checkpoint's rng_state holds the data seed. */
 #ifndef R1_PRETRAIN_H
 #define R1_PRETRAIN_H
 
@@ -75,7 +60,8 @@ int r1_pretrain(const r1_pretrain_config *cfg, const r1_pretrain_options *opts, 
 /* The settings as "key=value" strings (malloc'd array of malloc'd strings; free with
  * r1_pretrain_config_free_strings), and back: unknown keys and bad values fail,
  * naming them; keys absent keep what *cfg held. Floats are written with %.9g, so
- * they read back to the same bits. */
+ * they read back to the same bits. The options and result types serve every
+ * next-token stage (lm_run.h). */
 int r1_pretrain_config_to_strings(const r1_pretrain_config *cfg, char ***strings, size_t *n, r1_err *err);
 void r1_pretrain_config_free_strings(char **strings, size_t n);
 int r1_pretrain_config_set(r1_pretrain_config *cfg, const char *key_value, r1_err *err);

@@ -161,6 +161,12 @@ typedef struct {
 
     int B, T;                       /* shape of the last forward */
     const int *tokens, *targets;    /* of the last forward (borrowed until backward) */
+    /* (B×T) or NULL, set by the caller before a forward and borrowed until the
+     * backward: the index in its row where each token's document starts. Packed
+     * rows hold several examples; a token attends only within its own document and
+     * its RoPE position counts from that document's start, exactly as the engine
+     * sees a prompt at inference. NULL: each row is one document. */
+    const int *doc_start;
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
     float route_scratch[1024];      /* r1_moe_route's 2E + 2G floats */
