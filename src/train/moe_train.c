@@ -104,25 +104,20 @@ typedef struct {
     float *dinp;
 } expert_input_job;
 
-/* dinp_t += W_gateᵀ·dgate + W_upᵀ·dup of each of token t's slots, k ascending:
- * the thread owns its tokens' rows of dinp. */
+/* dinp_t += the input gradient of each of token t's slots, k ascending: the thread
+ * owns its tokens' rows of dinp. */
 static void expert_input_tokens(void *ctx, int thread, int n_threads) {
     const expert_input_job *job = ctx;
     const r1_train_model *m = job->m;
-    const r1_train_layer *L = &m->layers[job->layer];
     const r1_train_acts *a = &m->acts[job->layer];
-    int D = m->cfg.dim, K = m->cfg.top_k, Fe = m->cfg.expert_ffn;
+    int D = m->cfg.dim, K = m->cfg.top_k;
     long t0, t1;
     r1_split_range((long)m->B * m->T, thread, n_threads, &t0, &t1);
     for (long t = t0; t < t1; t++)
         for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
-            size_t w_off = (size_t)a->expert_ids[slot] * Fe * D;
+            const float *dexp_x = m->d.dexp_x + (size_t)a->slot_row[(size_t)t * K + k] * D;
             float *dinp_t = job->dinp + (size_t)t * D;
-            for (int f = 0; f < Fe; f++)
-                r1_axpy_f32(D, m->d.dexp_gate[row * Fe + f], L->exp_gate + w_off + (size_t)f * D, dinp_t);
-            for (int f = 0; f < Fe; f++)
-                r1_axpy_f32(D, m->d.dexp_up[row * Fe + f], L->exp_up + w_off + (size_t)f * D, dinp_t);
+            for (int i = 0; i < D; i++) dinp_t[i] += dexp_x[i];
         }
 }
 
@@ -210,15 +205,16 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
             d->droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + row * D);
             for (int i = 0; i < D; i++) dexp_out[i] = a->route_weights[slot] * dout_t[i];
         }
-    /* each expert's weight gradients over its rows (in slot order), then the inputs'
+    /* each expert's gradients over its rows (in slot order), then the inputs'
      * gradients token by token, so dinp_t gathers its slots in the order k */
     gather_expert_inputs(m, a);
+    memset(d->dexp_x, 0, (size_t)N * K * D * sizeof(float));
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
         if (n == 0) continue;
         size_t w_off = (size_t)e * Fe * D;
-        swiglu_ffn_backward(m->pool, NULL, dL->exp_gate + w_off, dL->exp_up + w_off, dL->exp_down + w_off,
-                            d->dexp_out + (size_t)row * D, a->exp_gate_in + (size_t)row * Fe,
+        swiglu_ffn_backward(m->pool, d->dexp_x + (size_t)row * D, dL->exp_gate + w_off, dL->exp_up + w_off,
+                            dL->exp_down + w_off, d->dexp_out + (size_t)row * D, a->exp_gate_in + (size_t)row * Fe,
                             a->exp_up + (size_t)row * Fe, a->exp_hidden + (size_t)row * Fe,
                             d->exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
                             n, D, Fe, d->dexp_gate + (size_t)row * Fe, d->dexp_up + (size_t)row * Fe,

@@ -278,7 +278,10 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     d->dk_rope = carve(&cur, &total, N * rope);
     d->dk_nope = carve(&cur, &total, H * N * (size_t)c->qk_nope);
     d->dv = carve(&cur, &total, H * N * V);
-    d->dscore = carve(&cur, &total, 2 * N);
+    d->dscore = carve(&cur, &total, N * (size_t)c->seq_len);
+    d->datt_row = carve(&cur, &total, N);
+    size_t key_width = (size_t)c->qk_nope + rope > V ? (size_t)c->qk_nope + rope : V;
+    d->attn_t = carve(&cur, &total, N * H * key_width);
     d->dgate = carve(&cur, &total, N * Fmax);
     d->dup = carve(&cur, &total, N * Fmax);
     d->dhidden = carve(&cur, &total, N * Fmax);
@@ -288,6 +291,7 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     size_t NK = N * (size_t)c->top_k;
     d->exp_x = carve(&cur, &total, NK * D);
     d->dexp_out = carve(&cur, &total, NK * D);
+    d->dexp_x = carve(&cur, &total, NK * D);
     d->dexp_gate = carve(&cur, &total, NK * Fe);
     d->dexp_up = carve(&cur, &total, NK * Fe);
     d->dexp_hidden = carve(&cur, &total, NK * Fe);

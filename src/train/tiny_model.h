@@ -125,13 +125,17 @@ typedef struct {
     float *dk_rope;         /* (N, rope) */
     float *dk_nope;         /* (H, N, nope) */
     float *dv;              /* (H, N, V) */
-    float *dscore;          /* (B, 2T): per sequence ∂L/∂score, then ∂L/∂att */
+    float *dscore;          /* (B, T, T): per sequence, one head at a time, ∂L/∂att then ∂L/∂score */
+    float *datt_row;        /* (B, T): per sequence, the row of ∂L/∂att being turned into ∂L/∂score */
+    float *attn_t;          /* (B, H, max(nope+rope, V), T): a (sequence, head)'s keys (forward) or values
+                               (backward) transposed, for the score products */
     float *dgate, *dup, *dhidden; /* (N, max F) */
     float *drouter_logits;  /* (N, E) */
     float *droute_weights;  /* (N, K) */
     float *expert_fraction; /* (E) f_i of one sequence */
     float *exp_x;           /* (N·K, D) the experts' inputs, by grouped row */
     float *dexp_out;        /* (N·K, D) by grouped row */
+    float *dexp_x;          /* (N·K, D) ∂L/∂ the experts' inputs, by grouped row */
     float *dexp_gate, *dexp_up, *dexp_hidden; /* (N·K, Fe) by grouped row */
     float *dlogits;         /* (N, vocab) */
 } r1_train_dacts;
