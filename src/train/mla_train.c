@@ -16,6 +16,7 @@
 
 #include "tensor/gemm_f32.h"
 #include "train/linear.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
 
 /* ---- steps split over the pool by rows that no other thread writes ---- */
@@ -213,6 +214,25 @@ static void key_weight_backward_rows(void *ctx, int thread, int n_threads) {
     }
 }
 
+/* Over thread's tokens, the rotations undone: the queries' rope parts in dq, the
+ * rope key's gradient, which then joins dkv_a's rope columns. */
+static void rope_backward_tokens(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_config *c = &m->cfg;
+    const r1_train_dacts *d = &m->d;
+    int T = m->T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope;
+    long t0, t1;
+    r1_split_range((long)m->B * T, thread, n_threads, &t0, &t1);
+    for (long t = t0; t < t1; t++) {
+        const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
+        for (int h = 0; h < H; h++) r1_rope_backward(&m->rope, d->dq + ((size_t)t * H + h) * QK + nope, cos_sin);
+        float *dk_rope = d->dk_rope + (size_t)t * rope, *dkv_a = d->dkv_a + (size_t)t * (R + rope);
+        r1_rope_backward(&m->rope, dk_rope, cos_sin);
+        for (int i = 0; i < rope; i++) dkv_a[R + i] += dk_rope[i];
+    }
+}
+
 void mla_forward(r1_train_model *m, int layer, float *out) {
     const r1_train_config *c = &m->cfg;
     const r1_train_layer *L = &m->layers[layer];
@@ -223,8 +243,7 @@ void mla_forward(r1_train_model *m, int layer, float *out) {
     /* queries */
     if (Rq > 0) {
         r1_linear_forward_pool(m->pool, a->q_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm(a->q_lora + (size_t)t * Rq, a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
+        r1_rows_rmsnorm(m->pool, a->q_lora, a->q_lora_raw, L->q_a_norm, N, Rq, c->norm_eps);
         r1_linear_forward_pool(m->pool, a->q, a->q_lora, L->q_b, N, Rq, H * QK);
     } else {
         r1_linear_forward_pool(m->pool, a->q, a->xn_attn, L->q_b, N, D, H * QK);
@@ -269,24 +288,17 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
         r1_linear_backward_pool(m->pool, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V, a->c_kv,
                                 L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
-    for (int t = 0; t < N; t++) {
-        const float *cos_sin = m->cos_sin + (size_t)(t % T) * rope;
-        for (int h = 0; h < H; h++) r1_rope_backward(&m->rope, d->dq + ((size_t)t * H + h) * QK + nope, cos_sin);
-        float *dk_rope = d->dk_rope + (size_t)t * rope, *dkv_a = d->dkv_a + (size_t)t * (R + rope);
-        r1_rope_backward(&m->rope, dk_rope, cos_sin);
-        for (int i = 0; i < rope; i++) dkv_a[R + i] += dk_rope[i];
-        r1_rmsnorm_backward(dkv_a, dL->kv_a_norm, d->dc_kv + (size_t)t * R, a->kv_a + (size_t)t * (R + rope),
-                            L->kv_a_norm, R, c->norm_eps);
-    }
+    run_on_pool(m, rope_backward_tokens, layer);
+    r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, a->kv_a,
+                             (size_t)(R + rope), L->kv_a_norm, N, R, c->norm_eps, d->dnorm_rows);
     r1_linear_backward_pool(m->pool, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
 
     if (Rq > 0) {
         memset(d->dq_lora, 0, (size_t)N * Rq * sizeof(float));
         memset(d->dq_lora_raw, 0, (size_t)N * Rq * sizeof(float));
         r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm_backward(d->dq_lora_raw + (size_t)t * Rq, dL->q_a_norm, d->dq_lora + (size_t)t * Rq,
-                                a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
+        r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, a->q_lora_raw,
+                                 (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
         r1_linear_backward_pool(m->pool, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
     } else {
         r1_linear_backward_pool(m->pool, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);

@@ -22,6 +22,7 @@
 #include "model/state.h"
 #include "tensor/types.h"
 #include "train/linear.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
 
 /* ---- SwiGLU FFN: out = W_down·(silu(W_gate·x) ⊙ W_up·x), n rows ---- */
@@ -31,7 +32,7 @@ static void swiglu_ffn_forward(r1_pool *pool, float *out, float *gate_in, float 
     r1_linear_forward_pool(pool, gate_in, x, W_gate, n, D, F);
     r1_linear_forward_pool(pool, up, x, W_up, n, D, F);
     memcpy(hidden, gate_in, (size_t)n * F * sizeof(float));
-    r1_swiglu(hidden, up, n * F);
+    r1_rows_swiglu(pool, hidden, up, (long)n * F);
     r1_linear_forward_pool(pool, out, hidden, W_down, n, F, D);
 }
 
@@ -45,7 +46,7 @@ static void swiglu_ffn_backward(r1_pool *pool, float *dx, float *dW_gate, float 
     memset(dup, 0, nF * sizeof(float));
     memset(dhidden, 0, nF * sizeof(float));
     r1_linear_backward_pool(pool, dhidden, dW_down, dout, hidden, W_down, n, F, D);
-    r1_swiglu_backward(dgate, dup, dhidden, gate_in, up, n * F);
+    r1_rows_swiglu_backward(pool, dgate, dup, dhidden, gate_in, up, (long)n * F);
     r1_linear_backward_pool(pool, dx, dW_gate, dgate, x, W_gate, n, D, F);
     r1_linear_backward_pool(pool, dx, dW_up, dup, x, W_up, n, D, F);
 }

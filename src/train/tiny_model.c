@@ -255,6 +255,7 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     m->xn_final = carve(&cur, &total, N * D);
     m->logits = carve(&cur, &total, N * (size_t)c->vocab);
     m->probs = carve(&cur, &total, N * (size_t)c->vocab);
+    m->token_nll = carve(&cur, &total, N);
     m->cos_sin = carve(&cur, &total, T * rope);
     return total;
 }
@@ -296,6 +297,9 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     d->dexp_up = carve(&cur, &total, NK * Fe);
     d->dexp_hidden = carve(&cur, &total, NK * Fe);
     d->dlogits = carve(&cur, &total, N * (size_t)c->vocab);
+    size_t norm_width = D > R ? D : R;
+    if ((size_t)c->q_lora_rank > norm_width) norm_width = (size_t)c->q_lora_rank;
+    d->dnorm_rows = carve(&cur, &total, N * norm_width);
     return total;
 }
 

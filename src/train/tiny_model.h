@@ -138,6 +138,7 @@ typedef struct {
     float *dexp_x;          /* (N·K, D) ∂L/∂ the experts' inputs, by grouped row */
     float *dexp_gate, *dexp_up, *dexp_hidden; /* (N·K, Fe) by grouped row */
     float *dlogits;         /* (N, vocab) */
+    float *dnorm_rows;      /* (N, max(D, R, Rq)) a norm's weight gradient row by row, before the sum */
 } r1_train_dacts;
 
 typedef struct {
@@ -158,6 +159,7 @@ typedef struct {
     r1_train_acts *acts;            /* (n_layers) */
     float *x_final, *xn_final;      /* (N, D) */
     float *logits, *probs;          /* (N, vocab) */
+    float *token_nll;               /* (N) −log p of each row's next token, where the last forward scored one */
     float *act_memory;              /* the one block the activations point into */
     int *act_ints;
     r1_train_dacts d;
