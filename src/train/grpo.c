@@ -584,11 +584,12 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         }
         free_batch(s, cfg);
         if (rc != R1_OK) return R1_ERR;
-        float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
+        float grad_norm =
+            r1_clip_grad_norm_pool(m->pool, m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
         if (!isfinite(grad_norm) || !isfinite(loss))
             return r1_fail(err, "grpo: step %llu: loss %g, gradient norm %g: training diverged (lower --lr)",
                            (unsigned long long)step + 1, loss, grad_norm);
-        r1_adamw_step(&s->opt, m->params, m->grads, cfg->lr, s->decay_mask);
+        r1_adamw_step_pool(m->pool, &s->opt, m->params, m->grads, cfg->lr, s->decay_mask);
         r1_train_update_bias(m);
 
         uint64_t done = step + 1;

@@ -114,7 +114,8 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
             const float *k_nope = a->k_nope + kv_row * nope, *v = a->v + kv_row * V;
             const float *q = a->q + ((size_t)b * T * H + h) * QK, *att = a->att + ((size_t)b * H + h) * T * T;
             const float *dout = d->dattn_out + ((size_t)b * T * H + h) * V;
-            float *dk_nope = d->dk_nope + kv_row * nope, *dv = d->dv + kv_row * V, *dq = d->dq + ((size_t)b * T * H + h) * QK;
+            float *dk_nope = d->dk_nope + kv_row * nope, *dv = d->dv + kv_row * V;
+            float *dq = d->dq + ((size_t)b * T * H + h) * QK;
             transpose(values_t, v, V, T, V);
             for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
                 int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;

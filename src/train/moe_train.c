@@ -91,29 +91,81 @@ static void group_slots_by_expert(r1_train_acts *a, int n_slots, int E) {
             if (a->expert_ids[slot] == e) a->expert_slot[row] = slot, a->slot_row[slot] = row, row++;
 }
 
+/* The per-token and per-row steps around the experts, each thread on its own
+ * tokens (slots t·K .. t·K + K − 1) or grouped rows. */
+typedef struct {
+    r1_train_model *m;
+    int layer;
+    const float *dout;
+    float *out, *dinp;
+} moe_job;
+
+/* scores = sigmoid(router logits) and the routing of tokens [t0, t1) */
+static void route_tokens(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
+    r1_train_model *m = job->m;
+    r1_train_acts *a = &m->acts[job->layer];
+    int E = m->cfg.n_experts, K = m->cfg.top_k;
+    const float *bias = m->expert_bias + (size_t)job->layer * E;
+    float scratch[R1_TRAIN_ROUTE_SCRATCH];
+    for (size_t i = (size_t)t0 * E; i < (size_t)t1 * E; i++) a->scores[i] = 1.0f / (1.0f + expf(-a->router_logits[i]));
+    for (long t = t0; t < t1; t++)
+        r1_moe_route(&m->hp, bias, a->router_logits + (size_t)t * E, a->expert_ids + (size_t)t * K,
+                     a->route_weights + (size_t)t * K, scratch);
+}
+
 /* exp_x[row] = xn_ffn of the row's token */
-static void gather_expert_inputs(r1_train_model *m, const r1_train_acts *a) {
-    int D = m->cfg.dim, K = m->cfg.top_k, n_slots = m->B * m->T * K;
-    for (int row = 0; row < n_slots; row++)
+static void gather_rows(void *ctx, long row0, long row1) {
+    const moe_job *job = ctx;
+    r1_train_model *m = job->m;
+    const r1_train_acts *a = &m->acts[job->layer];
+    int D = m->cfg.dim, K = m->cfg.top_k;
+    for (long row = row0; row < row1; row++)
         memcpy(m->d.exp_x + (size_t)row * D, a->xn_ffn + (size_t)(a->expert_slot[row] / K) * D,
                (size_t)D * sizeof(float));
 }
 
-typedef struct {
-    r1_train_model *m;
-    int layer;
-    float *dinp;
-} expert_input_job;
+static void gather_expert_inputs(r1_train_model *m, int layer) {
+    moe_job job = {.m = m, .layer = layer};
+    r1_pool_for(m->pool, (long)m->B * m->T * m->cfg.top_k, gather_rows, &job);
+}
 
-/* dinp_t += the input gradient of each of token t's slots, k ascending: the thread
- * owns its tokens' rows of dinp. */
-static void expert_input_tokens(void *ctx, int thread, int n_threads) {
-    const expert_input_job *job = ctx;
+/* out_t += g_k·y_k over token t's slots, k ascending */
+static void combine_tokens(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
     const r1_train_model *m = job->m;
     const r1_train_acts *a = &m->acts[job->layer];
     int D = m->cfg.dim, K = m->cfg.top_k;
-    long t0, t1;
-    r1_split_range((long)m->B * m->T, thread, n_threads, &t0, &t1);
+    for (long t = t0; t < t1; t++)
+        for (int k = 0; k < K; k++) {
+            size_t slot = (size_t)t * K + k;
+            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + (size_t)a->slot_row[slot] * D,
+                        job->out + (size_t)t * D);
+        }
+}
+
+/* out_t += g_k·y_k: dg_k = dout_t·y_k, dy_k = g_k·dout_t */
+static void slot_gradients(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
+    r1_train_model *m = job->m;
+    const r1_train_acts *a = &m->acts[job->layer];
+    int D = m->cfg.dim, K = m->cfg.top_k;
+    for (long t = t0; t < t1; t++)
+        for (int k = 0; k < K; k++) {
+            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
+            const float *dout_t = job->dout + (size_t)t * D;
+            float *dexp_out = m->d.dexp_out + row * D;
+            m->d.droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + row * D);
+            for (int i = 0; i < D; i++) dexp_out[i] = a->route_weights[slot] * dout_t[i];
+        }
+}
+
+/* dinp_t += the input gradient of each of token t's slots, k ascending */
+static void expert_input_tokens(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_acts *a = &m->acts[job->layer];
+    int D = m->cfg.dim, K = m->cfg.top_k;
     for (long t = t0; t < t1; t++)
         for (int k = 0; k < K; k++) {
             const float *dexp_x = m->d.dexp_x + (size_t)a->slot_row[(size_t)t * K + k] * D;
@@ -122,25 +174,16 @@ static void expert_input_tokens(void *ctx, int thread, int n_threads) {
         }
 }
 
-static void expert_input_backward(r1_train_model *m, int layer, float *dinp) {
-    expert_input_job job = {.m = m, .layer = layer, .dinp = dinp};
-    if (m->pool) r1_pool_run(m->pool, expert_input_tokens, &job);
-    else expert_input_tokens(&job, 0, 1);
-}
-
 void moe_forward(r1_train_model *m, int layer, float *out) {
     const r1_train_config *c = &m->cfg;
     const r1_train_layer *L = &m->layers[layer];
     r1_train_acts *a = &m->acts[layer];
     int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
-    const float *bias = m->expert_bias + (size_t)layer * E;
     float *load = m->expert_load + (size_t)layer * E;
 
+    moe_job job = {.m = m, .layer = layer, .out = out};
     r1_linear_forward_pool(m->pool, a->router_logits, a->xn_ffn, L->router, N, D, E);
-    for (size_t i = 0; i < (size_t)N * E; i++) a->scores[i] = 1.0f / (1.0f + expf(-a->router_logits[i]));
-    for (int t = 0; t < N; t++)
-        r1_moe_route(&m->hp, bias, a->router_logits + (size_t)t * E, a->expert_ids + (size_t)t * K,
-                     a->route_weights + (size_t)t * K, m->route_scratch);
+    r1_pool_for(m->pool, N, route_tokens, &job);
 
     if (c->n_shared > 0)
         swiglu_ffn_forward(m->pool, out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down,
@@ -151,7 +194,7 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
     /* routed experts: each expert's slots as one matrix product, then the weighted
      * sum in slot order */
     group_slots_by_expert(a, N * K, E);
-    gather_expert_inputs(m, a);
+    gather_expert_inputs(m, layer);
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
         load[e] = (float)n;
@@ -162,11 +205,7 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
                            m->d.exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
                            n, D, Fe);
     }
-    for (int t = 0; t < N; t++)
-        for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k;
-            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + (size_t)a->slot_row[slot] * D, out + (size_t)t * D);
-        }
+    r1_pool_for(m->pool, N, combine_tokens, &job);
 
     if (c->balance_alpha == 0.0f) return;
     float *f = m->d.expert_fraction;
@@ -197,18 +236,11 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                             a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared, d->dgate, d->dup,
                             d->dhidden);
 
-    /* out_t += g_k·y_k: dg_k = dout_t·y_k, dy_k = g_k·dout_t */
-    for (int t = 0; t < N; t++)
-        for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
-            const float *dout_t = dout + (size_t)t * D;
-            float *dexp_out = d->dexp_out + row * D;
-            d->droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + row * D);
-            for (int i = 0; i < D; i++) dexp_out[i] = a->route_weights[slot] * dout_t[i];
-        }
+    moe_job job = {.m = m, .layer = layer, .dout = dout, .dinp = dinp};
+    r1_pool_for(m->pool, N, slot_gradients, &job);
     /* each expert's gradients over its rows (in slot order), then the inputs'
      * gradients token by token, so dinp_t gathers its slots in the order k */
-    gather_expert_inputs(m, a);
+    gather_expert_inputs(m, layer);
     memset(d->dexp_x, 0, (size_t)N * K * D * sizeof(float));
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
@@ -221,7 +253,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                             n, D, Fe, d->dexp_gate + (size_t)row * Fe, d->dexp_up + (size_t)row * Fe,
                             d->dexp_hidden + (size_t)row * Fe);
     }
-    expert_input_backward(m, layer, dinp);
+    r1_pool_for(m->pool, N, expert_input_tokens, &job);
 
     /* ∂L/∂s of the picked experts through g_k = scale·s_k/n, n = Σ_picked s:
      * ds_j = scale/n · (dg_j − Σ_k dg_k s_k / n); then ds/dlogit = s(1 − s) */

@@ -380,13 +380,14 @@ static int train_loop(run_state *s, const r1_pretrain_config *cfg, const r1_pret
         r1_train_zero_grad(m);
         if (r1_train_forward(m, s->data.tokens, s->data.targets, B, T, &loss, err) != R1_OK) return R1_ERR;
         r1_train_backward(m);
-        float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
+        float grad_norm =
+            r1_clip_grad_norm_pool(s->pool, m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
         if (!isfinite(grad_norm) || !isfinite(m->ce_loss))
             return r1_fail(err, "pretrain: step %llu: loss %g, gradient norm %g: training diverged (lower --lr; "
                                 "the checkpoint holds the last good state)",
                            (unsigned long long)step + 1, m->ce_loss, grad_norm);
         float lr = r1_lr_schedule((int)step, cfg->warmup, cfg->steps, cfg->opt.lr, cfg->lr_min);
-        r1_adamw_step(&s->opt, m->params, m->grads, lr, s->decay_mask);
+        r1_adamw_step_pool(s->pool, &s->opt, m->params, m->grads, lr, s->decay_mask);
         r1_train_update_bias(m);
 
         double seconds = now_seconds() - t_step, tokens = s->data.n_targets + s->data.n_examples;

@@ -34,7 +34,7 @@ int r1_train_config_check(const r1_train_config *c, r1_err *err) {
     if (c->n_dense_layers < c->n_layers &&
         (c->n_experts < 1 || c->top_k < 1 || c->top_k > c->n_experts || c->expert_ffn < 1 || c->n_shared < 0 ||
          c->n_groups < 1 || c->n_experts % c->n_groups || c->n_groups_used < 1 || c->n_groups_used > c->n_groups ||
-         c->top_k > c->n_groups_used * (c->n_experts / c->n_groups) || 2 * c->n_experts + 2 * c->n_groups > 1024))
+         c->top_k > c->n_groups_used * (c->n_experts / c->n_groups) || 2 * c->n_experts + 2 * c->n_groups > R1_TRAIN_ROUTE_SCRATCH))
         return r1_fail(err, "train: config: MoE routing is inconsistent: %d experts, top-%d, %d groups, %d used, "
                             "expert width %d",
                        c->n_experts, c->top_k, c->n_groups, c->n_groups_used, c->expert_ffn);

@@ -24,6 +24,9 @@
 #include "model/model.h"
 #include "model/ops.h"
 
+/* r1_moe_route's scratch, 2E + 2G floats (r1_train_config_check keeps it enough) */
+#define R1_TRAIN_ROUTE_SCRATCH 1024
+
 typedef struct {
     int vocab, dim, n_layers, n_dense_layers, n_heads;
     int q_lora_rank;        /* 0: queries straight from attn_q */
@@ -169,7 +172,6 @@ typedef struct {
     const int *tokens, *targets;    /* of the last forward (borrowed until backward) */
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
-    float route_scratch[1024];      /* r1_moe_route's 2E + 2G floats */
     r1_pool *pool;                  /* borrowed; NULL: the calling thread alone */
 } r1_train_model;
 

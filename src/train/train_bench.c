@@ -48,8 +48,8 @@ static int timed_step(bench_state *s, const r1_pretrain_config *cfg, double seco
     double t1 = now_seconds();
     r1_train_backward(m);
     double t2 = now_seconds();
-    r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
-    r1_adamw_step(&s->opt, m->params, m->grads, cfg->opt.lr, NULL);
+    r1_clip_grad_norm_pool(s->pool, m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
+    r1_adamw_step_pool(s->pool, &s->opt, m->params, m->grads, cfg->opt.lr, NULL);
     double t3 = now_seconds();
     if (!isfinite(loss)) return r1_fail(err, "train bench: the loss is %g", loss);
     seconds[0] = t1 - t0, seconds[1] = t2 - t1, seconds[2] = t3 - t2;
