@@ -1,8 +1,9 @@
 /* The trainer's float matrix products (tensor/gemm_f32.h): the scalar reference and
- * the AVX2 kernel against a double-precision product, in the three forms, on shapes
- * with partial tiles, strides wider than the rows and K longer than one panel; the
- * columns past N left alone; and the promise the pooled trainer relies on — a
- * product split into row or column blocks gives the same bits as in one call. */
+ * the AVX2 and AVX-512 kernels against a double-precision product, in the three
+ * forms, on shapes with partial tiles, strides wider than the rows and K longer than
+ * one panel; the columns past N left alone; the two SIMD kernels bit-identical; and
+ * the promise the pooled trainer relies on — a product split into row or column
+ * blocks gives the same bits as in one call. */
 #include "test.h"
 
 #include <stdint.h>
@@ -62,12 +63,16 @@ static void run_block(const product *p, float *C, int i0, int m, int j0, int n) 
 
 static const int shapes[][3] = {
     {1, 1, 1}, {6, 16, 8}, {7, 17, 5}, {13, 37, 300}, {5, 9, 256}, {12, 32, 513}, {2, 3, 48}, {31, 8, 64},
+    {25, 70, 33}, {130, 40, 20},
 };
+
+/* Kernel levels of r1_kernels_select this CPU has: 0 scalar, 1 AVX2, 2 AVX-512. */
+static int cpu_levels(void) { return r1_kernels_cpu_has_avx512() ? 3 : r1_kernels_cpu_has_avx2() ? 2 : 1; }
 
 /* Every element within the rounding bound of K+1 sums of its terms (plus C0), and the
  * spare columns untouched. */
 static void test_matches_double(test_ctx *t) {
-    int levels = r1_kernels_cpu_has_avx2() ? 2 : 1;
+    int levels = cpu_levels();
     for (int level = 0; level < levels; level++) {
         CHECK(r1_kernels_select(level) == level, "select(%d)", level);
         for (int form = 0; form < 3; form++)
@@ -104,13 +109,13 @@ static void test_matches_double(test_ctx *t) {
                       form_names[form], shapes[s][0], shapes[s][1], shapes[s][2], worst);
             }
     }
-    r1_kernels_select(1);
+    r1_kernels_select(levels - 1);
 }
 
 /* One call against the same product cut into row blocks and column blocks at
  * places that do not fall on tile edges: the same bits. */
 static void test_blocks_are_bit_identical(test_ctx *t) {
-    int levels = r1_kernels_cpu_has_avx2() ? 2 : 1;
+    int levels = cpu_levels();
     for (int level = 0; level < levels; level++) {
         CHECK(r1_kernels_select(level) == level, "select(%d)", level);
         for (int form = 0; form < 3; form++) {
@@ -137,7 +142,32 @@ static void test_blocks_are_bit_identical(test_ctx *t) {
             CHECK(cols_same, "level %d %s: split over columns changes the result", level, form_names[form]);
         }
     }
-    r1_kernels_select(1);
+    r1_kernels_select(levels - 1);
 }
 
-TEST_MAIN("gemm_f32", T(test_matches_double), T(test_blocks_are_bit_identical))
+/* The AVX2 and AVX-512 kernels: the same chain of FMAs for every element. */
+static void test_avx512_matches_avx2(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx512()) SKIP("CPU lacks AVX-512");
+    for (int form = 0; form < 3; form++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            product p;
+            int ok = product_init(&p, form, shapes[s][0], shapes[s][1], shapes[s][2], 31 + (uint32_t)s);
+            size_t bytes = ok ? sizeof(float) * p.M * p.ldc : 0;
+            float *c[2] = {ok ? malloc(bytes) : NULL, ok ? malloc(bytes) : NULL};
+            ok = c[0] && c[1];
+            for (int level = 1; ok && level <= 2; level++) {
+                r1_kernels_select(level);
+                memcpy(c[level - 1], p.C0, bytes);
+                run_block(&p, c[level - 1], 0, p.M, 0, p.N);
+            }
+            int same = ok && !memcmp(c[0], c[1], bytes);
+            free(c[0]), free(c[1]);
+            product_free(&p);
+            r1_kernels_select(2);
+            CHECK(ok, "out of memory");
+            CHECK(same, "%s %dx%dx%d: AVX-512 differs from AVX2", form_names[form], shapes[s][0], shapes[s][1],
+                  shapes[s][2]);
+        }
+}
+
+TEST_MAIN("gemm_f32", T(test_matches_double), T(test_blocks_are_bit_identical), T(test_avx512_matches_avx2))

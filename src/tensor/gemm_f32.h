@@ -8,8 +8,9 @@
  *
  * Every element is C[i][j] + Σ_k A(i,k)·B(k,j) summed one term at a time in
  * ascending k, whatever the tiling: a caller that splits M or N between threads gets
- * the same bits as one thread. The AVX2 kernel (gemm_f32_avx2.c) rounds once per
- * term (FMA), the scalar reference twice, so the two agree within float rounding. */
+ * the same bits as one thread. The AVX2 and AVX-512 kernels (gemm_f32_avx2.c,
+ * gemm_f32_avx512.c) round once per term (FMA) and so agree bit for bit; the scalar
+ * reference rounds twice, and agrees with them within float rounding. */
 #ifndef R1_GEMM_F32_H
 #define R1_GEMM_F32_H
 
@@ -30,6 +31,8 @@ void r1_gemm_f32_scalar(int M, int N, int K, const float *A, size_t a_i, size_t 
                         size_t b_j, float *C, size_t ldc);
 void r1_gemm_f32_avx2(int M, int N, int K, const float *A, size_t a_i, size_t a_k, const float *B, size_t b_k,
                       size_t b_j, float *C, size_t ldc);
+void r1_gemm_f32_avx512(int M, int N, int K, const float *A, size_t a_i, size_t a_k, const float *B, size_t b_k,
+                        size_t b_j, float *C, size_t ldc);
 r1_gemm_f32_fn r1_gemm_f32_kernel(void);
 
 #endif

@@ -42,7 +42,7 @@ static type_entry type_table[] = {
 static float (*dot_f32_kernel)(int64_t n, const float *a, const float *b) = r1_dot_f32_scalar;
 static void (*axpy_f32_kernel)(int64_t n, float a, const float *x, float *y) = r1_axpy_f32_scalar;
 static r1_gemm_f32_fn gemm_f32_kernel = r1_gemm_f32_scalar;
-static int kernels_avx2;
+static int kernels_level;
 static pthread_once_t kernels_default_once = PTHREAD_ONCE_INIT;
 /* set once the default is in place: the float kernels are called millions of times
  * a training step, and pthread_once on each call cost ~2 % of it */
@@ -61,11 +61,19 @@ int r1_kernels_cpu_has_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 }
 
-static void select_kernels(int avx2) {
-    kernels_avx2 = avx2;
+/* The OS saving the ZMM registers is part of what __builtin_cpu_supports checks. */
+int r1_kernels_cpu_has_avx512(void) {
+    return r1_kernels_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+}
+
+static int cpu_level(void) { return r1_kernels_cpu_has_avx512() ? 2 : r1_kernels_cpu_has_avx2() ? 1 : 0; }
+
+static void select_kernels(int level) {
+    int avx2 = level >= 1;
+    kernels_level = level;
     dot_f32_kernel = avx2 ? r1_dot_f32_avx2 : r1_dot_f32_scalar;
     axpy_f32_kernel = avx2 ? r1_axpy_f32_avx2 : r1_axpy_f32_scalar;
-    gemm_f32_kernel = avx2 ? r1_gemm_f32_avx2 : r1_gemm_f32_scalar;
+    gemm_f32_kernel = level >= 2 ? r1_gemm_f32_avx512 : avx2 ? r1_gemm_f32_avx2 : r1_gemm_f32_scalar;
     for (size_t i = 0; i < TABLE_SIZE; i++) {
         type_table[i].traits.vec_dot = avx2 ? type_table[i].vec_dot_avx2 : type_table[i].vec_dot_scalar;
         type_table[i].traits.gemm = avx2 ? type_table[i].gemm_avx2 : NULL;
@@ -73,7 +81,7 @@ static void select_kernels(int avx2) {
 }
 
 static void select_default_kernels(void) {
-    select_kernels(r1_kernels_cpu_has_avx2());
+    select_kernels(cpu_level());
     atomic_store_explicit(&kernels_ready, 1, memory_order_release);
 }
 
@@ -84,10 +92,11 @@ static inline void ensure_kernels_selected(void) {
         pthread_once(&kernels_default_once, select_default_kernels);
 }
 
-int r1_kernels_select(int want_avx2) {
+int r1_kernels_select(int level) {
     ensure_kernels_selected();
-    select_kernels(want_avx2 && r1_kernels_cpu_has_avx2());
-    return kernels_avx2;
+    int max = cpu_level();
+    select_kernels(level < 0 ? 0 : level > max ? max : level);
+    return kernels_level;
 }
 
 float r1_dot_f32(int64_t n, const float *a, const float *b) {

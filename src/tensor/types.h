@@ -78,11 +78,14 @@ const char *r1_type_name(uint32_t type);
  * for overflow first, as the GGUF reader does). */
 size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n);
 
-/* Kernel selection: 1 = AVX2+FMA (only if the CPU has it), 0 = portable scalar.
- * Default: AVX2 when the CPU supports it. Returns the level now in force.
- * It rewrites the shared traits table, so call it while no kernel is running. */
-int r1_kernels_select(int want_avx2);
+/* Kernel selection: 0 = portable scalar, 1 = AVX2+FMA, 2 = AVX2+FMA with the
+ * AVX-512 float GEMM (tensor/gemm_f32.h; the same bits as its AVX2 kernel, about
+ * 1.5× its speed). Levels the CPU lacks fall back to the highest it has; the
+ * default is that highest. Returns the level now in force. It rewrites the shared
+ * traits table, so call it while no kernel is running. */
+int r1_kernels_select(int level);
 int r1_kernels_cpu_has_avx2(void);
+int r1_kernels_cpu_has_avx512(void);
 
 /* Half-precision conversions (IEEE binary16 and bfloat16), round-to-nearest-even. */
 float r1_fp16_to_fp32(uint16_t h);
