@@ -96,8 +96,8 @@ static void group_slots_by_expert(r1_train_acts *a, int n_slots, int E) {
 typedef struct {
     r1_train_model *m;
     int layer;
-    const float *dout;
-    float *out, *dinp;
+    const float *dout, *rows, *slot_weights;
+    float *out;
 } moe_job;
 
 /* scores = sigmoid(router logits) and the routing of tokens [t0, t1) */
@@ -130,8 +130,10 @@ static void gather_expert_inputs(r1_train_model *m, int layer) {
     r1_pool_for(m->pool, (long)m->B * m->T * m->cfg.top_k, gather_rows, &job);
 }
 
-/* out_t += g_k·y_k over token t's slots, k ascending */
-static void combine_tokens(void *ctx, long t0, long t1) {
+/* out_t += w_k·rows[row of slot (t, k)] over token t's slots, k ascending (w = 1
+ * without slot_weights): the weighted sum of the expert outputs, or the experts'
+ * input gradients gathered back to their tokens */
+static void add_slot_rows(void *ctx, long t0, long t1) {
     const moe_job *job = ctx;
     const r1_train_model *m = job->m;
     const r1_train_acts *a = &m->acts[job->layer];
@@ -139,8 +141,8 @@ static void combine_tokens(void *ctx, long t0, long t1) {
     for (long t = t0; t < t1; t++)
         for (int k = 0; k < K; k++) {
             size_t slot = (size_t)t * K + k;
-            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + (size_t)a->slot_row[slot] * D,
-                        job->out + (size_t)t * D);
+            r1_axpy_f32(D, job->slot_weights ? job->slot_weights[slot] : 1.0f,
+                        job->rows + (size_t)a->slot_row[slot] * D, job->out + (size_t)t * D);
         }
 }
 
@@ -160,20 +162,6 @@ static void slot_gradients(void *ctx, long t0, long t1) {
         }
 }
 
-/* dinp_t += the input gradient of each of token t's slots, k ascending */
-static void expert_input_tokens(void *ctx, long t0, long t1) {
-    const moe_job *job = ctx;
-    const r1_train_model *m = job->m;
-    const r1_train_acts *a = &m->acts[job->layer];
-    int D = m->cfg.dim, K = m->cfg.top_k;
-    for (long t = t0; t < t1; t++)
-        for (int k = 0; k < K; k++) {
-            const float *dexp_x = m->d.dexp_x + (size_t)a->slot_row[(size_t)t * K + k] * D;
-            float *dinp_t = job->dinp + (size_t)t * D;
-            for (int i = 0; i < D; i++) dinp_t[i] += dexp_x[i];
-        }
-}
-
 void moe_forward(r1_train_model *m, int layer, float *out) {
     const r1_train_config *c = &m->cfg;
     const r1_train_layer *L = &m->layers[layer];
@@ -181,7 +169,7 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
     int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
     float *load = m->expert_load + (size_t)layer * E;
 
-    moe_job job = {.m = m, .layer = layer, .out = out};
+    moe_job job = {.m = m, .layer = layer, .rows = a->exp_out, .slot_weights = a->route_weights, .out = out};
     r1_linear_forward_pool(m->pool, a->router_logits, a->xn_ffn, L->router, N, D, E);
     r1_pool_for(m->pool, N, route_tokens, &job);
 
@@ -205,7 +193,7 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
                            m->d.exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
                            n, D, Fe);
     }
-    r1_pool_for(m->pool, N, combine_tokens, &job);
+    r1_pool_for(m->pool, N, add_slot_rows, &job);
 
     if (c->balance_alpha == 0.0f) return;
     float *f = m->d.expert_fraction;
@@ -236,7 +224,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                             a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared, d->dgate, d->dup,
                             d->dhidden);
 
-    moe_job job = {.m = m, .layer = layer, .dout = dout, .dinp = dinp};
+    moe_job job = {.m = m, .layer = layer, .dout = dout, .rows = d->dexp_x, .out = dinp};
     r1_pool_for(m->pool, N, slot_gradients, &job);
     /* each expert's gradients over its rows (in slot order), then the inputs'
      * gradients token by token, so dinp_t gathers its slots in the order k */
@@ -253,7 +241,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                             n, D, Fe, d->dexp_gate + (size_t)row * Fe, d->dexp_up + (size_t)row * Fe,
                             d->dexp_hidden + (size_t)row * Fe);
     }
-    r1_pool_for(m->pool, N, expert_input_tokens, &job);
+    r1_pool_for(m->pool, N, add_slot_rows, &job);
 
     /* ∂L/∂s of the picked experts through g_k = scale·s_k/n, n = Σ_picked s:
      * ds_j = scale/n · (dg_j − Σ_k dg_k s_k / n); then ds/dlogit = s(1 − s) */
