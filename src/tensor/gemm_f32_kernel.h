@@ -15,8 +15,8 @@
  * against the two loads and one store per FMA of axpy loops. TILE_ROWS is the most
  * that fits the register file with the two B vectors and the broadcast, and gives
  * enough independent accumulators to cover the FMA latency (4 cycles × 2 ports).
- * Loops, outermost first: K_CHUNK rows of B; M_BLOCK rows of A (kept in L2 while
- * the panels of B pass); panels of TILE_COLS columns of B (K_CHUNK × TILE_COLS, in
+ * Loops, outermost first: K_CHUNK rows of B; a block of rows of A (kept in L2
+ * while the panels of B pass); panels of TILE_COLS columns of B (K_CHUNK × TILE_COLS, in
  * L1 while the row tiles of the block pass); tiles. A B whose columns are not
  * contiguous (the nt form) is first copied into such a panel, an A whose rows are
  * not contiguous (the tn form, where consecutive k are a whole row of A apart:
@@ -25,8 +25,11 @@
 #include <stddef.h>
 
 #define TILE_COLS (2 * VEC_WIDTH)
-enum { K_CHUNK = 256, M_BLOCK = 120 };
-_Static_assert(M_BLOCK % TILE_ROWS == 0, "a block is whole tiles");
+/* A block of rows of A read in place is 480 × K_CHUNK floats (480 KB, in L2); a
+ * packed one 120 × K_CHUNK, the packing buffer on the stack. An nt product packs
+ * each panel of B once per block, so its blocks are kept large. */
+enum { K_CHUNK = 256, M_BLOCK = 480, M_BLOCK_PACKED = 120 };
+_Static_assert(M_BLOCK % TILE_ROWS == 0 && M_BLOCK_PACKED % TILE_ROWS == 0, "a block is whole tiles");
 
 /* C (rows × TILE_COLS, columns past the masks left alone) += A·B over k < K, where
  * A(r,k) = A[r·a_i + k·a_k] and B's row k is B + k·ldb. rows and masked are
@@ -92,11 +95,12 @@ static void pack_a_block(const float *A, size_t a_i, size_t a_k, int M, int K, f
 
 void GEMM_KERNEL(int M, int N, int K, const float *A, size_t a_i, size_t a_k, const float *B, size_t b_k, size_t b_j,
                  float *C, size_t ldc) {
-    _Alignas(64) float panel[K_CHUNK * TILE_COLS], block[M_BLOCK * K_CHUNK];
+    _Alignas(64) float panel[K_CHUNK * TILE_COLS], block[M_BLOCK_PACKED * K_CHUNK];
+    int m_block = a_k != 1 ? M_BLOCK_PACKED : M_BLOCK;
     for (int k0 = 0; k0 < K; k0 += K_CHUNK) {
         int kc = K - k0 < K_CHUNK ? K - k0 : K_CHUNK;
-        for (int m0 = 0; m0 < M; m0 += M_BLOCK) {
-            int mc = M - m0 < M_BLOCK ? M - m0 : M_BLOCK;
+        for (int m0 = 0; m0 < M; m0 += m_block) {
+            int mc = M - m0 < m_block ? M - m0 : m_block;
             const float *a = A + (size_t)m0 * a_i + (size_t)k0 * a_k;
             size_t tile_i = a_i, tile_k = a_k, tile_step = TILE_ROWS * a_i;
             if (a_k != 1) {
