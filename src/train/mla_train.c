@@ -269,13 +269,13 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
     int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
 
-    memset(d->dattn_out, 0, (size_t)N * H * V * sizeof(float));
-    memset(d->dq, 0, (size_t)N * H * QK * sizeof(float));
-    memset(d->dkv_a, 0, (size_t)N * (R + rope) * sizeof(float));
-    memset(d->dc_kv, 0, (size_t)N * R * sizeof(float));
-    memset(d->dk_rope, 0, (size_t)N * rope * sizeof(float));
-    memset(d->dk_nope, 0, (size_t)H * N * nope * sizeof(float));
-    memset(d->dv, 0, (size_t)H * N * V * sizeof(float));
+    r1_rows_zero(m->pool, d->dattn_out, (size_t)N * H * V);
+    r1_rows_zero(m->pool, d->dq, (size_t)N * H * QK);
+    r1_rows_zero(m->pool, d->dkv_a, (size_t)N * (R + rope));
+    r1_rows_zero(m->pool, d->dc_kv, (size_t)N * R);
+    r1_rows_zero(m->pool, d->dk_rope, (size_t)N * rope);
+    r1_rows_zero(m->pool, d->dk_nope, (size_t)H * N * nope);
+    r1_rows_zero(m->pool, d->dv, (size_t)H * N * V);
 
     r1_linear_backward_pool(m->pool, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
 
@@ -295,8 +295,8 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     r1_linear_backward_pool(m->pool, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
 
     if (Rq > 0) {
-        memset(d->dq_lora, 0, (size_t)N * Rq * sizeof(float));
-        memset(d->dq_lora_raw, 0, (size_t)N * Rq * sizeof(float));
+        r1_rows_zero(m->pool, d->dq_lora, (size_t)N * Rq);
+        r1_rows_zero(m->pool, d->dq_lora_raw, (size_t)N * Rq);
         r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
         r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, a->q_lora_raw,
                                  (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);

@@ -58,12 +58,12 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
         float *x_out = il + 1 < c->n_layers ? m->acts[il + 1].x_in : m->x_final;
         r1_rows_rmsnorm(m->pool, a->xn_attn, a->x_in, L->attn_norm, N, D, c->norm_eps);
         mla_forward(m, il, a->x_mid);
-        for (size_t i = 0; i < (size_t)N * D; i++) a->x_mid[i] += a->x_in[i];
+        r1_rows_add(m->pool, a->x_mid, a->x_in, (size_t)N * D);
 
         r1_rows_rmsnorm(m->pool, a->xn_ffn, a->x_mid, L->ffn_norm, N, D, c->norm_eps);
         if (il < c->n_dense_layers) ffn_forward(m, il, x_out);
         else moe_forward(m, il, x_out);
-        for (size_t i = 0; i < (size_t)N * D; i++) x_out[i] += a->x_mid[i];
+        r1_rows_add(m->pool, x_out, a->x_mid, (size_t)N * D);
     }
     r1_rows_rmsnorm(m->pool, m->xn_final, m->x_final, m->output_norm, N, D, c->norm_eps);
     r1_linear_forward_pool(m->pool, m->logits, m->xn_final, m->output, N, D, V);
@@ -93,8 +93,8 @@ static void backward_from_dlogits(r1_train_model *m) {
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim, V = c->vocab;
 
-    memset(d->dxn, 0, (size_t)N * D * sizeof(float));
-    memset(d->dres, 0, (size_t)N * D * sizeof(float));
+    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
+    r1_rows_zero(m->pool, d->dres, (size_t)N * D);
     r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->doutput_norm, d->dxn, m->x_final, D, m->output_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
@@ -104,13 +104,13 @@ static void backward_from_dlogits(r1_train_model *m) {
         const r1_train_layer *L = &m->layers[il];
         r1_train_layer *dL = &m->dlayers[il];
         r1_train_acts *a = &m->acts[il];
-        memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+        r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
         if (il < c->n_dense_layers) ffn_backward(m, il, d->dres, d->dxn);
         else moe_backward(m, il, d->dres, d->dxn);
         r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->ffn_norm, d->dxn, a->x_mid, D, L->ffn_norm, N, D,
                                  c->norm_eps, d->dnorm_rows);
 
-        memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+        r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
         mla_backward(m, il, d->dres, d->dxn);
         r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->attn_norm, d->dxn, a->x_in, D, L->attn_norm, N, D,
                                  c->norm_eps, d->dnorm_rows);

@@ -42,9 +42,9 @@ static void swiglu_ffn_backward(r1_pool *pool, float *dx, float *dW_gate, float 
                                 const float *x, const float *W_gate, const float *W_up, const float *W_down, int n,
                                 int D, int F, float *dgate, float *dup, float *dhidden) {
     size_t nF = (size_t)n * F;
-    memset(dgate, 0, nF * sizeof(float));
-    memset(dup, 0, nF * sizeof(float));
-    memset(dhidden, 0, nF * sizeof(float));
+    r1_rows_zero(pool, dgate, nF);
+    r1_rows_zero(pool, dup, nF);
+    r1_rows_zero(pool, dhidden, nF);
     r1_linear_backward_pool(pool, dhidden, dW_down, dout, hidden, W_down, n, F, D);
     r1_rows_swiglu_backward(pool, dgate, dup, dhidden, gate_in, up, (long)n * F);
     r1_linear_backward_pool(pool, dx, dW_gate, dgate, x, W_gate, n, D, F);
@@ -229,7 +229,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     /* each expert's gradients over its rows (in slot order), then the inputs'
      * gradients token by token, so dinp_t gathers its slots in the order k */
     gather_expert_inputs(m, layer);
-    memset(d->dexp_x, 0, (size_t)N * K * D * sizeof(float));
+    r1_rows_zero(m->pool, d->dexp_x, (size_t)N * K * D);
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
         if (n == 0) continue;

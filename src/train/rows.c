@@ -51,6 +51,26 @@ void r1_rows_rmsnorm_backward(r1_pool *pool, float *dx, size_t dx_stride, float 
     r1_pool_for(pool, n, weight_sum_range, &sum);
 }
 
+static void zero_range(void *ctx, long i0, long i1) {
+    const rows_job *j = ctx;
+    memset(j->out + i0, 0, (size_t)(i1 - i0) * sizeof(float));
+}
+
+void r1_rows_zero(r1_pool *pool, float *x, size_t n) {
+    rows_job job = {.out = x};
+    r1_pool_for(pool, (long)n, zero_range, &job);
+}
+
+static void add_range(void *ctx, long i0, long i1) {
+    const rows_job *j = ctx;
+    for (long i = i0; i < i1; i++) j->out[i] += j->x[i];
+}
+
+void r1_rows_add(r1_pool *pool, float *y, const float *x, size_t n) {
+    rows_job job = {.out = y, .x = x};
+    r1_pool_for(pool, (long)n, add_range, &job);
+}
+
 static void swiglu_range(void *ctx, long i0, long i1) {
     const rows_job *j = ctx;
     r1_swiglu(j->gate + i0, j->up + i0, (int)(i1 - i0));

@@ -1,5 +1,5 @@
-/* The trainer's row-wise steps (norms, SwiGLU) spread over a pool, each thread on
- * its own rows. Results are the serial loops' bit for bit: rows are independent,
+/* The trainer's row-wise steps (norms, SwiGLU, clearing and adding buffers) spread
+ * over a pool, each thread on its own rows. Results are the serial loops' bit for bit: rows are independent,
  * and the one sum across rows (a norm's weight gradient) is taken in row order. */
 #ifndef R1_ROWS_H
 #define R1_ROWS_H
@@ -16,6 +16,9 @@ void r1_rows_rmsnorm(r1_pool *pool, float *out, const float *x, const float *wei
 void r1_rows_rmsnorm_backward(r1_pool *pool, float *dx, size_t dx_stride, float *dweight, const float *dout,
                               const float *x, size_t x_stride, const float *weight, int n_rows, int n, float eps,
                               float *scratch);
+/* x[i] = 0 and y[i] += x[i] for i < n. */
+void r1_rows_zero(r1_pool *pool, float *x, size_t n);
+void r1_rows_add(r1_pool *pool, float *y, const float *x, size_t n);
 /* r1_swiglu / r1_swiglu_backward over n elements. */
 void r1_rows_swiglu(r1_pool *pool, float *gate, const float *up, long n);
 void r1_rows_swiglu_backward(r1_pool *pool, float *dgate, float *dup, const float *dout, const float *gate_in,

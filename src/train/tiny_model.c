@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/presets.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
 
 r1_train_config r1_train_config_default(void) {
@@ -360,4 +361,4 @@ void r1_train_model_free(r1_train_model *m) {
 
 void r1_train_model_set_pool(r1_train_model *m, r1_pool *pool) { m->pool = pool; }
 
-void r1_train_zero_grad(r1_train_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+void r1_train_zero_grad(r1_train_model *m) { r1_rows_zero(m->pool, m->grads, m->n_params); }
