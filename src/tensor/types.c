@@ -109,6 +109,11 @@ void r1_axpy_f32(int64_t n, float a, const float *x, float *y) {
     axpy_f32_kernel(n, a, x, y);
 }
 
+int r1_kernels_level(void) {
+    ensure_kernels_selected();
+    return kernels_level;
+}
+
 r1_gemm_f32_fn r1_gemm_f32_kernel(void) {
     ensure_kernels_selected();
     return gemm_f32_kernel;

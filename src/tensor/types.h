@@ -84,6 +84,8 @@ size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n);
  * default is that highest. Returns the level now in force. It rewrites the shared
  * traits table, so call it while no kernel is running. */
 int r1_kernels_select(int level);
+/* The level in force, for kernels dispatched outside this table (train/adamw.c). */
+int r1_kernels_level(void);
 int r1_kernels_cpu_has_avx2(void);
 int r1_kernels_cpu_has_avx512(void);
 

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tensor/types.h"
 #include "train/adamw.h"
+#include "train/adamw_update.h"
 
 /* ---- AdamW ---- */
 
@@ -30,41 +32,33 @@ int r1_adamw_init(r1_adamw *opt, size_t n_params, r1_adamw_hparams hp, r1_err *e
     return R1_OK;
 }
 
-typedef struct {
-    r1_adamw *opt;
-    float *params;
-    const float *grads;
-    const uint8_t *decay_mask;
-    float lr, bias_correction1, bias_correction2;
-} adamw_job;
-
-static void adamw_range(void *ctx, long i0, long i1) {
-    const adamw_job *job = ctx;
-    r1_adamw *opt = job->opt;
-    const float beta1 = opt->hp.beta1, beta2 = opt->hp.beta2, eps = opt->hp.eps, wd = opt->hp.weight_decay;
-    const float lr = job->lr, bias_correction1 = job->bias_correction1, bias_correction2 = job->bias_correction2;
-    float *params = job->params;
-    const float *grads = job->grads;
-    const uint8_t *decay_mask = job->decay_mask;
-    for (size_t i = (size_t)i0; i < (size_t)i1; i++) {
-        const float g = grads[i];
-        opt->m[i] = beta1 * opt->m[i] + (1.0f - beta1) * g;
-        opt->v[i] = beta2 * opt->v[i] + (1.0f - beta2) * g * g;
-        const float m_hat = opt->m[i] / bias_correction1;
-        const float v_hat = opt->v[i] / bias_correction2;
-        const float decay = (!decay_mask || decay_mask[i]) ? wd * params[i] : 0.0f;
-        params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + decay);
+void r1_adamw_update_scalar(const r1_adamw_update *u, size_t i0, size_t i1) {
+    const float beta1 = u->beta1, beta2 = u->beta2, eps = u->eps, wd = u->weight_decay, lr = u->lr;
+    for (size_t i = i0; i < i1; i++) {
+        const float g = u->grads[i];
+        u->m[i] = beta1 * u->m[i] + (1.0f - beta1) * g;
+        u->v[i] = beta2 * u->v[i] + (1.0f - beta2) * g * g;
+        const float m_hat = u->m[i] / u->bias_correction1;
+        const float v_hat = u->v[i] / u->bias_correction2;
+        const float decay = (!u->decay_mask || u->decay_mask[i]) ? wd * u->params[i] : 0.0f;
+        u->params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + decay);
     }
+}
+
+static void update_range(void *ctx, long i0, long i1) {
+    (r1_kernels_level() >= 1 ? r1_adamw_update_avx2 : r1_adamw_update_scalar)(ctx, (size_t)i0, (size_t)i1);
 }
 
 void r1_adamw_step_pool(r1_pool *pool, r1_adamw *opt, float *params, const float *grads, float lr,
                         const uint8_t *decay_mask) {
     opt->step++;
     /* 1 − β^t, computed once per step in double: β^t underflows gracefully to 0 */
-    adamw_job job = {.opt = opt, .params = params, .grads = grads, .decay_mask = decay_mask, .lr = lr,
-                     .bias_correction1 = (float)(1.0 - pow(opt->hp.beta1, (double)opt->step)),
-                     .bias_correction2 = (float)(1.0 - pow(opt->hp.beta2, (double)opt->step))};
-    r1_pool_for(pool, (long)opt->n_params, adamw_range, &job);
+    r1_adamw_update u = {.params = params, .m = opt->m, .v = opt->v, .grads = grads, .decay_mask = decay_mask,
+                         .lr = lr, .beta1 = opt->hp.beta1, .beta2 = opt->hp.beta2, .eps = opt->hp.eps,
+                         .weight_decay = opt->hp.weight_decay,
+                         .bias_correction1 = (float)(1.0 - pow(opt->hp.beta1, (double)opt->step)),
+                         .bias_correction2 = (float)(1.0 - pow(opt->hp.beta2, (double)opt->step))};
+    r1_pool_for(pool, (long)opt->n_params, update_range, &u);
 }
 
 void r1_adamw_step(r1_adamw *opt, float *params, const float *grads, float lr, const uint8_t *decay_mask) {
@@ -102,13 +96,17 @@ typedef struct {
     float scale;
 } clip_job;
 
+/* Eight chains of double adds per block, each would otherwise wait out the
+ * latency of the one before; lanes are fixed by the index, so the order is too. */
 static void square_sums(void *ctx, long b0, long b1) {
     const clip_job *job = ctx;
     for (long b = b0; b < b1; b++) {
-        size_t end = (size_t)(b + 1) * CLIP_BLOCK < job->n ? (size_t)(b + 1) * CLIP_BLOCK : job->n;
-        double sum_sq = 0.0;
-        for (size_t i = (size_t)b * CLIP_BLOCK; i < end; i++) sum_sq += (double)job->grads[i] * job->grads[i];
-        job->block_sums[b] = sum_sq;
+        size_t i = (size_t)b * CLIP_BLOCK, end = i + CLIP_BLOCK < job->n ? i + CLIP_BLOCK : job->n;
+        double lane[8] = {0};
+        for (; i + 8 <= end; i += 8)
+            for (int l = 0; l < 8; l++) lane[l] += (double)job->grads[i + l] * job->grads[i + l];
+        for (; i < end; i++) lane[0] += (double)job->grads[i] * job->grads[i];
+        job->block_sums[b] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
     }
 }
 

@@ -17,10 +17,12 @@ train_ref.py runs every expert on every token (the reference's plain form); here
 MoE layer sends each expert only its routed tokens (index_select / index_add_), as
 a PyTorch MoE would, so that PyTorch does the same arithmetic as r1 (--moe dense
 times the reference's form). Debian's torch takes BLAS from libblas.so.3: install
-libopenblas0-pthread, or it runs the reference BLAS (~7x slower); the script
-prints which library it loaded.
+libopenblas0-pthread, or it runs the reference BLAS (~7x slower). OpenBLAS starts
+one thread per core whatever torch.set_num_threads says, so the script sets its
+threads to --threads too, and prints the library and its thread count.
 """
 import argparse
+import ctypes
 import math
 import os
 import sys
@@ -134,11 +136,18 @@ class SparseMoE(train_ref.TrainRef):
         return out.view(B, T, D), (self.alpha * (f * P).sum(dim=-1)).mean()
 
 
-def blas_library():
-    torch.ones(64, 64) @ torch.ones(64, 64)  # loads libblas.so.3 if it is not yet
+def use_blas_threads(n):
+    """Loads the BLAS (one product), caps OpenBLAS at n threads -- it starts one per
+    core whatever torch.set_num_threads says -- and names the library."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
     with open("/proc/self/maps") as f:
-        libs = {line.split()[-1] for line in f if "blas" in line.split()[-1]}
-    return ", ".join(sorted(os.path.basename(lib) for lib in libs)) or "none mapped (MKL-DNN or internal)"
+        libs = sorted({line.split()[-1] for line in f if "blas" in line.split()[-1]})
+    openblas = [lib for lib in libs if "openblas" in os.path.basename(lib)]
+    if not openblas:
+        return "%s (not OpenBLAS: install libopenblas0-pthread)" % ", ".join(map(os.path.basename, libs))
+    lib = ctypes.CDLL(openblas[0])
+    lib.openblas_set_num_threads(n)
+    return "%s, %d threads" % (os.path.basename(openblas[0]), lib.openblas_get_num_threads())
 
 
 def bench(name, moe, reps, seed):
@@ -189,7 +198,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    print("torch %s, %d threads, BLAS: %s" % (torch.__version__, torch.get_num_threads(), blas_library()))
+    print("torch %s, %d threads, BLAS: %s" % (torch.__version__, torch.get_num_threads(), use_blas_threads(args.threads)))
     for name in sorted(CONFIGS) if args.config == "all" else [args.config]:
         bench(name, args.moe, args.reps, args.seed)
 
