@@ -23,6 +23,7 @@
  * 4 KB strides alias in L1) tile by tile. Each element of C is one chain of FMAs in
  * ascending k whatever the tiling, so every width gives the same bits. */
 #include <stddef.h>
+#include <string.h>
 
 #define TILE_COLS (2 * VEC_WIDTH)
 /* A block of rows of A read in place is 480 × K_CHUNK floats (480 KB, in L2); a
@@ -85,12 +86,20 @@ static void pack_b_panel(const float *B, size_t b_k, size_t b_j, int K, int cols
         for (int k = 0; k < K; k++) panel[k * TILE_COLS + c] = c < cols ? B[(size_t)k * b_k + (size_t)c * b_j] : 0.0f;
 }
 
-/* The rows of A, tile after tile: block[t][k][r] = A(TILE_ROWS·t + r, k), zero past M. */
+/* The rows of A, tile after tile: block[t][k][r] = A(TILE_ROWS·t + r, k), zero past M.
+ * A whole tile of the tn form (a_i = 1) is TILE_ROWS contiguous floats per k: a
+ * fixed-size copy, which compiles to vector moves. */
 static void pack_a_block(const float *A, size_t a_i, size_t a_k, int M, int K, float *block) {
-    for (int i0 = 0; i0 < M; i0 += TILE_ROWS, block += (size_t)K * TILE_ROWS)
+    for (int i0 = 0; i0 < M; i0 += TILE_ROWS, block += (size_t)K * TILE_ROWS) {
+        if (a_i == 1 && i0 + TILE_ROWS <= M) {
+            for (int k = 0; k < K; k++)
+                memcpy(block + k * TILE_ROWS, A + i0 + (size_t)k * a_k, sizeof(float) * TILE_ROWS);
+            continue;
+        }
         for (int k = 0; k < K; k++)
             for (int r = 0; r < TILE_ROWS; r++)
                 block[k * TILE_ROWS + r] = i0 + r < M ? A[(size_t)(i0 + r) * a_i + (size_t)k * a_k] : 0.0f;
+    }
 }
 
 void GEMM_KERNEL(int M, int N, int K, const float *A, size_t a_i, size_t a_k, const float *B, size_t b_k, size_t b_j,
