@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "model/ops.h"
+#include "tensor/activation.h"
 
 void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
     double sum_sq = 0.0;
@@ -49,19 +50,10 @@ void r1_softmax_backward(float *dx, const float *dy, const float *y, int n) {
     for (int i = 0; i < n; i++) dx[i] += (float)(y[i] * (dy[i] - dot));
 }
 
-void r1_swiglu(float *gate, const float *up, int n) {
-    for (int i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
-}
+void r1_swiglu(float *gate, const float *up, int n) { r1_swiglu_f32(n, gate, up); }
 
-/* out = silu(g)·u with silu(g) = g·σ(g) and silu'(g) = σ(g)·(1 + g·(1 − σ(g))):
- *   dgate += dout·u·silu'(g),   dup += dout·silu(g). */
 void r1_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate_in, const float *up_in, int n) {
-    for (int i = 0; i < n; i++) {
-        float g = gate_in[i];
-        float sig = 1.0f / (1.0f + expf(-g));
-        dgate[i] += dout[i] * up_in[i] * sig * (1.0f + g * (1.0f - sig));
-        dup[i] += dout[i] * g * sig;
-    }
+    r1_swiglu_backward_f32(n, dgate, dup, dout, gate_in, up_in);
 }
 
 /* YaRN (Peng et al. 2023, §3.2–3.4) as DeepSeek-V3's reference applies it:

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "tensor/activation.h"
 #include "tensor/gemm_f32.h"
 #include "tensor/quant.h"
 
@@ -41,6 +42,9 @@ static type_entry type_table[] = {
 
 static float (*dot_f32_kernel)(int64_t n, const float *a, const float *b) = r1_dot_f32_scalar;
 static void (*axpy_f32_kernel)(int64_t n, float a, const float *x, float *y) = r1_axpy_f32_scalar;
+static void (*swiglu_f32_kernel)(int64_t n, float *gate, const float *up) = r1_swiglu_f32_scalar;
+static void (*swiglu_backward_f32_kernel)(int64_t n, float *dgate, float *dup, const float *dout,
+                                          const float *gate_in, const float *up_in) = r1_swiglu_backward_f32_scalar;
 static r1_gemm_f32_fn gemm_f32_kernel = r1_gemm_f32_scalar;
 static int kernels_level;
 static pthread_once_t kernels_default_once = PTHREAD_ONCE_INIT;
@@ -73,6 +77,8 @@ static void select_kernels(int level) {
     kernels_level = level;
     dot_f32_kernel = avx2 ? r1_dot_f32_avx2 : r1_dot_f32_scalar;
     axpy_f32_kernel = avx2 ? r1_axpy_f32_avx2 : r1_axpy_f32_scalar;
+    swiglu_f32_kernel = avx2 ? r1_swiglu_f32_avx2 : r1_swiglu_f32_scalar;
+    swiglu_backward_f32_kernel = avx2 ? r1_swiglu_backward_f32_avx2 : r1_swiglu_backward_f32_scalar;
     gemm_f32_kernel = level >= 2 ? r1_gemm_f32_avx512 : avx2 ? r1_gemm_f32_avx2 : r1_gemm_f32_scalar;
     for (size_t i = 0; i < TABLE_SIZE; i++) {
         type_table[i].traits.vec_dot = avx2 ? type_table[i].vec_dot_avx2 : type_table[i].vec_dot_scalar;
@@ -107,6 +113,17 @@ float r1_dot_f32(int64_t n, const float *a, const float *b) {
 void r1_axpy_f32(int64_t n, float a, const float *x, float *y) {
     ensure_kernels_selected();
     axpy_f32_kernel(n, a, x, y);
+}
+
+void r1_swiglu_f32(int64_t n, float *gate, const float *up) {
+    ensure_kernels_selected();
+    swiglu_f32_kernel(n, gate, up);
+}
+
+void r1_swiglu_backward_f32(int64_t n, float *dgate, float *dup, const float *dout, const float *gate_in,
+                            const float *up_in) {
+    ensure_kernels_selected();
+    swiglu_backward_f32_kernel(n, dgate, dup, dout, gate_in, up_in);
 }
 
 int r1_kernels_level(void) {

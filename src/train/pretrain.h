@@ -4,8 +4,9 @@
  *
  * A step: batch(step) → forward → backward → clip the global gradient norm →
  * AdamW at the scheduled rate (warm-up, cosine decay to lr_min) → aux-loss-free
- * expert-bias update (DeepSeek-V3 §2.1.2) → log. Single-threaded and deterministic:
- * the same config gives the same bits.
+ * expert-bias update (DeepSeek-V3 §2.1.2) → log. On all cores and deterministic:
+ * the same config gives the same bits whatever the number of cores (every sum is
+ * taken by one thread in a fixed order).
  *
  * The run directory holds
  *   config.txt       the settings, one key=value a line (also in the checkpoint)

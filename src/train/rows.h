@@ -1,6 +1,7 @@
 /* The trainer's row-wise steps (norms, SwiGLU, clearing and adding buffers) spread
- * over a pool, each thread on its own rows. Results are the serial loops' bit for bit: rows are independent,
- * and the one sum across rows (a norm's weight gradient) is taken in row order. */
+ * over a pool, each thread on its own rows. Results are the serial loops' bit for
+ * bit: rows are independent, and the one sum across rows (a norm's weight
+ * gradient) is taken in row order. */
 #ifndef R1_ROWS_H
 #define R1_ROWS_H
 
