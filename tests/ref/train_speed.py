@@ -6,6 +6,7 @@ then the best and the median of --reps steps, in tokens/s.
 
     /usr/bin/python3 tests/ref/train_speed.py --threads 2                  # both configs
     /usr/bin/python3 tests/ref/train_speed.py --threads 1 --config default
+    /usr/bin/python3 tests/ref/train_speed.py --threads 2 --blas-threads 1  # torch's own threads only
 
 Configs (the same as `r1 train bench --batch B --seq T --set ...`):
     default  r1's pretraining model (3.84M parameters), B 4 x T 512
@@ -150,7 +151,7 @@ def use_blas_threads(n):
     return "%s, %d threads" % (os.path.basename(openblas[0]), lib.openblas_get_num_threads())
 
 
-def bench(name, moe, reps, seed):
+def bench(name, moe, reps, seed, blas_threads):
     c, B, T = CONFIGS[name]
     train_ref.DTYPE = torch.float32  # the module's rope and routing tensors follow the weights
     ref = (SparseMoE if moe == "sparse" else train_ref.TrainRef)(random_model(c, seed), c["balance_alpha"])
@@ -182,15 +183,16 @@ def bench(name, moe, reps, seed):
     best = min(times)
     rates = sorted(B * T / t[0] for t in times)
     median = rates[len(rates) // 2] if len(rates) % 2 else 0.5 * (rates[len(rates) // 2 - 1] + rates[len(rates) // 2])
-    print("torch %.2fM B%dxT%d t%d %.0f tokens/s (median %.0f) fwd/bwd/opt %.3f/%.3f/%.3f s  [%s, moe %s]" %
+    print("torch %.2fM B%dxT%d t%d %.0f tokens/s (median %.0f) fwd/bwd/opt %.3f/%.3f/%.3f s  [%s, moe %s, blas %s]" %
           (n_params / 1e6, B, T, torch.get_num_threads(), B * T / best[0], median, best[1], best[2], best[3], name,
-           moe))
+           moe, blas_threads))
     sys.stdout.flush()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--blas-threads", type=int, help="OpenBLAS's threads (default: --threads)")
     ap.add_argument("--config", choices=sorted(CONFIGS) + ["all"], default="all")
     ap.add_argument("--moe", choices=["sparse", "dense"], default="sparse")
     ap.add_argument("--reps", type=int, default=5)
@@ -198,9 +200,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    print("torch %s, %d threads, BLAS: %s" % (torch.__version__, torch.get_num_threads(), use_blas_threads(args.threads)))
+    blas = use_blas_threads(args.blas_threads or args.threads)
+    print("torch %s, %d threads, BLAS: %s" % (torch.__version__, torch.get_num_threads(), blas))
     for name in sorted(CONFIGS) if args.config == "all" else [args.config]:
-        bench(name, args.moe, args.reps, args.seed)
+        bench(name, args.moe, args.reps, args.seed, args.blas_threads or args.threads)
 
 
 if __name__ == "__main__":
