@@ -17,14 +17,23 @@ void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float ep
  * s is recomputed from x (cheaper to keep one float per row than to store it). */
 void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
                          float eps) {
-    double sum_sq = 0.0, dot = 0.0;
-    for (int i = 0; i < n; i++) {
-        sum_sq += (double)x[i] * x[i];
-        dot += (double)dout[i] * weight[i] * x[i];
+    /* four chains of each sum: one would wait out every add's latency */
+    double sum_sq_lane[4] = {0}, dot_lane[4] = {0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) {
+            sum_sq_lane[l] += (double)x[i + l] * x[i + l];
+            dot_lane[l] += (double)dout[i + l] * weight[i + l] * x[i + l];
+        }
+    for (; i < n; i++) {
+        sum_sq_lane[0] += (double)x[i] * x[i];
+        dot_lane[0] += (double)dout[i] * weight[i] * x[i];
     }
+    double sum_sq = (sum_sq_lane[0] + sum_sq_lane[1]) + (sum_sq_lane[2] + sum_sq_lane[3]);
+    double dot = (dot_lane[0] + dot_lane[1]) + (dot_lane[2] + dot_lane[3]);
     double scale = 1.0 / sqrt(sum_sq / n + eps);
     double coef = scale * scale / n * dot;
-    for (int i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         dx[i] += (float)(scale * ((double)dout[i] * weight[i] - x[i] * coef));
         dweight[i] += (float)((double)dout[i] * x[i] * scale);
     }
