@@ -33,6 +33,7 @@ static inline __attribute__((always_inline)) void vec_store(float *p, vec v, int
 }
 
 static inline __attribute__((always_inline)) vec vec_broadcast(const float *p) { return _mm256_broadcast_ss(p); }
+static inline __attribute__((always_inline)) vec vec_zero(void) { return _mm256_setzero_ps(); }
 static inline __attribute__((always_inline)) vec vec_fma(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
 
 #include "tensor/gemm_f32_kernel.h"

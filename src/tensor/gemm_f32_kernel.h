@@ -7,7 +7,7 @@
  *   vec, tile_mask       the vector type and the lane masks of a tile's two vectors
  *   lane_masks(cols)     masks of the first cols columns of a tile (0 < cols ≤ 2·VEC_WIDTH)
  *   vec_load(p, masked, mask), vec_store(p, v, masked, mask)
- *   vec_broadcast(p), vec_fma(a, b, c) = a·b + c with one rounding
+ *   vec_broadcast(p), vec_zero(), vec_fma(a, b, c) = a·b + c with one rounding
  *   GEMM_KERNEL          the name of the kernel to define (gemm_f32.h's signature)
  *
  * A tile of C lives in 2·TILE_ROWS registers while k runs: each step loads one row
@@ -32,17 +32,17 @@
 enum { K_CHUNK = 256, M_BLOCK = 480, M_BLOCK_PACKED = 120 };
 _Static_assert(M_BLOCK % TILE_ROWS == 0 && M_BLOCK_PACKED % TILE_ROWS == 0, "a block is whole tiles");
 
-/* C (rows × TILE_COLS, columns past the masks left alone) += A·B over k < K, where
- * A(r,k) = A[r·a_i + k·a_k] and B's row k is B + k·ldb. rows and masked are
- * constants at every call site, so the loops over r unroll into registers. */
-static inline __attribute__((always_inline)) void tile(int rows, int masked, int K, const float *A, size_t a_i,
-                                                       size_t a_k, const float *B, size_t ldb, float *C, size_t ldc,
-                                                       tile_mask mask) {
+/* C (rows × TILE_COLS, columns past the masks left alone) += A·B over k < K (= with
+ * set), where A(r,k) = A[r·a_i + k·a_k] and B's row k is B + k·ldb. rows and masked
+ * are constants at every call site, so the loops over r unroll into registers. */
+static inline __attribute__((always_inline)) void tile(int rows, int masked, int set, int K, const float *A,
+                                                       size_t a_i, size_t a_k, const float *B, size_t ldb, float *C,
+                                                       size_t ldc, tile_mask mask) {
     vec acc[TILE_ROWS][2];
 #pragma GCC unroll 16
     for (int r = 0; r < rows; r++) {
-        acc[r][0] = vec_load(C + r * ldc, masked, mask.lo);
-        acc[r][1] = vec_load(C + r * ldc + VEC_WIDTH, masked, mask.hi);
+        acc[r][0] = set ? vec_zero() : vec_load(C + r * ldc, masked, mask.lo);
+        acc[r][1] = set ? vec_zero() : vec_load(C + r * ldc + VEC_WIDTH, masked, mask.hi);
     }
     for (int k = 0; k < K; k++) {
         const float *a = A + k * a_k, *b = B + k * ldb;
@@ -64,13 +64,13 @@ static inline __attribute__((always_inline)) void tile(int rows, int masked, int
 /* One instance per (rows, masked) pair, so that each keeps its tile in registers. */
 #define TILE_CASE(n)                                                                     \
     case n:                                                                              \
-        if (masked) tile(n, 1, K, A, a_i, a_k, B, ldb, C, ldc, mask);                    \
-        else tile(n, 0, K, A, a_i, a_k, B, ldb, C, ldc, mask);                           \
+        if (masked) tile(n, 1, set, K, A, a_i, a_k, B, ldb, C, ldc, mask);               \
+        else tile(n, 0, set, K, A, a_i, a_k, B, ldb, C, ldc, mask);                      \
         break;
 
 _Static_assert(TILE_ROWS == 6 || TILE_ROWS == 12, "run_tile has the cases of 6 or 12 rows");
-static void run_tile(int rows, int masked, int K, const float *A, size_t a_i, size_t a_k, const float *B, size_t ldb,
-                     float *C, size_t ldc, tile_mask mask) {
+static void run_tile(int rows, int masked, int set, int K, const float *A, size_t a_i, size_t a_k, const float *B,
+                     size_t ldb, float *C, size_t ldc, tile_mask mask) {
     switch (rows) {
         TILE_CASE(1) TILE_CASE(2) TILE_CASE(3) TILE_CASE(4) TILE_CASE(5) TILE_CASE(6)
 #if TILE_ROWS == 12
@@ -102,8 +102,8 @@ static void pack_a_block(const float *A, size_t a_i, size_t a_k, int M, int K, f
     }
 }
 
-void GEMM_KERNEL(int M, int N, int K, const float *A, size_t a_i, size_t a_k, const float *B, size_t b_k, size_t b_j,
-                 float *C, size_t ldc) {
+void GEMM_KERNEL(r1_gemm_mode mode, int M, int N, int K, const float *A, size_t a_i, size_t a_k, const float *B,
+                 size_t b_k, size_t b_j, float *C, size_t ldc) {
     _Alignas(64) float panel[K_CHUNK * TILE_COLS], block[M_BLOCK_PACKED * K_CHUNK];
     int m_block = a_k != 1 ? M_BLOCK_PACKED : M_BLOCK;
     for (int k0 = 0; k0 < K; k0 += K_CHUNK) {
@@ -125,8 +125,9 @@ void GEMM_KERNEL(int M, int N, int K, const float *A, size_t a_i, size_t a_k, co
                     b = panel, ldb = TILE_COLS;
                 }
                 tile_mask mask = lane_masks(cols);
+                int set = k0 == 0 && mode == R1_GEMM_SET; /* later chunks add to the first's sums */
                 for (int i0 = 0; i0 < mc; i0 += TILE_ROWS)
-                    run_tile(mc - i0 < TILE_ROWS ? mc - i0 : TILE_ROWS, cols < TILE_COLS, kc,
+                    run_tile(mc - i0 < TILE_ROWS ? mc - i0 : TILE_ROWS, cols < TILE_COLS, set, kc,
                              a + (size_t)(i0 / TILE_ROWS) * tile_step, tile_i, tile_k, b, ldb,
                              C + (size_t)(m0 + i0) * ldc + j0, ldc, mask);
             }

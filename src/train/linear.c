@@ -1,6 +1,4 @@
 /* The trainer's linear layer as float matrix products (linear.h). */
-#include <string.h>
-
 #include "tensor/gemm_f32.h"
 #include "train/linear.h"
 
@@ -23,9 +21,8 @@ static void forward_tokens(void *ctx, int thread, int n_threads) {
     long t0, t1;
     r1_split_range(j->T, thread, n_threads, &t0, &t1);
     if (t1 == t0) return;
-    float *y = j->y + (size_t)t0 * j->out;
-    memset(y, 0, (size_t)(t1 - t0) * j->out * sizeof(float));
-    r1_gemm_nt_f32((int)(t1 - t0), j->out, j->in, j->x + (size_t)t0 * j->in, j->in, j->W, j->in, y, j->out);
+    r1_gemm_nt_f32(R1_GEMM_SET, (int)(t1 - t0), j->out, j->in, j->x + (size_t)t0 * j->in, j->in, j->W, j->in,
+                   j->y + (size_t)t0 * j->out, j->out);
 }
 
 void r1_linear_forward_pool(r1_pool *pool, float *y, const float *x, const float *W, int T, int in, int out) {
@@ -46,11 +43,11 @@ static void backward_split(void *ctx, int thread, int n_threads) {
     r1_split_range(j->T, thread, n_threads, &t0, &t1);
     r1_split_range(j->out, thread, n_threads, &o0, &o1);
     if (j->dx && t1 > t0)
-        r1_gemm_nn_f32((int)(t1 - t0), j->in, j->out, j->dy + (size_t)t0 * j->out, j->out, j->W, j->in,
-                       j->dx + (size_t)t0 * j->in, j->in);
+        r1_gemm_nn_f32(R1_GEMM_ADD, (int)(t1 - t0), j->in, j->out, j->dy + (size_t)t0 * j->out, j->out, j->W,
+                       j->in, j->dx + (size_t)t0 * j->in, j->in);
     if (o1 > o0)
-        r1_gemm_tn_f32((int)(o1 - o0), j->in, j->T, j->dy + o0, j->out, j->x, j->in, j->dW + (size_t)o0 * j->in,
-                       j->in);
+        r1_gemm_tn_f32(R1_GEMM_ADD, (int)(o1 - o0), j->in, j->T, j->dy + o0, j->out, j->x, j->in,
+                       j->dW + (size_t)o0 * j->in, j->in);
 }
 
 void r1_linear_backward_pool(r1_pool *pool, float *dx, float *dW, const float *dy, const float *x, const float *W,

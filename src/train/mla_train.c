@@ -71,17 +71,16 @@ static void attention_forward_heads(void *ctx, int thread, int n_threads) {
         for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
             int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;
             float *scores = att + (size_t)t0 * T;
-            for (int r = 0; r < rows; r++) memset(scores + (size_t)r * T, 0, (size_t)keys * sizeof(float));
-            r1_gemm_nn_f32(rows, keys, QK, q + (size_t)t0 * H * QK, (size_t)H * QK, keys_t, T, scores, T);
+            r1_gemm_nn_f32(R1_GEMM_SET, rows, keys, QK, q + (size_t)t0 * H * QK, (size_t)H * QK, keys_t, T, scores,
+                           T);
             for (int r = 0; r < rows; r++) {
                 float *row = scores + (size_t)r * T;
                 int t = t0 + r;
                 for (int j = 0; j <= t; j++) row[j] *= scale;
                 r1_softmax(row, t + 1);
                 memset(row + t + 1, 0, (size_t)(T - t - 1) * sizeof(float));
-                memset(o + (size_t)t * H * V, 0, (size_t)V * sizeof(float));
             }
-            r1_gemm_nn_f32(rows, V, keys, scores, T, v, V, o + (size_t)t0 * H * V, (size_t)H * V);
+            r1_gemm_nn_f32(R1_GEMM_SET, rows, V, keys, scores, T, v, V, o + (size_t)t0 * H * V, (size_t)H * V);
         }
     }
 }
@@ -120,8 +119,7 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
             for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
                 int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;
                 float *strip = dscore + (size_t)t0 * T;
-                for (int r = 0; r < rows; r++) memset(strip + (size_t)r * T, 0, (size_t)keys * sizeof(float));
-                r1_gemm_nn_f32(rows, keys, V, dout + (size_t)t0 * ldo, ldo, values_t, T, strip, T);
+                r1_gemm_nn_f32(R1_GEMM_SET, rows, keys, V, dout + (size_t)t0 * ldo, ldo, values_t, T, strip, T);
                 for (int r = 0; r < rows; r++) {
                     float *row = strip + (size_t)r * T;
                     int t = t0 + r;
@@ -130,16 +128,18 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
                     r1_softmax_backward(row, datt, att + (size_t)t * T, t + 1);
                     for (int j = 0; j <= t; j++) row[j] *= scale;
                 }
-                r1_gemm_nn_f32(rows, nope, keys, strip, T, k_nope, nope, dq + (size_t)t0 * ldq, ldq);
-                r1_gemm_nn_f32(rows, rope, keys, strip, T, k_rope, rope, dq + (size_t)t0 * ldq + nope, ldq);
+                r1_gemm_nn_f32(R1_GEMM_ADD, rows, nope, keys, strip, T, k_nope, nope, dq + (size_t)t0 * ldq, ldq);
+                r1_gemm_nn_f32(R1_GEMM_ADD, rows, rope, keys, strip, T, k_rope, rope, dq + (size_t)t0 * ldq + nope,
+                               ldq);
             }
             for (int j0 = 0; j0 < T; j0 += ATTN_STRIP) {
                 int cols = min_int(ATTN_STRIP, T - j0), queries = T - j0;
                 size_t corner = (size_t)j0 * T + j0;
-                r1_gemm_tn_f32(cols, V, queries, att + corner, T, dout + (size_t)j0 * ldo, ldo, dv + (size_t)j0 * V, V);
-                r1_gemm_tn_f32(cols, nope, queries, dscore + corner, T, q + (size_t)j0 * ldq, ldq,
+                r1_gemm_tn_f32(R1_GEMM_ADD, cols, V, queries, att + corner, T, dout + (size_t)j0 * ldo, ldo,
+                               dv + (size_t)j0 * V, V);
+                r1_gemm_tn_f32(R1_GEMM_ADD, cols, nope, queries, dscore + corner, T, q + (size_t)j0 * ldq, ldq,
                                dk_nope + (size_t)j0 * nope, nope);
-                r1_gemm_tn_f32(cols, rope, queries, dscore + corner, T, q + (size_t)j0 * ldq + nope, ldq,
+                r1_gemm_tn_f32(R1_GEMM_ADD, cols, rope, queries, dscore + corner, T, q + (size_t)j0 * ldq + nope, ldq,
                                dk_rope + (size_t)j0 * rope, rope);
             }
         }
@@ -170,9 +170,8 @@ static void latent_forward_tokens(void *ctx, int thread, int n_threads) {
     }
     for (int h = 0; h < H; h++) {
         float *k_nope = a->k_nope + ((size_t)h * N + t0) * nope;
-        memset(k_nope, 0, (size_t)(t1 - t0) * nope * sizeof(float));
-        r1_gemm_nn_f32((int)(t1 - t0), nope, R, a->c_kv + (size_t)t0 * R, R, L->k_b + (size_t)h * R * nope, nope,
-                       k_nope, nope);
+        r1_gemm_nn_f32(R1_GEMM_SET, (int)(t1 - t0), nope, R, a->c_kv + (size_t)t0 * R, R,
+                       L->k_b + (size_t)h * R * nope, nope, k_nope, nope);
     }
 }
 
@@ -190,10 +189,10 @@ static void latent_backward_tokens(void *ctx, int thread, int n_threads) {
     if (t1 == t0) return;
     float *dc_kv = d->dc_kv + (size_t)t0 * R;
     for (int h = 0; h < H; h++) {
-        r1_gemm_nt_f32((int)(t1 - t0), R, nope, d->dk_nope + ((size_t)h * N + t0) * nope, nope,
+        r1_gemm_nt_f32(R1_GEMM_ADD, (int)(t1 - t0), R, nope, d->dk_nope + ((size_t)h * N + t0) * nope, nope,
                        L->k_b + (size_t)h * R * nope, nope, dc_kv, R);
-        r1_gemm_nn_f32((int)(t1 - t0), R, V, d->dv + ((size_t)h * N + t0) * V, V, L->v_b + (size_t)h * V * R, R,
-                       dc_kv, R);
+        r1_gemm_nn_f32(R1_GEMM_ADD, (int)(t1 - t0), R, V, d->dv + ((size_t)h * N + t0) * V, V,
+                       L->v_b + (size_t)h * V * R, R, dc_kv, R);
     }
 }
 
@@ -210,8 +209,8 @@ static void key_weight_backward_rows(void *ctx, int thread, int n_threads) {
     for (int h = 0; h < H; h++) {
         long r0 = row0 > (long)h * R ? row0 - (long)h * R : 0, r1 = row1 < (long)(h + 1) * R ? row1 - (long)h * R : R;
         if (r1 <= r0) continue;
-        r1_gemm_tn_f32((int)(r1 - r0), nope, N, a->c_kv + r0, R, m->d.dk_nope + (size_t)h * N * nope, nope,
-                       dL->k_b + ((size_t)h * R + r0) * nope, nope);
+        r1_gemm_tn_f32(R1_GEMM_ADD, (int)(r1 - r0), nope, N, a->c_kv + r0, R, m->d.dk_nope + (size_t)h * N * nope,
+                       nope, dL->k_b + ((size_t)h * R + r0) * nope, nope);
     }
 }
 
