@@ -18,9 +18,10 @@ BUILD   := build
 BIN     := r1
 endif
 
-# Files named *_avx2.c hold the AVX2+FMA kernels; only they get the ISA flags,
-# and they are called only after a run-time CPU check.
+# Files named *_avx2.c hold the AVX2+FMA kernels, *_avx512.c the AVX-512 ones; only
+# they get the ISA flags, and they are called only after a run-time CPU check.
 AVX2FLAGS := -mavx2 -mfma -mf16c
+AVX512FLAGS := -mavx512f -mfma
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -47,6 +48,10 @@ deps:
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AVX2FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX512FLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,6 +100,9 @@ fuzz: build-fuzz/fuzz_tokenizer
 build-fuzz/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(AVX2FLAGS) -c $< -o $@
+build-fuzz/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(AVX512FLAGS) -c $< -o $@
 build-fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@

@@ -125,6 +125,13 @@ else fail train-pretrain-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train pretrain --out "$TMP/run" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
     ok train-resume-finished
 else fail train-resume-finished "$(head -c 300 "$TMP/err")"; fi
+# train bench: a tiny model, two timed steps, one line of tokens/s
+if $R1 train bench --batch 2 --seq 16 --set dim=32 --set layers=2 --set heads=2 -t 2 -r 2 > "$TMP/out" 2> "$TMP/err" &&
+    grep -Eq '^train [0-9.]+M B2xT16 t2 [0-9]+ tokens/s \(median [0-9]+\)' "$TMP/out"; then
+    ok train-bench
+else fail train-bench "$(head -c 300 "$TMP/out" "$TMP/err")"; fi
+expect_error train-bench-bad-setting $R1 train bench --set dim=0
+expect_error train-bench-bad-option $R1 train bench --bogus 1
 # grpo from that pretrain run: 2 steps, then metrics, plots, export, resume
 if $R1 train grpo --help | grep -q "usage: r1 train grpo"; then ok help-train-grpo
 else fail help-train-grpo "no usage text"; fi

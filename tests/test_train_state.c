@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gguf/writer.h"
+#include "tensor/types.h"
 #include "test.h"
 #include "test_files.h"
 #include "train/adamw.h"
@@ -120,6 +121,34 @@ static void test_adamw_decay_mask(test_ctx *t) {
     r1_adamw_free(&opt);
     CHECK(fabsf(params[1] + 2 * keep) < 1e-6f && fabsf(params[0] - keep * keep) < 1e-6f,
           "NULL mask decays all: %g %g", params[0], params[1]);
+}
+
+/* The AVX2 update against the scalar one it mirrors: three steps on a length with
+ * a tail, half the elements outside the decay mask, the same bits. */
+static void test_adamw_avx2_matches_scalar(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    enum { N = 1003 };
+    static float params[2][N], grads[N];
+    static uint8_t mask[N];
+    uint64_t state = 9;
+    for (int i = 0; i < N; i++) {
+        params[0][i] = params[1][i] = rng_uniform(&state) - 0.5f;
+        grads[i] = (rng_uniform(&state) - 0.5f) * 1e-2f;
+        mask[i] = i % 2;
+    }
+    r1_adamw opt[2];
+    r1_err err;
+    int level = r1_kernels_select(2);
+    for (int k = 0; k < 2; k++) {
+        CHECK(r1_adamw_init(&opt[k], N, default_hp, &err) == R1_OK, "%s", err.msg);
+        r1_kernels_select(k);
+        for (int step = 0; step < 3; step++) r1_adamw_step(&opt[k], params[k], grads, 1e-2f, mask);
+    }
+    r1_kernels_select(level);
+    int same = !memcmp(params[0], params[1], sizeof params[0]) && !memcmp(opt[0].m, opt[1].m, N * sizeof(float)) &&
+               !memcmp(opt[0].v, opt[1].v, N * sizeof(float));
+    r1_adamw_free(&opt[0]), r1_adamw_free(&opt[1]);
+    CHECK(same, "AVX2 AdamW differs from the scalar one");
 }
 
 static void test_adamw_rejects_bad_hparams(test_ctx *t) {
@@ -460,6 +489,6 @@ static void test_bad_checkpoints_fail_cleanly(test_ctx *t) {
 }
 
 TEST_MAIN("train_state", T(test_adamw_converges_on_quadratic), T(test_adamw_two_steps_by_hand),
-          T(test_adamw_decay_mask), T(test_adamw_rejects_bad_hparams), T(test_lr_schedule), T(test_clip_grad_norm),
+          T(test_adamw_decay_mask), T(test_adamw_avx2_matches_scalar), T(test_adamw_rejects_bad_hparams), T(test_lr_schedule), T(test_clip_grad_norm),
           T(test_checkpoint_round_trip), T(test_resume_is_bit_identical), T(test_failed_save_keeps_previous),
           T(test_bad_checkpoints_fail_cleanly))

@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include "base/pool.h"
+#include "train/adamw.h"
 #include "train/linear.h"
 #include "train/tiny_model.h"
 
@@ -131,4 +132,35 @@ static void test_linear_pool_matches(test_ctx *t) {
     CHECK(fabs(dW0[7 * IN + 9] - dW_ref) < 1e-3, "dW %g, expected %g", dW0[7 * IN + 9], dW_ref);
 }
 
-TEST_MAIN("train_threads", T(test_bit_identical_across_threads), T(test_linear_pool_matches))
+/* Gradient clipping and two AdamW steps on the pool against the caller alone, on
+ * more parameters than one clipping block: the norm and every parameter and moment
+ * bit-identical. */
+static void test_optimizer_pool_matches(test_ctx *t) {
+    enum { N = 200003 };
+    static float grads[2][N], params[2][N];
+    uint32_t s = 3;
+    for (int i = 0; i < N; i++) {
+        grads[0][i] = grads[1][i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+        params[0][i] = params[1][i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    }
+    r1_adamw_hparams hp = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
+    r1_adamw opt[2];
+    r1_err err;
+    CHECK(r1_adamw_init(&opt[0], N, hp, &err) == R1_OK && r1_adamw_init(&opt[1], N, hp, &err) == R1_OK, "%s", err.msg);
+    r1_pool *pool = r1_pool_create(3);
+    float norm[2] = {r1_clip_grad_norm(grads[0], N, 1.0f), r1_clip_grad_norm_pool(pool, grads[1], N, 1.0f)};
+    for (int step = 0; step < 2; step++) {
+        r1_adamw_step(&opt[0], params[0], grads[0], 1e-2f, NULL);
+        r1_adamw_step_pool(pool, &opt[1], params[1], grads[1], 1e-2f, NULL);
+    }
+    int same = !memcmp(&norm[0], &norm[1], sizeof(float)) && !memcmp(grads[0], grads[1], sizeof grads[0]) &&
+               !memcmp(params[0], params[1], sizeof params[0]) &&
+               !memcmp(opt[0].m, opt[1].m, N * sizeof(float)) && !memcmp(opt[0].v, opt[1].v, N * sizeof(float));
+    r1_pool_free(pool);
+    r1_adamw_free(&opt[0]), r1_adamw_free(&opt[1]);
+    CHECK(norm[0] > 1.0f, "norm %g: the test wants the clipping to happen", norm[0]);
+    CHECK(same, "pooled optimizer differs (norm %.9g vs %.9g)", norm[1], norm[0]);
+}
+
+TEST_MAIN("train_threads", T(test_bit_identical_across_threads), T(test_linear_pool_matches),
+          T(test_optimizer_pool_matches))

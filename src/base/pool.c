@@ -140,3 +140,21 @@ void r1_split_range(long n, int thread, int n_threads, long *begin, long *end) {
     *begin = thread * chunk + (thread < extra ? thread : extra);
     *end = *begin + chunk + (thread < extra ? 1 : 0);
 }
+
+typedef struct {
+    r1_range_fn fn;
+    void *ctx;
+    long n;
+} range_job;
+
+static void run_range(void *ctx, int thread, int n_threads) {
+    const range_job *job = ctx;
+    long begin, end;
+    r1_split_range(job->n, thread, n_threads, &begin, &end);
+    if (end > begin) job->fn(job->ctx, begin, end);
+}
+
+void r1_pool_for(r1_pool *pool, long n, r1_range_fn fn, void *ctx) {
+    range_job job = {fn, ctx, n};
+    r1_pool_run(pool, run_range, &job);
+}

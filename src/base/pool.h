@@ -17,4 +17,9 @@ void r1_pool_run(r1_pool *pool, r1_pool_fn fn, void *ctx);
 /* Splits [0, n) into n_threads near-equal ranges and gives thread's. */
 void r1_split_range(long n, int thread, int n_threads, long *begin, long *end);
 
+/* A parallel loop: fn(ctx, begin, end) on each thread's non-empty range of [0, n)
+ * (r1_split_range); pool NULL runs fn(ctx, 0, n) on the caller. */
+typedef void (*r1_range_fn)(void *ctx, long begin, long end);
+void r1_pool_for(r1_pool *pool, long n, r1_range_fn fn, void *ctx);
+
 #endif

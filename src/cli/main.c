@@ -35,8 +35,10 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
     }
-    /* R1_SCALAR=1 runs the portable kernels, to compare them with the SIMD ones */
-    const char *scalar = getenv("R1_SCALAR");
+    /* R1_SCALAR=1 runs the portable kernels, to compare them with the SIMD ones;
+     * R1_NO_AVX512=1 keeps the float GEMM on its AVX2 kernel */
+    const char *scalar = getenv("R1_SCALAR"), *no_avx512 = getenv("R1_NO_AVX512");
+    if (no_avx512 && strcmp(no_avx512, "0") != 0) r1_kernels_select(1);
     if (scalar && strcmp(scalar, "0") != 0) r1_kernels_select(0);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);

@@ -10,6 +10,7 @@
 #include "train/grpo.h"
 #include "train/pretrain.h"
 #include "train/sft.h"
+#include "train/train_bench.h"
 
 static const char *train_usage =
     "usage: r1 train <stage> [options]     (r1 train <stage> --help for its options)\n"
@@ -17,6 +18,7 @@ static const char *train_usage =
     "stages:\n"
     "  pretrain   next-token training on solver search traces: the base model\n"
     "  grpo       reinforcement learning with rule-based rewards (R1-Zero)\n"
+    "  bench      the trainer's speed: tokens/s of forward + backward + AdamW\n"
     "  sft        supervised fine-tuning on a file of traces (cold start, or the correct\n"
     "             samples of `r1 sample --filter correct`)\n"
     "  distill    a teacher's correct traces fine-tune a smaller student\n";
@@ -444,6 +446,44 @@ static int cmd_grpo(int argc, char **argv) {
     return cli_interrupted ? 130 : 0;
 }
 
+static const char *bench_usage =
+    "usage: r1 train bench [--batch B] [--seq T] [--set KEY=VALUE ...] [-t THREADS] [-r REPS]\n"
+    "Times training steps of the pretraining model (zero_grad, forward, backward, gradient\n"
+    "clipping, AdamW) on fixed random tokens: one warm-up step, then REPS steps, and prints\n"
+    "  train <params>M B<B>xT<T> t<threads> <best tokens/s> (median <tokens/s>) fwd/bwd/opt <s>/<s>/<s>\n"
+    "  --batch B               sequences per step (default 8)\n"
+    "  --seq T                 tokens per sequence (default 512)\n"
+    "  --set KEY=VALUE         a model setting by its config.txt name (e.g. --set layers=6)\n"
+    "  -t THREADS              threads (default: one per core)\n"
+    "  -r REPS                 timed steps (default 5)\n";
+
+static int cmd_train_bench(int argc, char **argv) {
+    r1_pretrain_config cfg = r1_pretrain_default_config();
+    long threads = 0, reps = 5, n;
+    r1_err err;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        if (cli_is_help(arg)) return fputs(bench_usage, stdout), 0;
+        if (!(v = cli_value(argc, argv, &i))) return 1;
+        int rc = R1_OK;
+        if (!strcmp(arg, "--batch") || !strcmp(arg, "--seq")) {
+            rc = cli_parse_long(arg, v, 1, 65536, &n);
+            *(!strcmp(arg, "--batch") ? &cfg.model.batch : &cfg.model.seq_len) = (int)n;
+        } else if (!strcmp(arg, "-t")) rc = cli_parse_long(arg, v, 1, 1024, &threads);
+        else if (!strcmp(arg, "-r")) rc = cli_parse_long(arg, v, 1, 1000, &reps);
+        else if (!strcmp(arg, "--set")) {
+            if (r1_pretrain_config_set(&cfg, v, &err) != R1_OK) return cli_error("train bench: --set: %s", err.msg);
+        } else return cli_error("train bench: unknown option '%s' (see r1 train bench --help)", arg);
+        if (rc != R1_OK) return 1;
+    }
+    r1_train_bench_result res;
+    if (r1_train_bench(&cfg, (int)threads, (int)reps, &res, &err) != R1_OK) return cli_error("%s", err.msg);
+    printf("train %.2fM B%dxT%d t%d %.0f tokens/s (median %.0f) fwd/bwd/opt %.3f/%.3f/%.3f s\n", res.n_params / 1e6,
+           cfg.model.batch, cfg.model.seq_len, res.threads, res.best_tokens_per_s, res.median_tokens_per_s,
+           res.forward_s, res.backward_s, res.optimizer_s);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     if (argc < 2) return fputs(train_usage, stderr), 1;
     if (cli_is_help(argv[1])) return fputs(train_usage, stdout), 0;
@@ -451,5 +491,6 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(argv[1], "grpo")) return cmd_grpo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sft")) return cmd_sft(argc - 1, argv + 1);
     if (!strcmp(argv[1], "distill")) return cmd_distill(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "bench")) return cmd_train_bench(argc - 1, argv + 1);
     return cli_error("train: unknown stage '%s' (r1 train --help lists them)", argv[1]);
 }

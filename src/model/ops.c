@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "model/ops.h"
+#include "tensor/activation.h"
 
 void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
     double sum_sq = 0.0;
@@ -16,14 +17,23 @@ void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float ep
  * s is recomputed from x (cheaper to keep one float per row than to store it). */
 void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
                          float eps) {
-    double sum_sq = 0.0, dot = 0.0;
-    for (int i = 0; i < n; i++) {
-        sum_sq += (double)x[i] * x[i];
-        dot += (double)dout[i] * weight[i] * x[i];
+    /* four chains of each sum: one would wait out every add's latency */
+    double sum_sq_lane[4] = {0}, dot_lane[4] = {0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) {
+            sum_sq_lane[l] += (double)x[i + l] * x[i + l];
+            dot_lane[l] += (double)dout[i + l] * weight[i + l] * x[i + l];
+        }
+    for (; i < n; i++) {
+        sum_sq_lane[0] += (double)x[i] * x[i];
+        dot_lane[0] += (double)dout[i] * weight[i] * x[i];
     }
+    double sum_sq = (sum_sq_lane[0] + sum_sq_lane[1]) + (sum_sq_lane[2] + sum_sq_lane[3]);
+    double dot = (dot_lane[0] + dot_lane[1]) + (dot_lane[2] + dot_lane[3]);
     double scale = 1.0 / sqrt(sum_sq / n + eps);
     double coef = scale * scale / n * dot;
-    for (int i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         dx[i] += (float)(scale * ((double)dout[i] * weight[i] - x[i] * coef));
         dweight[i] += (float)((double)dout[i] * x[i] * scale);
     }
@@ -49,19 +59,10 @@ void r1_softmax_backward(float *dx, const float *dy, const float *y, int n) {
     for (int i = 0; i < n; i++) dx[i] += (float)(y[i] * (dy[i] - dot));
 }
 
-void r1_swiglu(float *gate, const float *up, int n) {
-    for (int i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
-}
+void r1_swiglu(float *gate, const float *up, int n) { r1_swiglu_f32(n, gate, up); }
 
-/* out = silu(g)·u with silu(g) = g·σ(g) and silu'(g) = σ(g)·(1 + g·(1 − σ(g))):
- *   dgate += dout·u·silu'(g),   dup += dout·silu(g). */
 void r1_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate_in, const float *up_in, int n) {
-    for (int i = 0; i < n; i++) {
-        float g = gate_in[i];
-        float sig = 1.0f / (1.0f + expf(-g));
-        dgate[i] += dout[i] * up_in[i] * sig * (1.0f + g * (1.0f - sig));
-        dup[i] += dout[i] * g * sig;
-    }
+    r1_swiglu_backward_f32(n, dgate, dup, dout, gate_in, up_in);
 }
 
 /* YaRN (Peng et al. 2023, §3.2–3.4) as DeepSeek-V3's reference applies it:

@@ -2,8 +2,11 @@
  * the run-time choice between the scalar and the AVX2+FMA kernels. */
 #include <cpuid.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
+#include "tensor/activation.h"
+#include "tensor/gemm_f32.h"
 #include "tensor/quant.h"
 
 /* One row per supported type; vec_dot and gemm are filled in by select_kernels(). */
@@ -39,8 +42,15 @@ static type_entry type_table[] = {
 
 static float (*dot_f32_kernel)(int64_t n, const float *a, const float *b) = r1_dot_f32_scalar;
 static void (*axpy_f32_kernel)(int64_t n, float a, const float *x, float *y) = r1_axpy_f32_scalar;
-static int kernels_avx2;
+static void (*swiglu_f32_kernel)(int64_t n, float *gate, const float *up) = r1_swiglu_f32_scalar;
+static void (*swiglu_backward_f32_kernel)(int64_t n, float *dgate, float *dup, const float *dout,
+                                          const float *gate_in, const float *up_in) = r1_swiglu_backward_f32_scalar;
+static r1_gemm_f32_fn gemm_f32_kernel = r1_gemm_f32_scalar;
+static int kernels_level;
 static pthread_once_t kernels_default_once = PTHREAD_ONCE_INIT;
+/* set once the default is in place: the float kernels are called millions of times
+ * a training step, and pthread_once on each call cost ~2 % of it */
+static atomic_int kernels_ready;
 
 /* F16C is CPUID leaf 1, ECX bit 29. Asked directly because clang (up to 15 at
  * least) rejects __builtin_cpu_supports("f16c"); the avx2 check already covers
@@ -55,10 +65,21 @@ int r1_kernels_cpu_has_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
 }
 
-static void select_kernels(int avx2) {
-    kernels_avx2 = avx2;
+/* The OS saving the ZMM registers is part of what __builtin_cpu_supports checks. */
+int r1_kernels_cpu_has_avx512(void) {
+    return r1_kernels_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+}
+
+static int cpu_level(void) { return r1_kernels_cpu_has_avx512() ? 2 : r1_kernels_cpu_has_avx2() ? 1 : 0; }
+
+static void select_kernels(int level) {
+    int avx2 = level >= 1;
+    kernels_level = level;
     dot_f32_kernel = avx2 ? r1_dot_f32_avx2 : r1_dot_f32_scalar;
     axpy_f32_kernel = avx2 ? r1_axpy_f32_avx2 : r1_axpy_f32_scalar;
+    swiglu_f32_kernel = avx2 ? r1_swiglu_f32_avx2 : r1_swiglu_f32_scalar;
+    swiglu_backward_f32_kernel = avx2 ? r1_swiglu_backward_f32_avx2 : r1_swiglu_backward_f32_scalar;
+    gemm_f32_kernel = level >= 2 ? r1_gemm_f32_avx512 : avx2 ? r1_gemm_f32_avx2 : r1_gemm_f32_scalar;
     for (size_t i = 0; i < TABLE_SIZE; i++) {
         type_table[i].traits.vec_dot = avx2 ? type_table[i].vec_dot_avx2 : type_table[i].vec_dot_scalar;
         type_table[i].traits.gemm = avx2 ? type_table[i].gemm_avx2 : NULL;
@@ -66,19 +87,22 @@ static void select_kernels(int avx2) {
 }
 
 static void select_default_kernels(void) {
-    select_kernels(r1_kernels_cpu_has_avx2());
+    select_kernels(cpu_level());
+    atomic_store_explicit(&kernels_ready, 1, memory_order_release);
 }
 
 /* The default is chosen once, on first use; an explicit r1_kernels_select()
  * (meant for start-up and tests, not to race with running kernels) overrides it. */
-static void ensure_kernels_selected(void) {
-    pthread_once(&kernels_default_once, select_default_kernels);
+static inline void ensure_kernels_selected(void) {
+    if (!atomic_load_explicit(&kernels_ready, memory_order_acquire))
+        pthread_once(&kernels_default_once, select_default_kernels);
 }
 
-int r1_kernels_select(int want_avx2) {
+int r1_kernels_select(int level) {
     ensure_kernels_selected();
-    select_kernels(want_avx2 && r1_kernels_cpu_has_avx2());
-    return kernels_avx2;
+    int max = cpu_level();
+    select_kernels(level < 0 ? 0 : level > max ? max : level);
+    return kernels_level;
 }
 
 float r1_dot_f32(int64_t n, const float *a, const float *b) {
@@ -89,6 +113,27 @@ float r1_dot_f32(int64_t n, const float *a, const float *b) {
 void r1_axpy_f32(int64_t n, float a, const float *x, float *y) {
     ensure_kernels_selected();
     axpy_f32_kernel(n, a, x, y);
+}
+
+void r1_swiglu_f32(int64_t n, float *gate, const float *up) {
+    ensure_kernels_selected();
+    swiglu_f32_kernel(n, gate, up);
+}
+
+void r1_swiglu_backward_f32(int64_t n, float *dgate, float *dup, const float *dout, const float *gate_in,
+                            const float *up_in) {
+    ensure_kernels_selected();
+    swiglu_backward_f32_kernel(n, dgate, dup, dout, gate_in, up_in);
+}
+
+int r1_kernels_level(void) {
+    ensure_kernels_selected();
+    return kernels_level;
+}
+
+r1_gemm_f32_fn r1_gemm_f32_kernel(void) {
+    ensure_kernels_selected();
+    return gemm_f32_kernel;
 }
 
 /* ---- traits and names ----------------------------------------------------- */

@@ -83,11 +83,16 @@ size_t r1_type_row_bytes(const r1_type_traits *t, int64_t n);
  * (32-element blocks), else F16, which fits any row. */
 r1_type r1_type_for_row(r1_type want, int64_t row_len);
 
-/* Kernel selection: 1 = AVX2+FMA (only if the CPU has it), 0 = portable scalar.
- * Default: AVX2 when the CPU supports it. Returns the level now in force.
- * It rewrites the shared traits table, so call it while no kernel is running. */
-int r1_kernels_select(int want_avx2);
+/* Kernel selection: 0 = portable scalar, 1 = AVX2+FMA, 2 = AVX2+FMA with the
+ * AVX-512 float GEMM (tensor/gemm_f32.h; the same bits as its AVX2 kernel, about
+ * 1.5× its speed). Levels the CPU lacks fall back to the highest it has; the
+ * default is that highest. Returns the level now in force. It rewrites the shared
+ * traits table, so call it while no kernel is running. */
+int r1_kernels_select(int level);
+/* The level in force, for kernels dispatched outside this table (train/adamw.c). */
+int r1_kernels_level(void);
 int r1_kernels_cpu_has_avx2(void);
+int r1_kernels_cpu_has_avx512(void);
 
 /* Half-precision conversions (IEEE binary16 and bfloat16), round-to-nearest-even. */
 float r1_fp16_to_fp32(uint16_t h);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tensor/types.h"
 #include "train/adamw.h"
+#include "train/adamw_update.h"
 
 /* ---- AdamW ---- */
 
@@ -30,21 +32,37 @@ int r1_adamw_init(r1_adamw *opt, size_t n_params, r1_adamw_hparams hp, r1_err *e
     return R1_OK;
 }
 
-void r1_adamw_step(r1_adamw *opt, float *params, const float *grads, float lr, const uint8_t *decay_mask) {
-    const float beta1 = opt->hp.beta1, beta2 = opt->hp.beta2, eps = opt->hp.eps, wd = opt->hp.weight_decay;
+void r1_adamw_update_scalar(const r1_adamw_update *u, size_t i0, size_t i1) {
+    const float beta1 = u->beta1, beta2 = u->beta2, eps = u->eps, wd = u->weight_decay, lr = u->lr;
+    for (size_t i = i0; i < i1; i++) {
+        const float g = u->grads[i];
+        u->m[i] = beta1 * u->m[i] + (1.0f - beta1) * g;
+        u->v[i] = beta2 * u->v[i] + (1.0f - beta2) * g * g;
+        const float m_hat = u->m[i] / u->bias_correction1;
+        const float v_hat = u->v[i] / u->bias_correction2;
+        const float decay = (!u->decay_mask || u->decay_mask[i]) ? wd * u->params[i] : 0.0f;
+        u->params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + decay);
+    }
+}
+
+static void update_range(void *ctx, long i0, long i1) {
+    (r1_kernels_level() >= 1 ? r1_adamw_update_avx2 : r1_adamw_update_scalar)(ctx, (size_t)i0, (size_t)i1);
+}
+
+void r1_adamw_step_pool(r1_pool *pool, r1_adamw *opt, float *params, const float *grads, float lr,
+                        const uint8_t *decay_mask) {
     opt->step++;
     /* 1 − β^t, computed once per step in double: β^t underflows gracefully to 0 */
-    const float bias_correction1 = (float)(1.0 - pow(beta1, (double)opt->step));
-    const float bias_correction2 = (float)(1.0 - pow(beta2, (double)opt->step));
-    for (size_t i = 0; i < opt->n_params; i++) {
-        const float g = grads[i];
-        opt->m[i] = beta1 * opt->m[i] + (1.0f - beta1) * g;
-        opt->v[i] = beta2 * opt->v[i] + (1.0f - beta2) * g * g;
-        const float m_hat = opt->m[i] / bias_correction1;
-        const float v_hat = opt->v[i] / bias_correction2;
-        const float decay = (!decay_mask || decay_mask[i]) ? wd * params[i] : 0.0f;
-        params[i] -= lr * (m_hat / (sqrtf(v_hat) + eps) + decay);
-    }
+    r1_adamw_update u = {.params = params, .m = opt->m, .v = opt->v, .grads = grads, .decay_mask = decay_mask,
+                         .lr = lr, .beta1 = opt->hp.beta1, .beta2 = opt->hp.beta2, .eps = opt->hp.eps,
+                         .weight_decay = opt->hp.weight_decay,
+                         .bias_correction1 = (float)(1.0 - pow(opt->hp.beta1, (double)opt->step)),
+                         .bias_correction2 = (float)(1.0 - pow(opt->hp.beta2, (double)opt->step))};
+    r1_pool_for(pool, (long)opt->n_params, update_range, &u);
+}
+
+void r1_adamw_step(r1_adamw *opt, float *params, const float *grads, float lr, const uint8_t *decay_mask) {
+    r1_adamw_step_pool(NULL, opt, params, grads, lr, decay_mask);
 }
 
 void r1_adamw_free(r1_adamw *opt) {
@@ -66,14 +84,54 @@ float r1_lr_schedule(int step, int warmup, int total, float lr_max, float lr_min
 
 /* ---- gradient clipping ---- */
 
-float r1_clip_grad_norm(float *grads, size_t n, float max_norm) {
-    /* sum in double: millions of squares in float lose the small ones */
-    double sum_sq = 0.0;
-    for (size_t i = 0; i < n; i++) sum_sq += (double)grads[i] * grads[i];
+/* Squares are summed in blocks of CLIP_BLOCK, in double (millions of squares in
+ * float lose the small ones), then the blocks' sums in order: a fixed order whatever
+ * the number of threads. Blocks go to the pool CLIP_BATCH at a time. */
+enum { CLIP_BLOCK = 65536, CLIP_BATCH = 256 };
+
+typedef struct {
+    float *grads;
+    size_t n;
+    double *block_sums;
+    float scale;
+} clip_job;
+
+/* Eight chains of double adds per block, each would otherwise wait out the
+ * latency of the one before; lanes are fixed by the index, so the order is too. */
+static void square_sums(void *ctx, long b0, long b1) {
+    const clip_job *job = ctx;
+    for (long b = b0; b < b1; b++) {
+        size_t i = (size_t)b * CLIP_BLOCK, end = i + CLIP_BLOCK < job->n ? i + CLIP_BLOCK : job->n;
+        double lane[8] = {0};
+        for (; i + 8 <= end; i += 8)
+            for (int l = 0; l < 8; l++) lane[l] += (double)job->grads[i + l] * job->grads[i + l];
+        for (; i < end; i++) lane[0] += (double)job->grads[i] * job->grads[i];
+        job->block_sums[b] = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    }
+}
+
+static void scale_range(void *ctx, long i0, long i1) {
+    const clip_job *job = ctx;
+    for (size_t i = (size_t)i0; i < (size_t)i1; i++) job->grads[i] *= job->scale;
+}
+
+float r1_clip_grad_norm_pool(r1_pool *pool, float *grads, size_t n, float max_norm) {
+    double sum_sq = 0.0, block_sums[CLIP_BATCH];
+    for (size_t at = 0; at < n; at += (size_t)CLIP_BATCH * CLIP_BLOCK) {
+        clip_job batch = {.grads = grads + at, .n = n - at, .block_sums = block_sums};
+        size_t blocks = (batch.n + CLIP_BLOCK - 1) / CLIP_BLOCK;
+        if (blocks > CLIP_BATCH) blocks = CLIP_BATCH;
+        r1_pool_for(pool, (long)blocks, square_sums, &batch);
+        for (size_t b = 0; b < blocks; b++) sum_sq += block_sums[b];
+    }
     const double norm = sqrt(sum_sq);
     if (isfinite(norm) && max_norm > 0 && norm > max_norm) {
-        const float scale = (float)(max_norm / norm);
-        for (size_t i = 0; i < n; i++) grads[i] *= scale;
+        clip_job job = {.grads = grads, .scale = (float)(max_norm / norm)};
+        r1_pool_for(pool, (long)n, scale_range, &job);
     }
     return (float)norm;
+}
+
+float r1_clip_grad_norm(float *grads, size_t n, float max_norm) {
+    return r1_clip_grad_norm_pool(NULL, grads, n, max_norm);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/pool.h"
 
 typedef struct {
     float lr;           /* peak learning rate (the schedule's lr_max) */
@@ -48,6 +49,10 @@ int r1_adamw_init(r1_adamw *opt, size_t n_params, r1_adamw_hparams hp, r1_err *e
  * decay_mask[i] != 0 applies weight decay to params[i]; NULL decays all (norms and
  * biases are usually left undecayed). */
 void r1_adamw_step(r1_adamw *opt, float *params, const float *grads, float lr, const uint8_t *decay_mask);
+/* The same update split over a pool's threads (NULL: the caller alone): each
+ * element's arithmetic is unchanged, so the bits do not depend on the threads. */
+void r1_adamw_step_pool(r1_pool *pool, r1_adamw *opt, float *params, const float *grads, float lr,
+                        const uint8_t *decay_mask);
 
 void r1_adamw_free(r1_adamw *opt);
 
@@ -64,5 +69,8 @@ float r1_lr_schedule(int step, int warmup, int total, float lr_max, float lr_min
  * clipping. If that norm is not finite, grads are left as they are: the caller sees
  * the inf/NaN and can skip the step instead of writing NaN into every parameter. */
 float r1_clip_grad_norm(float *grads, size_t n, float max_norm);
+/* The same over a pool (NULL: the caller alone); the norm is summed in fixed blocks
+ * in a fixed order, so it does not depend on the threads either. */
+float r1_clip_grad_norm_pool(r1_pool *pool, float *grads, size_t n, float max_norm);
 
 #endif

@@ -429,11 +429,12 @@ static int update(run_state *s, const r1_grpo_config *cfg, uint64_t step, float 
             for (int i = 0; i < count; i++) s->order[i] = first + i;
             double loss;
             if (minibatch_grad(s, cfg, s->order, count, &loss, us, err) != R1_OK) return R1_ERR;
-            float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
+            float grad_norm =
+                r1_clip_grad_norm_pool(m->pool, m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
             if (!isfinite(grad_norm) || !isfinite(loss))
                 return r1_fail(err, "grpo: step %llu: loss %g, gradient norm %g: training diverged (lower --lr)",
                                (unsigned long long)step + 1, loss, grad_norm);
-            r1_adamw_step(&s->run.opt, m->params, m->grads, lr, s->run.decay_mask);
+            r1_adamw_step_pool(m->pool, &s->run.opt, m->params, m->grads, lr, s->run.decay_mask);
             r1_train_update_bias(m);
             us->loss += loss, us->grad_norm += grad_norm;
         }

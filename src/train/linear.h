@@ -3,17 +3,17 @@
  * ne[0] = in contiguous): out rows of in floats. Activations are T rows,
  * row-major. Gradients accumulate (+=), as in model/ops.h.
  *
- * With a pool the work is split so that every output element is computed by one
- * thread in the same order as without: results are bit-identical for any thread
- * count (pool NULL = the calling thread alone). */
+ * The products are tensor/gemm_f32.h's. With a pool the work is split so that every
+ * output element is computed by one thread in the same order as without: results
+ * are bit-identical for any thread count (pool NULL = the calling thread alone). */
 #ifndef R1_LINEAR_H
 #define R1_LINEAR_H
 
 #include "base/pool.h"
 
-/* y[t] = W·x[t] for t < T: y (T × out), x (T × in), W (out × in). Each element is
- * r1_dot_f32 of a weight row and an input row, the kernel r1_matmul uses for F32
- * weights, so the result equals r1_matmul's bit for bit. */
+/* y[t] = W·x[t] for t < T: y (T × out), x (T × in), W (out × in); the engine's
+ * r1_matmul on F32 weights up to float rounding (it sums each dot product in
+ * another order). */
 void r1_linear_forward(float *y, const float *x, const float *W, int T, int in, int out);
 void r1_linear_forward_pool(r1_pool *pool, float *y, const float *x, const float *W, int T, int in, int out);
 /* Given dy = ∂L/∂y (T × out):  dx (T × in) += dy·W,  dW (out × in) += dyᵀ·x.

@@ -222,13 +222,14 @@ static int train_loop(r1_lm_run *run, const r1_pretrain_config *cfg, char **sett
         m->doc_start = run->data.doc_start;
         if (r1_train_forward(m, run->data.tokens, run->data.targets, B, T, &loss, err) != R1_OK) return R1_ERR;
         r1_train_backward(m);
-        float grad_norm = r1_clip_grad_norm(m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
+        float grad_norm =
+            r1_clip_grad_norm_pool(m->pool, m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
         if (!isfinite(grad_norm) || !isfinite(m->ce_loss))
             return r1_fail(err, "%s: step %llu: loss %g, gradient norm %g: training diverged (lower --lr; "
                                 "the checkpoint holds the last good state)",
                            run->stage, (unsigned long long)step + 1, m->ce_loss, grad_norm);
         float lr = r1_lr_schedule((int)step, cfg->warmup, cfg->steps, cfg->opt.lr, cfg->lr_min);
-        r1_adamw_step(&run->opt, m->params, m->grads, lr, run->decay_mask);
+        r1_adamw_step_pool(m->pool, &run->opt, m->params, m->grads, lr, run->decay_mask);
         r1_train_update_bias(m);
 
         double seconds = now_seconds() - t_step, tokens = run->data.n_targets + run->data.n_examples;

@@ -14,8 +14,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "tensor/types.h"
+#include "tensor/gemm_f32.h"
 #include "train/linear.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
 
 /* ---- steps split over the pool by rows that no other thread writes ---- */
@@ -31,46 +32,70 @@ static void run_on_pool(r1_train_model *m, r1_pool_fn fn, int layer) {
     else fn(&job, 0, 1);
 }
 
+/* Causal attention as products of strips of ATTN_STRIP queries (or keys) against
+ * the keys (queries) that strip can see: the strip's diagonal block is computed
+ * whole, a 1/(2·T/ATTN_STRIP) share of extra work spent on the zeros above the
+ * diagonal, which the rows hold as exact zeros so that the products over them add
+ * nothing. A multiple of the GEMM tile's 6 rows. */
+enum { ATTN_STRIP = 24 };
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
 /* Where token row (b·T + t) of the batch starts its document, as an index in its
  * row (see r1_train_model.doc_start). */
 static int doc_start(const r1_train_model *m, size_t row) { return m->doc_start ? m->doc_start[row] : 0; }
 
+/* dst (cols × rows, row stride rows) = srcᵀ, src rows `stride` apart. */
+static void transpose(float *dst, const float *src, size_t stride, int rows, int cols) {
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * stride + c];
+}
+
 /* att = softmax(q·k·scale) causal, o = Σ att_j v_j over thread's (sequence, head)
- * pairs: each writes only its own rows of att and attn_out. */
+ * pairs: each writes only its own rows of att and attn_out, and its own slice of
+ * attn_t, where the pair's keys [k_nope | k_rope] are laid out transposed
+ * (QK × T) so that each strip's scores are one nn product. */
 static void attention_forward_heads(void *ctx, int thread, int n_threads) {
     const layer_job *job = ctx;
     const r1_train_model *m = job->m;
     const r1_train_config *c = &m->cfg;
     r1_train_acts *a = &m->acts[job->layer];
     int B = m->B, T = m->T, N = B * T, H = c->n_heads, nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope;
-    int V = c->v_head;
+    int V = c->v_head, width = QK > V ? QK : V;
     float scale = m->rope.attn_scale / sqrtf((float)QK);
     long p0, p1;
     r1_split_range((long)B * H, thread, n_threads, &p0, &p1);
     for (long pair = p0; pair < p1; pair++) {
         int b = (int)(pair / H), h = (int)(pair % H);
-        const float *k_nope = a->k_nope + ((size_t)h * N + (size_t)b * T) * nope;
-        const float *k_rope = a->k_rope + (size_t)b * T * rope;
-        const float *v = a->v + ((size_t)h * N + (size_t)b * T) * V;
-        for (int t = 0; t < T; t++) {
-            const float *q = a->q + (((size_t)b * T + t) * H + h) * QK;
-            float *att = a->att + (((size_t)b * H + h) * T + t) * T;
-            int start = doc_start(m, (size_t)b * T + t);
-            memset(att, 0, (size_t)T * sizeof(float));
-            for (int j = start; j <= t; j++)
-                att[j] = (r1_dot_f32(nope, q, k_nope + (size_t)j * nope) +
-                          r1_dot_f32(rope, q + nope, k_rope + (size_t)j * rope)) * scale;
-            r1_softmax(att + start, t + 1 - start);
-            float *o = a->attn_out + (((size_t)b * T + t) * H + h) * V;
-            memset(o, 0, (size_t)V * sizeof(float));
-            for (int j = start; j <= t; j++) r1_axpy_f32(V, att[j], v + (size_t)j * V, o);
+        const float *q = a->q + ((size_t)b * T * H + h) * QK, *v = a->v + ((size_t)h * N + (size_t)b * T) * V;
+        float *keys_t = m->d.attn_t + (size_t)pair * width * T, *att = a->att + (size_t)pair * T * T;
+        float *o = a->attn_out + ((size_t)b * T * H + h) * V;
+        transpose(keys_t, a->k_nope + ((size_t)h * N + (size_t)b * T) * nope, nope, T, nope);
+        transpose(keys_t + (size_t)nope * T, a->k_rope + (size_t)b * T * rope, rope, T, rope);
+        for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
+            int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;
+            float *scores = att + (size_t)t0 * T;
+            r1_gemm_nn_f32(R1_GEMM_SET, rows, keys, QK, q + (size_t)t0 * H * QK, (size_t)H * QK, keys_t, T, scores,
+                           T);
+            for (int r = 0; r < rows; r++) {
+                float *row = scores + (size_t)r * T;
+                int t = t0 + r, start = doc_start(m, (size_t)b * T + t);
+                memset(row, 0, (size_t)start * sizeof(float)); /* earlier documents: not seen */
+                for (int j = start; j <= t; j++) row[j] *= scale;
+                r1_softmax(row + start, t + 1 - start);
+                memset(row + t + 1, 0, (size_t)(T - t - 1) * sizeof(float));
+            }
+            r1_gemm_nn_f32(R1_GEMM_SET, rows, V, keys, scores, T, v, V, o + (size_t)t0 * H * V, (size_t)H * V);
         }
     }
 }
 
 /* The backward of attention_forward_heads over thread's sequences: the rope key is
- * shared by the heads, so a sequence's heads stay on one thread, in order, and
- * each sequence has its own dscore scratch. */
+ * shared by the heads, so a sequence's heads stay on one thread, in order, each
+ * through the sequence's own dscore, datt_row and attn_t. Per head:
+ *   datt = do·vᵀ,  dscore = softmax_backward(datt)·scale  (query strips)
+ *   dv += attᵀ·do,  dk += dscoreᵀ·q                      (key strips: keys j see queries t ≥ j)
+ *   dq += dscore·k                                         (query strips) */
 static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
     const layer_job *job = ctx;
     const r1_train_model *m = job->m;
@@ -78,44 +103,57 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
     const r1_train_acts *a = &m->acts[job->layer];
     const r1_train_dacts *d = &m->d;
     int B = m->B, T = m->T, N = B * T, H = c->n_heads, nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope;
-    int V = c->v_head;
+    int V = c->v_head, width = QK > V ? QK : V;
+    size_t ldq = (size_t)H * QK, ldo = (size_t)H * V;
     float scale = m->rope.attn_scale / sqrtf((float)QK);
     long b0, b1;
     r1_split_range(B, thread, n_threads, &b0, &b1);
-    for (long b = b0; b < b1; b++)
+    for (long b = b0; b < b1; b++) {
+        float *dscore = d->dscore + (size_t)b * T * T, *datt = d->datt_row + (size_t)b * T;
+        float *values_t = d->attn_t + (size_t)b * H * width * T;
+        const float *k_rope = a->k_rope + (size_t)b * T * rope;
+        float *dk_rope = d->dk_rope + (size_t)b * T * rope;
         for (int h = 0; h < H; h++) {
             size_t kv_row = (size_t)h * N + (size_t)b * T;
             const float *k_nope = a->k_nope + kv_row * nope, *v = a->v + kv_row * V;
-            const float *k_rope = a->k_rope + (size_t)b * T * rope;
+            const float *q = a->q + ((size_t)b * T * H + h) * QK, *att = a->att + ((size_t)b * H + h) * T * T;
+            const float *dout = d->dattn_out + ((size_t)b * T * H + h) * V;
             float *dk_nope = d->dk_nope + kv_row * nope, *dv = d->dv + kv_row * V;
-            float *dk_rope = d->dk_rope + (size_t)b * T * rope;
-            for (int t = 0; t < T; t++) {
-                size_t row = ((size_t)b * T + t) * H + h;
-                const float *q = a->q + row * QK, *att = a->att + (((size_t)b * H + h) * T + t) * T;
-                const float *dout_h = d->dattn_out + row * V;
-                float *dq = d->dq + row * QK, *dscore = d->dscore + (size_t)b * 2 * T, *datt = dscore + T;
-                int start = doc_start(m, (size_t)b * T + t);
-                /* datt_j = do·v_j; dv_j += att_j·do */
-                for (int j = start; j <= t; j++) {
-                    datt[j] = r1_dot_f32(V, dout_h, v + (size_t)j * V);
-                    r1_axpy_f32(V, att[j], dout_h, dv + (size_t)j * V);
+            float *dq = d->dq + ((size_t)b * T * H + h) * QK;
+            transpose(values_t, v, V, T, V);
+            for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
+                int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;
+                float *strip = dscore + (size_t)t0 * T;
+                r1_gemm_nn_f32(R1_GEMM_SET, rows, keys, V, dout + (size_t)t0 * ldo, ldo, values_t, T, strip, T);
+                for (int r = 0; r < rows; r++) {
+                    float *row = strip + (size_t)r * T;
+                    int t = t0 + r, start = doc_start(m, (size_t)b * T + t);
+                    memcpy(datt, row, (size_t)(t + 1) * sizeof(float));
+                    memset(row, 0, (size_t)T * sizeof(float));
+                    r1_softmax_backward(row + start, datt + start, att + (size_t)t * T + start, t + 1 - start);
+                    for (int j = start; j <= t; j++) row[j] *= scale;
                 }
-                memset(dscore + start, 0, (size_t)(t + 1 - start) * sizeof(float));
-                r1_softmax_backward(dscore + start, datt + start, att + start, t + 1 - start);
-                for (int j = start; j <= t; j++) {
-                    float g = dscore[j] * scale;
-                    r1_axpy_f32(nope, g, k_nope + (size_t)j * nope, dq);
-                    r1_axpy_f32(rope, g, k_rope + (size_t)j * rope, dq + nope);
-                    r1_axpy_f32(nope, g, q, dk_nope + (size_t)j * nope);
-                    r1_axpy_f32(rope, g, q + nope, dk_rope + (size_t)j * rope);
-                }
+                r1_gemm_nn_f32(R1_GEMM_ADD, rows, nope, keys, strip, T, k_nope, nope, dq + (size_t)t0 * ldq, ldq);
+                r1_gemm_nn_f32(R1_GEMM_ADD, rows, rope, keys, strip, T, k_rope, rope, dq + (size_t)t0 * ldq + nope,
+                               ldq);
+            }
+            for (int j0 = 0; j0 < T; j0 += ATTN_STRIP) {
+                int cols = min_int(ATTN_STRIP, T - j0), queries = T - j0;
+                size_t corner = (size_t)j0 * T + j0;
+                r1_gemm_tn_f32(R1_GEMM_ADD, cols, V, queries, att + corner, T, dout + (size_t)j0 * ldo, ldo,
+                               dv + (size_t)j0 * V, V);
+                r1_gemm_tn_f32(R1_GEMM_ADD, cols, nope, queries, dscore + corner, T, q + (size_t)j0 * ldq, ldq,
+                               dk_nope + (size_t)j0 * nope, nope);
+                r1_gemm_tn_f32(R1_GEMM_ADD, cols, rope, queries, dscore + corner, T, q + (size_t)j0 * ldq + nope, ldq,
+                               dk_rope + (size_t)j0 * rope, rope);
             }
         }
+    }
 }
 
-/* For thread's tokens: rotate the query rope parts, c_kv = RMSNorm(latent), rotate
- * the rope key, and k_nope_h = W_uk,h·c_kv, i.e. Σ_r c[r]·k_b[h][r] with
- * k_b[h] = W_ukᵀ (R rows of nope). */
+/* For thread's tokens [t0, t1): rotate the query rope parts, c_kv = RMSNorm(latent),
+ * rotate the rope key; then per head k_nope_h = c_kv·k_b[h] with k_b[h] = W_ukᵀ
+ * (R rows of nope). */
 static void latent_forward_tokens(void *ctx, int thread, int n_threads) {
     const layer_job *job = ctx;
     const r1_train_model *m = job->m;
@@ -126,25 +164,24 @@ static void latent_forward_tokens(void *ctx, int thread, int n_threads) {
     int QK = nope + rope;
     long t0, t1;
     r1_split_range(N, thread, n_threads, &t0, &t1);
+    if (t1 == t0) return;
     for (long t = t0; t < t1; t++) {
         const float *cos_sin = m->cos_sin + (size_t)(t % T - doc_start(m, (size_t)t)) * rope;
         for (int h = 0; h < H; h++) r1_rope_apply(&m->rope, a->q + ((size_t)t * H + h) * QK + nope, cos_sin);
         const float *kv_a = a->kv_a + (size_t)t * (R + rope);
-        float *c_kv = a->c_kv + (size_t)t * R;
-        r1_rmsnorm(c_kv, kv_a, L->kv_a_norm, R, c->norm_eps);
+        r1_rmsnorm(a->c_kv + (size_t)t * R, kv_a, L->kv_a_norm, R, c->norm_eps);
         memcpy(a->k_rope + (size_t)t * rope, kv_a + R, (size_t)rope * sizeof(float));
         r1_rope_apply(&m->rope, a->k_rope + (size_t)t * rope, cos_sin);
-        for (int h = 0; h < H; h++) {
-            const float *k_b = L->k_b + (size_t)h * R * nope;
-            float *k_nope = a->k_nope + ((size_t)h * N + t) * nope;
-            memset(k_nope, 0, (size_t)nope * sizeof(float));
-            for (int r = 0; r < R; r++) r1_axpy_f32(nope, c_kv[r], k_b + (size_t)r * nope, k_nope);
-        }
+    }
+    for (int h = 0; h < H; h++) {
+        float *k_nope = a->k_nope + ((size_t)h * N + t0) * nope;
+        r1_gemm_nn_f32(R1_GEMM_SET, (int)(t1 - t0), nope, R, a->c_kv + (size_t)t0 * R, R,
+                       L->k_b + (size_t)h * R * nope, nope, k_nope, nope);
     }
 }
 
-/* dc_kv of thread's tokens, head after head: the keys' part k_b[h]·dk_nope_h, then
- * W_uv,hᵀ·dv_h (the dx half of v_b's linear backward, in its order). */
+/* dc_kv of thread's tokens, head after head: the keys' part dk_nope_h·k_b[h]ᵀ, then
+ * dv_h·W_uv,h (the dx half of v_b's linear backward). */
 static void latent_backward_tokens(void *ctx, int thread, int n_threads) {
     const layer_job *job = ctx;
     const r1_train_model *m = job->m;
@@ -154,18 +191,17 @@ static void latent_backward_tokens(void *ctx, int thread, int n_threads) {
     int N = m->B * m->T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope, V = c->v_head;
     long t0, t1;
     r1_split_range(N, thread, n_threads, &t0, &t1);
-    for (long t = t0; t < t1; t++) {
-        float *dc_kv = d->dc_kv + (size_t)t * R;
-        for (int h = 0; h < H; h++) {
-            const float *k_b = L->k_b + (size_t)h * R * nope, *v_b = L->v_b + (size_t)h * V * R;
-            const float *dk_nope = d->dk_nope + ((size_t)h * N + t) * nope, *dv = d->dv + ((size_t)h * N + t) * V;
-            for (int r = 0; r < R; r++) dc_kv[r] += r1_dot_f32(nope, k_b + (size_t)r * nope, dk_nope);
-            for (int o = 0; o < V; o++) r1_axpy_f32(R, dv[o], v_b + (size_t)o * R, dc_kv);
-        }
+    if (t1 == t0) return;
+    float *dc_kv = d->dc_kv + (size_t)t0 * R;
+    for (int h = 0; h < H; h++) {
+        r1_gemm_nt_f32(R1_GEMM_ADD, (int)(t1 - t0), R, nope, d->dk_nope + ((size_t)h * N + t0) * nope, nope,
+                       L->k_b + (size_t)h * R * nope, nope, dc_kv, R);
+        r1_gemm_nn_f32(R1_GEMM_ADD, (int)(t1 - t0), R, V, d->dv + ((size_t)h * N + t0) * V, V,
+                       L->v_b + (size_t)h * V * R, R, dc_kv, R);
     }
 }
 
-/* dk_b[h][r] += Σ_t c_kv[t][r]·dk_nope_h[t] over thread's (head, r) rows, t ascending. */
+/* dk_b[h][r] += Σ_t c_kv[t][r]·dk_nope_h[t] over thread's (head, r) rows. */
 static void key_weight_backward_rows(void *ctx, int thread, int n_threads) {
     const layer_job *job = ctx;
     const r1_train_model *m = job->m;
@@ -175,12 +211,30 @@ static void key_weight_backward_rows(void *ctx, int thread, int n_threads) {
     int N = m->B * m->T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope;
     long row0, row1;
     r1_split_range((long)H * R, thread, n_threads, &row0, &row1);
-    for (long row = row0; row < row1; row++) {
-        int h = (int)(row / R), r = (int)(row % R);
-        float *dk_b = dL->k_b + (size_t)row * nope;
-        const float *dk_nope = m->d.dk_nope + (size_t)h * N * nope;
-        for (int t = 0; t < N; t++)
-            r1_axpy_f32(nope, a->c_kv[(size_t)t * R + r], dk_nope + (size_t)t * nope, dk_b);
+    for (int h = 0; h < H; h++) {
+        long r0 = row0 > (long)h * R ? row0 - (long)h * R : 0, r1 = row1 < (long)(h + 1) * R ? row1 - (long)h * R : R;
+        if (r1 <= r0) continue;
+        r1_gemm_tn_f32(R1_GEMM_ADD, (int)(r1 - r0), nope, N, a->c_kv + r0, R, m->d.dk_nope + (size_t)h * N * nope,
+                       nope, dL->k_b + ((size_t)h * R + r0) * nope, nope);
+    }
+}
+
+/* Over thread's tokens, the rotations undone: the queries' rope parts in dq, the
+ * rope key's gradient, which then joins dkv_a's rope columns. */
+static void rope_backward_tokens(void *ctx, int thread, int n_threads) {
+    const layer_job *job = ctx;
+    const r1_train_model *m = job->m;
+    const r1_train_config *c = &m->cfg;
+    const r1_train_dacts *d = &m->d;
+    int T = m->T, H = c->n_heads, R = c->kv_lora_rank, nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope;
+    long t0, t1;
+    r1_split_range((long)m->B * T, thread, n_threads, &t0, &t1);
+    for (long t = t0; t < t1; t++) {
+        const float *cos_sin = m->cos_sin + (size_t)(t % T - doc_start(m, (size_t)t)) * rope;
+        for (int h = 0; h < H; h++) r1_rope_backward(&m->rope, d->dq + ((size_t)t * H + h) * QK + nope, cos_sin);
+        float *dk_rope = d->dk_rope + (size_t)t * rope, *dkv_a = d->dkv_a + (size_t)t * (R + rope);
+        r1_rope_backward(&m->rope, dk_rope, cos_sin);
+        for (int i = 0; i < rope; i++) dkv_a[R + i] += dk_rope[i];
     }
 }
 
@@ -194,8 +248,7 @@ void mla_forward(r1_train_model *m, int layer, float *out) {
     /* queries */
     if (Rq > 0) {
         r1_linear_forward_pool(m->pool, a->q_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm(a->q_lora + (size_t)t * Rq, a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
+        r1_rows_rmsnorm(m->pool, a->q_lora, a->q_lora_raw, L->q_a_norm, N, Rq, c->norm_eps);
         r1_linear_forward_pool(m->pool, a->q, a->q_lora, L->q_b, N, Rq, H * QK);
     } else {
         r1_linear_forward_pool(m->pool, a->q, a->xn_attn, L->q_b, N, D, H * QK);
@@ -220,13 +273,13 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
     int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
 
-    memset(d->dattn_out, 0, (size_t)N * H * V * sizeof(float));
-    memset(d->dq, 0, (size_t)N * H * QK * sizeof(float));
-    memset(d->dkv_a, 0, (size_t)N * (R + rope) * sizeof(float));
-    memset(d->dc_kv, 0, (size_t)N * R * sizeof(float));
-    memset(d->dk_rope, 0, (size_t)N * rope * sizeof(float));
-    memset(d->dk_nope, 0, (size_t)H * N * nope * sizeof(float));
-    memset(d->dv, 0, (size_t)H * N * V * sizeof(float));
+    r1_rows_zero(m->pool, d->dattn_out, (size_t)N * H * V);
+    r1_rows_zero(m->pool, d->dq, (size_t)N * H * QK);
+    r1_rows_zero(m->pool, d->dkv_a, (size_t)N * (R + rope));
+    r1_rows_zero(m->pool, d->dc_kv, (size_t)N * R);
+    r1_rows_zero(m->pool, d->dk_rope, (size_t)N * rope);
+    r1_rows_zero(m->pool, d->dk_nope, (size_t)H * N * nope);
+    r1_rows_zero(m->pool, d->dv, (size_t)H * N * V);
 
     r1_linear_backward_pool(m->pool, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
 
@@ -240,24 +293,17 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
         r1_linear_backward_pool(m->pool, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V, a->c_kv,
                                 L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
-    for (int t = 0; t < N; t++) {
-        const float *cos_sin = m->cos_sin + (size_t)(t % T - doc_start(m, (size_t)t)) * rope;
-        for (int h = 0; h < H; h++) r1_rope_backward(&m->rope, d->dq + ((size_t)t * H + h) * QK + nope, cos_sin);
-        float *dk_rope = d->dk_rope + (size_t)t * rope, *dkv_a = d->dkv_a + (size_t)t * (R + rope);
-        r1_rope_backward(&m->rope, dk_rope, cos_sin);
-        for (int i = 0; i < rope; i++) dkv_a[R + i] += dk_rope[i];
-        r1_rmsnorm_backward(dkv_a, dL->kv_a_norm, d->dc_kv + (size_t)t * R, a->kv_a + (size_t)t * (R + rope),
-                            L->kv_a_norm, R, c->norm_eps);
-    }
+    run_on_pool(m, rope_backward_tokens, layer);
+    r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, a->kv_a,
+                             (size_t)(R + rope), L->kv_a_norm, N, R, c->norm_eps, d->dnorm_rows);
     r1_linear_backward_pool(m->pool, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
 
     if (Rq > 0) {
-        memset(d->dq_lora, 0, (size_t)N * Rq * sizeof(float));
-        memset(d->dq_lora_raw, 0, (size_t)N * Rq * sizeof(float));
+        r1_rows_zero(m->pool, d->dq_lora, (size_t)N * Rq);
+        r1_rows_zero(m->pool, d->dq_lora_raw, (size_t)N * Rq);
         r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm_backward(d->dq_lora_raw + (size_t)t * Rq, dL->q_a_norm, d->dq_lora + (size_t)t * Rq,
-                                a->q_lora_raw + (size_t)t * Rq, L->q_a_norm, Rq, c->norm_eps);
+        r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, a->q_lora_raw,
+                                 (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
         r1_linear_backward_pool(m->pool, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
     } else {
         r1_linear_backward_pool(m->pool, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);

@@ -20,7 +20,20 @@
 #include "gguf/writer.h"
 #include "train/linear.h"
 #include "train/loss.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
+
+/* token_nll and probs of rows [t0, t1) that have a target (m->targets, or with
+ * none the next token of the sequence: the policy-gradient form). */
+static void score_targets(void *ctx, long t0, long t1) {
+    r1_train_model *m = ctx;
+    int T = m->T, V = m->cfg.vocab;
+    for (long t = t0; t < t1; t++) {
+        int target = m->targets ? m->targets[t] : t % T + 1 < T ? m->tokens[t + 1] : -1;
+        if (target >= 0)
+            m->token_nll[t] = r1_cross_entropy_forward(m->logits + (size_t)t * V, V, target, m->probs + (size_t)t * V);
+    }
+}
 
 int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, int B, int T, float *loss,
                      r1_err *err) {
@@ -46,19 +59,16 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
         const r1_train_layer *L = &m->layers[il];
         r1_train_acts *a = &m->acts[il];
         float *x_out = il + 1 < c->n_layers ? m->acts[il + 1].x_in : m->x_final;
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm(a->xn_attn + (size_t)t * D, a->x_in + (size_t)t * D, L->attn_norm, D, c->norm_eps);
+        r1_rows_rmsnorm(m->pool, a->xn_attn, a->x_in, L->attn_norm, N, D, c->norm_eps);
         mla_forward(m, il, a->x_mid);
-        for (size_t i = 0; i < (size_t)N * D; i++) a->x_mid[i] += a->x_in[i];
+        r1_rows_add(m->pool, a->x_mid, a->x_in, (size_t)N * D);
 
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm(a->xn_ffn + (size_t)t * D, a->x_mid + (size_t)t * D, L->ffn_norm, D, c->norm_eps);
+        r1_rows_rmsnorm(m->pool, a->xn_ffn, a->x_mid, L->ffn_norm, N, D, c->norm_eps);
         if (il < c->n_dense_layers) ffn_forward(m, il, x_out);
         else moe_forward(m, il, x_out);
-        for (size_t i = 0; i < (size_t)N * D; i++) x_out[i] += a->x_mid[i];
+        r1_rows_add(m->pool, x_out, a->x_mid, (size_t)N * D);
     }
-    for (int t = 0; t < N; t++)
-        r1_rmsnorm(m->xn_final + (size_t)t * D, m->x_final + (size_t)t * D, m->output_norm, D, c->norm_eps);
+    r1_rows_rmsnorm(m->pool, m->xn_final, m->x_final, m->output_norm, N, D, c->norm_eps);
     r1_linear_forward_pool(m->pool, m->logits, m->xn_final, m->output, N, D, V);
 
     m->n_targets = 0;
@@ -67,10 +77,11 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
         if (loss) *loss = 0.0f;
         return R1_OK;
     }
+    r1_pool_for(m->pool, N, score_targets, m);
     double sum = 0.0;
     for (int t = 0; t < N; t++) {
         if (targets[t] < 0) continue;
-        sum += r1_cross_entropy_forward(m->logits + (size_t)t * V, V, targets[t], m->probs + (size_t)t * V);
+        sum += m->token_nll[t];
         m->n_targets++;
     }
     m->ce_loss = m->n_targets ? (float)(sum / m->n_targets) : 0.0f;
@@ -85,45 +96,60 @@ static void backward_from_dlogits(r1_train_model *m) {
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim, V = c->vocab;
 
-    memset(d->dxn, 0, (size_t)N * D * sizeof(float));
-    memset(d->dres, 0, (size_t)N * D * sizeof(float));
+    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
+    r1_rows_zero(m->pool, d->dres, (size_t)N * D);
     r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
-    for (int t = 0; t < N; t++)
-        r1_rmsnorm_backward(d->dres + (size_t)t * D, m->doutput_norm, d->dxn + (size_t)t * D,
-                            m->x_final + (size_t)t * D, m->output_norm, D, c->norm_eps);
+    r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->doutput_norm, d->dxn, m->x_final, D, m->output_norm, N, D,
+                             c->norm_eps, d->dnorm_rows);
 
     /* each residual add passes dres through unchanged; the branch adds its part */
     for (int il = c->n_layers - 1; il >= 0; il--) {
         const r1_train_layer *L = &m->layers[il];
         r1_train_layer *dL = &m->dlayers[il];
         r1_train_acts *a = &m->acts[il];
-        memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+        r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
         if (il < c->n_dense_layers) ffn_backward(m, il, d->dres, d->dxn);
         else moe_backward(m, il, d->dres, d->dxn);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm_backward(d->dres + (size_t)t * D, dL->ffn_norm, d->dxn + (size_t)t * D,
-                                a->x_mid + (size_t)t * D, L->ffn_norm, D, c->norm_eps);
+        r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->ffn_norm, d->dxn, a->x_mid, D, L->ffn_norm, N, D,
+                                 c->norm_eps, d->dnorm_rows);
 
-        memset(d->dxn, 0, (size_t)N * D * sizeof(float));
+        r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
         mla_backward(m, il, d->dres, d->dxn);
-        for (int t = 0; t < N; t++)
-            r1_rmsnorm_backward(d->dres + (size_t)t * D, dL->attn_norm, d->dxn + (size_t)t * D,
-                                a->x_in + (size_t)t * D, L->attn_norm, D, c->norm_eps);
+        r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->attn_norm, d->dxn, a->x_in, D, L->attn_norm, N, D,
+                                 c->norm_eps, d->dnorm_rows);
     }
     for (int t = 0; t < N; t++)
         r1_axpy_f32(D, 1.0f, d->dres + (size_t)t * D, m->dtok_embd + (size_t)m->tokens[t] * D);
 }
 
+/* dlogits of rows [t0, t1): zero, then −w_t·(probs − onehot(target)) where the row
+ * has a target and a weight (m->targets with w = −1/n_targets, or the next token
+ * with the weights of r1_train_backward_logprob_weights). */
+typedef struct {
+    r1_train_model *m;
+    const float *weights;
+} dlogits_job;
+
+static void target_gradients(void *ctx, long t0, long t1) {
+    const dlogits_job *job = ctx;
+    r1_train_model *m = job->m;
+    int T = m->T, V = m->cfg.vocab;
+    for (long t = t0; t < t1; t++) {
+        float *dlogits = m->d.dlogits + (size_t)t * V;
+        memset(dlogits, 0, (size_t)V * sizeof(float));
+        int target = m->targets ? m->targets[t] : t % T + 1 < T ? m->tokens[t + 1] : -1;
+        float weight = job->weights ? job->weights[t] : -1.0f / (float)m->n_targets;
+        if (target >= 0 && weight != 0.0f)
+            r1_cross_entropy_backward(dlogits, m->probs + (size_t)t * V, V, target, -weight);
+    }
+}
+
 /* Cross-entropy is the weighted log-likelihood with w = −1/n_targets on every
  * target: ∂(−log p)/∂logits = probs − onehot. */
 void r1_train_backward(r1_train_model *m) {
-    int N = m->B * m->T, V = m->cfg.vocab;
-    memset(m->d.dlogits, 0, (size_t)N * V * sizeof(float));
-    if (m->targets)
-        for (int t = 0; t < N; t++)
-            if (m->targets[t] >= 0)
-                r1_cross_entropy_backward(m->d.dlogits + (size_t)t * V, m->probs + (size_t)t * V, V, m->targets[t],
-                                          1.0f / (float)m->n_targets);
+    dlogits_job job = {.m = m};
+    if (m->targets) r1_pool_for(m->pool, (long)m->B * m->T, target_gradients, &job);
+    else memset(m->d.dlogits, 0, (size_t)m->B * m->T * m->cfg.vocab * sizeof(float));
     backward_from_dlogits(m);
 }
 
@@ -131,31 +157,16 @@ void r1_train_backward(r1_train_model *m) {
 
 int r1_train_token_logprobs(r1_train_model *m, const int *tokens, int B, int T, float *logp, r1_err *err) {
     if (r1_train_forward(m, tokens, NULL, B, T, NULL, err) != R1_OK) return R1_ERR;
-    int V = m->cfg.vocab;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            size_t row = (size_t)b * T + t;
-            if (t + 1 == T) {
-                logp[row] = 0.0f;
-                continue;
-            }
-            /* probs kept for the backward, as the CE forward does */
-            logp[row] = -r1_cross_entropy_forward(m->logits + row * V, V, tokens[row + 1], m->probs + row * V);
-        }
+    /* probs kept for the backward, as the CE forward does */
+    r1_pool_for(m->pool, (long)B * T, score_targets, m);
+    for (int row = 0; row < B * T; row++) logp[row] = row % T + 1 < T ? -m->token_nll[row] : 0.0f;
     return R1_OK;
 }
 
 /* ∂(w·log p_next)/∂logits = −w·(probs − onehot(next)). */
 void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights) {
-    int B = m->B, T = m->T, V = m->cfg.vocab;
-    memset(m->d.dlogits, 0, (size_t)B * T * V * sizeof(float));
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t + 1 < T; t++) {
-            size_t row = (size_t)b * T + t;
-            if (weights[row] != 0.0f)
-                r1_cross_entropy_backward(m->d.dlogits + row * V, m->probs + row * V, V, m->tokens[row + 1],
-                                          -weights[row]);
-        }
+    dlogits_job job = {.m = m, .weights = weights};
+    r1_pool_for(m->pool, (long)m->B * m->T, target_gradients, &job);
     backward_from_dlogits(m);
 }
 

@@ -22,6 +22,7 @@
 #include "model/state.h"
 #include "tensor/types.h"
 #include "train/linear.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
 
 /* ---- SwiGLU FFN: out = W_down·(silu(W_gate·x) ⊙ W_up·x), n rows ---- */
@@ -31,7 +32,7 @@ static void swiglu_ffn_forward(r1_pool *pool, float *out, float *gate_in, float 
     r1_linear_forward_pool(pool, gate_in, x, W_gate, n, D, F);
     r1_linear_forward_pool(pool, up, x, W_up, n, D, F);
     memcpy(hidden, gate_in, (size_t)n * F * sizeof(float));
-    r1_swiglu(hidden, up, n * F);
+    r1_rows_swiglu(pool, hidden, up, (long)n * F);
     r1_linear_forward_pool(pool, out, hidden, W_down, n, F, D);
 }
 
@@ -41,11 +42,11 @@ static void swiglu_ffn_backward(r1_pool *pool, float *dx, float *dW_gate, float 
                                 const float *x, const float *W_gate, const float *W_up, const float *W_down, int n,
                                 int D, int F, float *dgate, float *dup, float *dhidden) {
     size_t nF = (size_t)n * F;
-    memset(dgate, 0, nF * sizeof(float));
-    memset(dup, 0, nF * sizeof(float));
-    memset(dhidden, 0, nF * sizeof(float));
+    r1_rows_zero(pool, dgate, nF);
+    r1_rows_zero(pool, dup, nF);
+    r1_rows_zero(pool, dhidden, nF);
     r1_linear_backward_pool(pool, dhidden, dW_down, dout, hidden, W_down, n, F, D);
-    r1_swiglu_backward(dgate, dup, dhidden, gate_in, up, n * F);
+    r1_rows_swiglu_backward(pool, dgate, dup, dhidden, gate_in, up, (long)n * F);
     r1_linear_backward_pool(pool, dx, dW_gate, dgate, x, W_gate, n, D, F);
     r1_linear_backward_pool(pool, dx, dW_up, dup, x, W_up, n, D, F);
 }
@@ -90,46 +91,75 @@ static void group_slots_by_expert(r1_train_acts *a, int n_slots, int E) {
             if (a->expert_ids[slot] == e) a->expert_slot[row] = slot, a->slot_row[slot] = row, row++;
 }
 
+/* The per-token and per-row steps around the experts, each thread on its own
+ * tokens (slots t·K .. t·K + K − 1) or grouped rows. */
+typedef struct {
+    r1_train_model *m;
+    int layer;
+    const float *dout, *rows, *slot_weights;
+    float *out;
+} moe_job;
+
+/* scores = sigmoid(router logits) and the routing of tokens [t0, t1) */
+static void route_tokens(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
+    r1_train_model *m = job->m;
+    r1_train_acts *a = &m->acts[job->layer];
+    int E = m->cfg.n_experts, K = m->cfg.top_k;
+    const float *bias = m->expert_bias + (size_t)job->layer * E;
+    float scratch[R1_TRAIN_ROUTE_SCRATCH];
+    for (size_t i = (size_t)t0 * E; i < (size_t)t1 * E; i++) a->scores[i] = 1.0f / (1.0f + expf(-a->router_logits[i]));
+    for (long t = t0; t < t1; t++)
+        r1_moe_route(&m->hp, bias, a->router_logits + (size_t)t * E, a->expert_ids + (size_t)t * K,
+                     a->route_weights + (size_t)t * K, scratch);
+}
+
 /* exp_x[row] = xn_ffn of the row's token */
-static void gather_expert_inputs(r1_train_model *m, const r1_train_acts *a) {
-    int D = m->cfg.dim, K = m->cfg.top_k, n_slots = m->B * m->T * K;
-    for (int row = 0; row < n_slots; row++)
+static void gather_rows(void *ctx, long row0, long row1) {
+    const moe_job *job = ctx;
+    r1_train_model *m = job->m;
+    const r1_train_acts *a = &m->acts[job->layer];
+    int D = m->cfg.dim, K = m->cfg.top_k;
+    for (long row = row0; row < row1; row++)
         memcpy(m->d.exp_x + (size_t)row * D, a->xn_ffn + (size_t)(a->expert_slot[row] / K) * D,
                (size_t)D * sizeof(float));
 }
 
-typedef struct {
-    r1_train_model *m;
-    int layer;
-    float *dinp;
-} expert_input_job;
+static void gather_expert_inputs(r1_train_model *m, int layer) {
+    moe_job job = {.m = m, .layer = layer};
+    r1_pool_for(m->pool, (long)m->B * m->T * m->cfg.top_k, gather_rows, &job);
+}
 
-/* dinp_t += W_gateᵀ·dgate + W_upᵀ·dup of each of token t's slots, k ascending:
- * the thread owns its tokens' rows of dinp. */
-static void expert_input_tokens(void *ctx, int thread, int n_threads) {
-    const expert_input_job *job = ctx;
+/* out_t += w_k·rows[row of slot (t, k)] over token t's slots, k ascending (w = 1
+ * without slot_weights): the weighted sum of the expert outputs, or the experts'
+ * input gradients gathered back to their tokens */
+static void add_slot_rows(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
     const r1_train_model *m = job->m;
-    const r1_train_layer *L = &m->layers[job->layer];
     const r1_train_acts *a = &m->acts[job->layer];
-    int D = m->cfg.dim, K = m->cfg.top_k, Fe = m->cfg.expert_ffn;
-    long t0, t1;
-    r1_split_range((long)m->B * m->T, thread, n_threads, &t0, &t1);
+    int D = m->cfg.dim, K = m->cfg.top_k;
     for (long t = t0; t < t1; t++)
         for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
-            size_t w_off = (size_t)a->expert_ids[slot] * Fe * D;
-            float *dinp_t = job->dinp + (size_t)t * D;
-            for (int f = 0; f < Fe; f++)
-                r1_axpy_f32(D, m->d.dexp_gate[row * Fe + f], L->exp_gate + w_off + (size_t)f * D, dinp_t);
-            for (int f = 0; f < Fe; f++)
-                r1_axpy_f32(D, m->d.dexp_up[row * Fe + f], L->exp_up + w_off + (size_t)f * D, dinp_t);
+            size_t slot = (size_t)t * K + k;
+            r1_axpy_f32(D, job->slot_weights ? job->slot_weights[slot] : 1.0f,
+                        job->rows + (size_t)a->slot_row[slot] * D, job->out + (size_t)t * D);
         }
 }
 
-static void expert_input_backward(r1_train_model *m, int layer, float *dinp) {
-    expert_input_job job = {.m = m, .layer = layer, .dinp = dinp};
-    if (m->pool) r1_pool_run(m->pool, expert_input_tokens, &job);
-    else expert_input_tokens(&job, 0, 1);
+/* out_t += g_k·y_k: dg_k = dout_t·y_k, dy_k = g_k·dout_t */
+static void slot_gradients(void *ctx, long t0, long t1) {
+    const moe_job *job = ctx;
+    r1_train_model *m = job->m;
+    const r1_train_acts *a = &m->acts[job->layer];
+    int D = m->cfg.dim, K = m->cfg.top_k;
+    for (long t = t0; t < t1; t++)
+        for (int k = 0; k < K; k++) {
+            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
+            const float *dout_t = job->dout + (size_t)t * D;
+            float *dexp_out = m->d.dexp_out + row * D;
+            m->d.droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + row * D);
+            for (int i = 0; i < D; i++) dexp_out[i] = a->route_weights[slot] * dout_t[i];
+        }
 }
 
 void moe_forward(r1_train_model *m, int layer, float *out) {
@@ -137,14 +167,11 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
     const r1_train_layer *L = &m->layers[layer];
     r1_train_acts *a = &m->acts[layer];
     int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
-    const float *bias = m->expert_bias + (size_t)layer * E;
     float *load = m->expert_load + (size_t)layer * E;
 
+    moe_job job = {.m = m, .layer = layer, .rows = a->exp_out, .slot_weights = a->route_weights, .out = out};
     r1_linear_forward_pool(m->pool, a->router_logits, a->xn_ffn, L->router, N, D, E);
-    for (size_t i = 0; i < (size_t)N * E; i++) a->scores[i] = 1.0f / (1.0f + expf(-a->router_logits[i]));
-    for (int t = 0; t < N; t++)
-        r1_moe_route(&m->hp, bias, a->router_logits + (size_t)t * E, a->expert_ids + (size_t)t * K,
-                     a->route_weights + (size_t)t * K, m->route_scratch);
+    r1_pool_for(m->pool, N, route_tokens, &job);
 
     if (c->n_shared > 0)
         swiglu_ffn_forward(m->pool, out, a->gate_in, a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down,
@@ -155,7 +182,7 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
     /* routed experts: each expert's slots as one matrix product, then the weighted
      * sum in slot order */
     group_slots_by_expert(a, N * K, E);
-    gather_expert_inputs(m, a);
+    gather_expert_inputs(m, layer);
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
         load[e] = (float)n;
@@ -166,11 +193,7 @@ void moe_forward(r1_train_model *m, int layer, float *out) {
                            m->d.exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
                            n, D, Fe);
     }
-    for (int t = 0; t < N; t++)
-        for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k;
-            r1_axpy_f32(D, a->route_weights[slot], a->exp_out + (size_t)a->slot_row[slot] * D, out + (size_t)t * D);
-        }
+    r1_pool_for(m->pool, N, add_slot_rows, &job);
 
     if (c->balance_alpha == 0.0f) return;
     float *f = m->d.expert_fraction;
@@ -201,30 +224,24 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                             a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared, d->dgate, d->dup,
                             d->dhidden);
 
-    /* out_t += g_k·y_k: dg_k = dout_t·y_k, dy_k = g_k·dout_t */
-    for (int t = 0; t < N; t++)
-        for (int k = 0; k < K; k++) {
-            size_t slot = (size_t)t * K + k, row = (size_t)a->slot_row[slot];
-            const float *dout_t = dout + (size_t)t * D;
-            float *dexp_out = d->dexp_out + row * D;
-            d->droute_weights[slot] = r1_dot_f32(D, dout_t, a->exp_out + row * D);
-            for (int i = 0; i < D; i++) dexp_out[i] = a->route_weights[slot] * dout_t[i];
-        }
-    /* each expert's weight gradients over its rows (in slot order), then the inputs'
+    moe_job job = {.m = m, .layer = layer, .dout = dout, .rows = d->dexp_x, .out = dinp};
+    r1_pool_for(m->pool, N, slot_gradients, &job);
+    /* each expert's gradients over its rows (in slot order), then the inputs'
      * gradients token by token, so dinp_t gathers its slots in the order k */
-    gather_expert_inputs(m, a);
+    gather_expert_inputs(m, layer);
+    r1_rows_zero(m->pool, d->dexp_x, (size_t)N * K * D);
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
         if (n == 0) continue;
         size_t w_off = (size_t)e * Fe * D;
-        swiglu_ffn_backward(m->pool, NULL, dL->exp_gate + w_off, dL->exp_up + w_off, dL->exp_down + w_off,
-                            d->dexp_out + (size_t)row * D, a->exp_gate_in + (size_t)row * Fe,
+        swiglu_ffn_backward(m->pool, d->dexp_x + (size_t)row * D, dL->exp_gate + w_off, dL->exp_up + w_off,
+                            dL->exp_down + w_off, d->dexp_out + (size_t)row * D, a->exp_gate_in + (size_t)row * Fe,
                             a->exp_up + (size_t)row * Fe, a->exp_hidden + (size_t)row * Fe,
                             d->exp_x + (size_t)row * D, L->exp_gate + w_off, L->exp_up + w_off, L->exp_down + w_off,
                             n, D, Fe, d->dexp_gate + (size_t)row * Fe, d->dexp_up + (size_t)row * Fe,
                             d->dexp_hidden + (size_t)row * Fe);
     }
-    expert_input_backward(m, layer, dinp);
+    r1_pool_for(m->pool, N, add_slot_rows, &job);
 
     /* ∂L/∂s of the picked experts through g_k = scale·s_k/n, n = Σ_picked s:
      * ds_j = scale/n · (dg_j − Σ_k dg_k s_k / n); then ds/dlogit = s(1 − s) */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/presets.h"
+#include "train/rows.h"
 #include "train/tiny_model.h"
 
 r1_train_config r1_train_config_default(void) {
@@ -34,7 +35,7 @@ int r1_train_config_check(const r1_train_config *c, r1_err *err) {
     if (c->n_dense_layers < c->n_layers &&
         (c->n_experts < 1 || c->top_k < 1 || c->top_k > c->n_experts || c->expert_ffn < 1 || c->n_shared < 0 ||
          c->n_groups < 1 || c->n_experts % c->n_groups || c->n_groups_used < 1 || c->n_groups_used > c->n_groups ||
-         c->top_k > c->n_groups_used * (c->n_experts / c->n_groups) || 2 * c->n_experts + 2 * c->n_groups > 1024))
+         c->top_k > c->n_groups_used * (c->n_experts / c->n_groups) || 2 * c->n_experts + 2 * c->n_groups > R1_TRAIN_ROUTE_SCRATCH))
         return r1_fail(err, "train: config: MoE routing is inconsistent: %d experts, top-%d, %d groups, %d used, "
                             "expert width %d",
                        c->n_experts, c->top_k, c->n_groups, c->n_groups_used, c->expert_ffn);
@@ -255,6 +256,7 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     m->xn_final = carve(&cur, &total, N * D);
     m->logits = carve(&cur, &total, N * (size_t)c->vocab);
     m->probs = carve(&cur, &total, N * (size_t)c->vocab);
+    m->token_nll = carve(&cur, &total, N);
     m->cos_sin = carve(&cur, &total, T * rope);
     return total;
 }
@@ -278,7 +280,10 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     d->dk_rope = carve(&cur, &total, N * rope);
     d->dk_nope = carve(&cur, &total, H * N * (size_t)c->qk_nope);
     d->dv = carve(&cur, &total, H * N * V);
-    d->dscore = carve(&cur, &total, 2 * N);
+    d->dscore = carve(&cur, &total, N * (size_t)c->seq_len);
+    d->datt_row = carve(&cur, &total, N);
+    size_t key_width = (size_t)c->qk_nope + rope > V ? (size_t)c->qk_nope + rope : V;
+    d->attn_t = carve(&cur, &total, N * H * key_width);
     d->dgate = carve(&cur, &total, N * Fmax);
     d->dup = carve(&cur, &total, N * Fmax);
     d->dhidden = carve(&cur, &total, N * Fmax);
@@ -288,10 +293,14 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     size_t NK = N * (size_t)c->top_k;
     d->exp_x = carve(&cur, &total, NK * D);
     d->dexp_out = carve(&cur, &total, NK * D);
+    d->dexp_x = carve(&cur, &total, NK * D);
     d->dexp_gate = carve(&cur, &total, NK * Fe);
     d->dexp_up = carve(&cur, &total, NK * Fe);
     d->dexp_hidden = carve(&cur, &total, NK * Fe);
     d->dlogits = carve(&cur, &total, N * (size_t)c->vocab);
+    size_t norm_width = D > R ? D : R;
+    if ((size_t)c->q_lora_rank > norm_width) norm_width = (size_t)c->q_lora_rank;
+    d->dnorm_rows = carve(&cur, &total, N * norm_width);
     return total;
 }
 
@@ -352,4 +361,4 @@ void r1_train_model_free(r1_train_model *m) {
 
 void r1_train_model_set_pool(r1_train_model *m, r1_pool *pool) { m->pool = pool; }
 
-void r1_train_zero_grad(r1_train_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+void r1_train_zero_grad(r1_train_model *m) { r1_rows_zero(m->pool, m->grads, m->n_params); }

@@ -24,6 +24,9 @@
 #include "model/model.h"
 #include "model/ops.h"
 
+/* r1_moe_route's scratch, 2E + 2G floats (r1_train_config_check keeps it enough) */
+#define R1_TRAIN_ROUTE_SCRATCH 1024
+
 typedef struct {
     int vocab, dim, n_layers, n_dense_layers, n_heads;
     int q_lora_rank;        /* 0: queries straight from attn_q */
@@ -125,15 +128,20 @@ typedef struct {
     float *dk_rope;         /* (N, rope) */
     float *dk_nope;         /* (H, N, nope) */
     float *dv;              /* (H, N, V) */
-    float *dscore;          /* (B, 2T): per sequence ∂L/∂score, then ∂L/∂att */
+    float *dscore;          /* (B, T, T): per sequence, one head at a time, ∂L/∂att then ∂L/∂score */
+    float *datt_row;        /* (B, T): per sequence, the row of ∂L/∂att being turned into ∂L/∂score */
+    float *attn_t;          /* (B, H, max(nope+rope, V), T): a (sequence, head)'s keys (forward) or values
+                               (backward) transposed, for the score products */
     float *dgate, *dup, *dhidden; /* (N, max F) */
     float *drouter_logits;  /* (N, E) */
     float *droute_weights;  /* (N, K) */
     float *expert_fraction; /* (E) f_i of one sequence */
     float *exp_x;           /* (N·K, D) the experts' inputs, by grouped row */
     float *dexp_out;        /* (N·K, D) by grouped row */
+    float *dexp_x;          /* (N·K, D) ∂L/∂ the experts' inputs, by grouped row */
     float *dexp_gate, *dexp_up, *dexp_hidden; /* (N·K, Fe) by grouped row */
     float *dlogits;         /* (N, vocab) */
+    float *dnorm_rows;      /* (N, max(D, R, Rq)) a norm's weight gradient row by row, before the sum */
 } r1_train_dacts;
 
 typedef struct {
@@ -154,6 +162,7 @@ typedef struct {
     r1_train_acts *acts;            /* (n_layers) */
     float *x_final, *xn_final;      /* (N, D) */
     float *logits, *probs;          /* (N, vocab) */
+    float *token_nll;               /* (N) −log p of each row's next token, where the last forward scored one */
     float *act_memory;              /* the one block the activations point into */
     int *act_ints;
     r1_train_dacts d;
@@ -169,7 +178,6 @@ typedef struct {
     const int *doc_start;
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
-    float route_scratch[1024];      /* r1_moe_route's 2E + 2G floats */
     r1_pool *pool;                  /* borrowed; NULL: the calling thread alone */
 } r1_train_model;
 
