@@ -39,7 +39,8 @@ static const char *lm_usage =
     "  --set KEY=VALUE         any other setting by its config.txt name (e.g. --set ffn_dim=512)\n"
     "  --checkpoint-every N    steps between checkpoints (default 100; 0: only at the end)\n"
     "  --log-every N           steps between metrics rows (default 1)\n"
-    "  --quiet                 no progress bar\n";
+    "  --quiet                 no progress bar\n"
+    "  -t, --threads N         threads (default: all cores; the results are the same)\n";
 
 static const char *size_usage =
     "  --dim D                 model width\n"
@@ -122,6 +123,10 @@ static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_
     if (!strcmp(arg, "--out")) return (o->run.out_dir = cli_value(argc, argv, i)) ? 1 : -1;
     if (!strcmp(arg, "--resume")) return o->run.resume = 1;
     if (!strcmp(arg, "--quiet")) return o->run.quiet = 1;
+    if (!strcmp(arg, "-t") || !strcmp(arg, "--threads")) {
+        if (!(v = cli_value(argc, argv, i)) || cli_parse_long(arg, v, 0, 256, &n) != R1_OK) return -1;
+        return o->run.threads = (int)n, 1;
+    }
     if (!strcmp(arg, "--checkpoint-every")) {
         if (!(v = cli_value(argc, argv, i)) || cli_parse_long(arg, v, 0, INT_MAX, &n) != R1_OK) return -1;
         return o->run.checkpoint_every = (int)n, 1;

@@ -155,7 +155,7 @@ int r1_lm_run_build(r1_lm_run *run, const r1_pretrain_config *cfg, r1_err *err) 
                        (unsigned long long)run->ck.step, (unsigned long long)run->ck.total_steps, cfg->steps);
     if (r1_vocab_tokenizer(run->vocab_path, &run->tok, err) != R1_OK) return R1_ERR;
     if (r1_train_model_init(&run->model, &cfg->model, cfg->data.seed, err) != R1_OK) return R1_ERR;
-    run->pool = r1_pool_create(0); /* NULL (no threads) just runs single-threaded */
+    run->pool = r1_pool_create(run->threads); /* NULL (no threads) just runs single-threaded */
     r1_train_model_set_pool(&run->model, run->pool);
     if (r1_adamw_init(&run->opt, run->model.n_params, cfg->opt, err) != R1_OK) return R1_ERR;
     if (run->have_ck) {

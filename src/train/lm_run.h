@@ -56,7 +56,8 @@ typedef struct {
     r1_tokenizer *tok;
     r1_train_model model;
     r1_adamw opt;
-    r1_pool *pool;     /* the model's products and attention run on all cores */
+    int threads;       /* set before r1_lm_run_build; 0: all cores */
+    r1_pool *pool;     /* the model's products and attention run on it */
     r1_data data;      /* the stage's batches */
     r1_metrics metrics;
     uint8_t *decay_mask;

@@ -127,6 +127,7 @@ int r1_pretrain(const r1_pretrain_config *cfg_in, const r1_pretrain_options *opt
         cfg = r1_pretrain_default_config();
         if (r1_lm_run_read_settings(&run, set_setting, &cfg, err) != R1_OK) goto done;
     }
+    run.threads = opts->threads;
     if (r1_lm_run_build(&run, &cfg, err) != R1_OK) goto done;
     if (!r1_lm_run_is_finished(&run, &cfg) &&
         r1_data_init(&run.data, run.tok, &cfg.data, cfg.model.batch, cfg.model.seq_len, err) != R1_OK)

@@ -38,6 +38,7 @@ typedef struct {
     int resume;                           /* continue out_dir/checkpoint.gguf */
     int checkpoint_every;                 /* steps; 0 = only at the end */
     int quiet;                            /* no progress bar */
+    int threads;                          /* 0: all cores; the results do not depend on it */
     int stop_after;                       /* > 0: save and return once this many steps are
                                              done (as if interrupted) */
     volatile sig_atomic_t *interrupted;   /* may be NULL; when it turns non-zero the run

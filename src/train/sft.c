@@ -134,6 +134,7 @@ int r1_sft(const r1_sft_config *cfg_in, const r1_pretrain_options *opts, r1_sft_
         if (r1_pretrain_config_check(&cfg.base, err) != R1_OK) goto done;
         if (r1_lm_run_open(&run, "sft", opts->out_dir, 0, err) != R1_OK) goto done;
     }
+    run.threads = opts->threads;
     if (r1_lm_run_build(&run, &cfg.base, err) != R1_OK) goto done;
     if (have_init && r1_init_weights_load(&init, &run.model, err) != R1_OK) goto done;
     if (!r1_lm_run_is_finished(&run, &cfg.base) &&
