@@ -149,13 +149,25 @@ static int run_raw(const run_options *o) {
 typedef struct {
     r1_think phase;  /* tracks markers only: budget forcing happens in r1_generate */
     int show_thinking, dim;
+    /* Whitespace at a phase's edges is the display's to choose: newlines in the
+     * thinking wait until more thinking follows (so none pile up before the closing
+     * marker), and the answer starts at its first visible character. */
+    int held_newlines, answer_started;
 } chat_display;
+
+/* 1 when every one of the len bytes of text is in set (text need not end in NUL). */
+static int only_bytes_of(const char *text, size_t len, const char *set) {
+    for (size_t i = 0; i < len; i++)
+        if (!text[i] || !strchr(set, text[i])) return 0;
+    return 1;
+}
 
 static void begin_phase(chat_display *d, r1_phase phase) {
     if (phase == R1_PHASE_THINKING && d->show_thinking) printf("%s", d->dim ? "\x1b[2m" : "<think>\n");
 }
 
 static void end_phase(chat_display *d, r1_phase phase) {
+    d->held_newlines = 0;
     if (phase == R1_PHASE_THINKING && d->show_thinking) printf("%s", d->dim ? "\x1b[0m\n\n" : "\n</think>\n\n");
 }
 
@@ -165,7 +177,13 @@ static int show_token(void *ctx, int token, const char *text, size_t len) {
         end_phase(d, d->phase.phase);
         r1_think_step(&d->phase, token);
         begin_phase(d, d->phase.phase);
-    } else if (d->phase.phase == R1_PHASE_ANSWER || d->show_thinking) {
+    } else if (d->phase.phase == R1_PHASE_ANSWER) {
+        if (!d->answer_started && only_bytes_of(text, len, " \t\r\n")) return 1;
+        d->answer_started = 1;
+        fwrite(text, 1, len, stdout);
+    } else if (d->show_thinking) {
+        if (len > 0 && only_bytes_of(text, len, "\n")) return d->held_newlines += (int)len, 1;
+        for (; d->held_newlines > 0; d->held_newlines--) putchar('\n');
         fwrite(text, 1, len, stdout);
     }
     fflush(stdout);
