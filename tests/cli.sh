@@ -125,6 +125,12 @@ else fail train-pretrain-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train pretrain --out "$TMP/run" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
     ok train-resume-finished
 else fail train-resume-finished "$(head -c 300 "$TMP/err")"; fi
+# more pretraining of a trained model: its size comes with it
+if $R1 train pretrain --init "$TMP/run" --out "$TMP/run-more" --quiet --steps 2 --batch 2 --seq 128 2> "$TMP/err" &&
+   grep -q "^dim=32$" "$TMP/run-more/config.txt" && grep -q "^lr=0.0003" "$TMP/run-more/config.txt"; then
+    ok train-pretrain-init
+else fail train-pretrain-init "$(head -c 300 "$TMP/err")"; fi
+expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
 # train bench: a tiny model, two timed steps, one line of tokens/s
 if $R1 train bench --batch 2 --seq 16 --set dim=32 --set layers=2 --set heads=2 -t 2 -r 2 > "$TMP/out" 2> "$TMP/err" &&
     grep -Eq '^train [0-9.]+M B2xT16 t2 [0-9]+ tokens/s \(median [0-9]+\)' "$TMP/out"; then
@@ -183,7 +189,7 @@ if grep -q 'bad.jsonl:2: ' "$TMP/err" && [ ! -e "$TMP/x.jsonl" ] && [ ! -e "$TMP
 else fail sample-file-error-names-line "$(head -c 300 "$TMP/err")"; fi
 if $R1 train sft --data "$TMP/traces.jsonl" --init "$TMP/run" --out "$TMP/sft" --quiet --steps 2 --seq 128 --batch 2 \
        2> "$TMP/err" && [ -s "$TMP/sft/model.gguf" ] && [ -s "$TMP/sft/loss.svg" ] &&
-   [ "$(wc -l < "$TMP/sft/metrics.csv")" -eq 3 ] && grep -q "^sft.init=$TMP/run$" "$TMP/sft/config.txt"; then
+   [ "$(wc -l < "$TMP/sft/metrics.csv")" -eq 3 ] && grep -q "^init=$TMP/run$" "$TMP/sft/config.txt"; then
     ok train-sft-run
 else fail train-sft-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train sft --out "$TMP/sft" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then

@@ -191,6 +191,40 @@ static void test_backward_matches_ce(test_ctx *t) {
     r1_train_model_free(&m);
 }
 
+/* A batch split into micro-batches, each backward told its share, gets the one
+ * balance-loss gradient the whole batch gets (weights zero: only that loss acts). */
+static void test_balance_share_of_micro_batches(test_ctx *t) {
+    r1_train_config cfg = tiny_model();
+    cfg.balance_alpha = 0.5f;
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &cfg, 6, &err) == R1_OK, "%s", err.msg);
+    enum { B = 2, T = 8 };
+    int tokens[B * T];
+    float logp[B * T], w[B * T] = {0};
+    fill_tokens(tokens, B * T, 11);
+    r1_train_zero_grad(&m);
+    CHECK(r1_train_token_logprobs(&m, tokens, B, T, logp, &err) == R1_OK, "%s", err.msg);
+    r1_train_backward_logprob_weights(&m, w);
+    float *whole = malloc(m.n_params * sizeof *whole);
+    memcpy(whole, m.grads, m.n_params * sizeof *whole);
+    r1_train_zero_grad(&m);
+    for (int b = 0; b < B; b++) {
+        CHECK(r1_train_token_logprobs(&m, tokens + b * T, 1, T, logp, &err) == R1_OK, "%s", err.msg);
+        m.balance_share = 1.0f / B;
+        r1_train_backward_logprob_weights(&m, w);
+    }
+    double max_diff = 0, max_abs = 0;
+    for (size_t i = 0; i < m.n_params; i++) {
+        max_diff = fmax(max_diff, fabs(whole[i] - m.grads[i]));
+        max_abs = fmax(max_abs, fabs(whole[i]));
+    }
+    CHECK(max_abs > 0 && max_diff <= 1e-5 * max_abs, "split batch's balance gradient differs by %g (max %g)",
+          max_diff, max_abs);
+    free(whole);
+    r1_train_model_free(&m);
+}
+
 /* Σ w·logp against central differences on parameters of every kind (balance loss
  * off, so the function is exactly Σ w·logp). */
 static void test_backward_finite_differences(test_ctx *t) {
@@ -594,6 +628,7 @@ int main(void) {
         {test_lr_schedule, "lr_schedule"},
         {test_backward_matches_ce, "backward_matches_ce"},
         {test_backward_finite_differences, "backward_finite_differences"},
+        {test_balance_share_of_micro_batches, "balance_share_of_micro_batches"},
         {test_engine_view, "engine_view"},
         {test_sampler_logprobs, "sampler_logprobs"},
         {test_rollout_sample, "rollout_sample"},

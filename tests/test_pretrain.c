@@ -240,6 +240,59 @@ static double mean_loss(const char *csv, int first_row, int rows) {
     return used ? sum / used : NAN;
 }
 
+/* --init: a run continues another's weights with that run's architecture (the
+ * size settings passed in are overridden). At lr 0 AdamW moves nothing, so every
+ * weight of the new run (all but the expert bias, which balancing moves) is the
+ * starting run's, bit for bit. */
+static void test_pretrain_from_init(test_ctx *t) {
+    char base_dir[PATH_SIZE], more_dir[PATH_SIZE], path[PATH_SIZE + 32], path_b[PATH_SIZE + 32];
+    r1_pretrain_config c = tiny_config();
+    c.steps = 4;
+    r1_pretrain_result res;
+    r1_err err;
+    r1_pretrain_options ob = {.out_dir = tmp_path(base_dir, "init_base"), .quiet = 1};
+    CHECK(r1_pretrain(&c, &ob, &res, &err) == R1_OK, "%s", err.msg);
+
+    r1_pretrain_config more = tiny_config();
+    more.model.dim = 64; /* taken from the init weights instead */
+    more.steps = 2, more.warmup = 0, more.opt.lr = 0, more.lr_min = 0;
+    snprintf(more.init, sizeof more.init, "%s", base_dir);
+    r1_pretrain_options om = {.out_dir = tmp_path(more_dir, "init_more"), .quiet = 1};
+    CHECK(r1_pretrain(&more, &om, &res, &err) == R1_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/checkpoint.gguf", base_dir);
+    snprintf(path_b, sizeof path_b, "%s/checkpoint.gguf", more_dir);
+    r1_checkpoint a, b;
+    CHECK(r1_checkpoint_load(path, &a, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_checkpoint_load(path_b, &b, &err) == R1_OK, "%s", err.msg);
+    int compared = 0, same = 1;
+    for (size_t i = 0; i < a.n_tensors; i++) {
+        const r1_checkpoint_tensor *ta = &a.tensors[i], *tb = r1_checkpoint_find(&b, ta->name);
+        if (!strncmp(ta->name, "opt.", 4) || strstr(ta->name, "exp_probs_b")) continue;
+        compared++;
+        if (!tb || r1_checkpoint_tensor_count(tb) != r1_checkpoint_tensor_count(ta) ||
+            memcmp(tb->data, ta->data, r1_checkpoint_tensor_count(ta) * sizeof(float))) {
+            printf("  %s differs\n", ta->name);
+            same = 0;
+        }
+    }
+    CHECK(compared > 10 && same, "weights not those of --init (%d tensors compared)", compared);
+    r1_checkpoint_free(&a);
+    r1_checkpoint_free(&b);
+    snprintf(path, sizeof path, "%s/config.txt", more_dir);
+    char *text = read_text_file(path);
+    char want[PATH_SIZE + 16];
+    snprintf(want, sizeof want, "\ninit=%s\n", base_dir);
+    int cfg_ok = text && strstr(text, "\ndim=32\n") && strstr(text, want);
+    free(text);
+    CHECK(cfg_ok, "config.txt: the architecture and init of the starting run");
+
+    snprintf(more.init, sizeof more.init, "%s/none", base_dir);
+    r1_pretrain_options bad = {.out_dir = tmp_path(more_dir, "init_bad"), .quiet = 1};
+    CHECK(r1_pretrain(&more, &bad, &res, &err) == R1_ERR && strstr(err.msg, "none") &&
+              access(more_dir, F_OK) != 0,
+          "a missing --init: '%s', or it made a directory", err.msg);
+}
+
 static void test_pretrain_run_resume_export(test_ctx *t) {
     char dir_a[PATH_SIZE], dir_b[PATH_SIZE], path[PATH_SIZE + 32], path_b[PATH_SIZE + 32];
     tmp_path(dir_a, "run_a");
@@ -347,6 +400,7 @@ int main(void) {
         {test_metrics_resume_and_plot, "metrics_resume_and_plot"},
         {test_config_strings, "config_strings"},
         {test_pretrain_run_resume_export, "run_resume_export"},
+        {test_pretrain_from_init, "from_init"},
     };
     return test_main("pretrain", tests, (int)(sizeof tests / sizeof tests[0]));
 }

@@ -187,7 +187,7 @@ static void test_traces_write_read(test_ctx *t) {
 
 static void test_settings_round_trip(test_ctx *t) {
     r1_sft_config a = tiny_sft("/some/traces.jsonl", 7), b = r1_sft_default_config();
-    snprintf(a.init, sizeof a.init, "runs/pre");
+    snprintf(a.base.init, sizeof a.base.init, "runs/pre");
     a.traces_hash = 0xFEDCBA9876543210ull;
     char **s;
     size_t n;
@@ -198,16 +198,16 @@ static void test_settings_round_trip(test_ctx *t) {
     r1_pretrain_config_free_strings(s, n);
     CHECK(ok, "%s", err.msg);
     CHECK(!memcmp(&a.base.model, &b.base.model, sizeof a.base.model) && a.base.steps == b.base.steps &&
-              a.base.opt.lr == b.base.opt.lr && !strcmp(a.traces, b.traces) && !strcmp(a.init, b.init) &&
+              a.base.opt.lr == b.base.opt.lr && !strcmp(a.traces, b.traces) && !strcmp(a.base.init, b.base.init) &&
               a.traces_hash == b.traces_hash && b.base.data.prompt_loss == 0,
           "settings changed in the round trip");
     CHECK(r1_sft_config_set(&b, "sft.bogus=1", &err) == R1_ERR && strstr(err.msg, "sft.bogus"), "unknown key");
     CHECK(r1_sft_config_set(&b, "sft.traces_hash=12x", &err) == R1_ERR && strstr(err.msg, "traces_hash"), "bad value");
     char long_path[1100];
     memset(long_path, 'a', sizeof long_path);
-    memcpy(long_path, "sft.init=", 9);
+    memcpy(long_path, "init=", 5);
     long_path[sizeof long_path - 1] = 0;
-    CHECK(r1_sft_config_set(&b, long_path, &err) == R1_ERR && strstr(err.msg, "sft.init"), "a path too long");
+    CHECK(r1_sft_config_set(&b, long_path, &err) == R1_ERR && strstr(err.msg, "init"), "a path too long");
     snprintf(a.traces, sizeof a.traces, "two\nlines");
     CHECK(r1_sft_config_to_strings(&a, &s, &n, &err) == R1_ERR && strstr(err.msg, "line break"), "a line break");
 }
@@ -289,7 +289,7 @@ static void test_sft_run_and_resume(test_ctx *t) {
     CHECK(r1_pretrain(&pc, &po, &pr, &err) == R1_OK, "pretrain: %s", err.msg);
 
     r1_sft_config c = tiny_sft(traces, 24);
-    snprintf(c.init, sizeof c.init, "%s", pre);
+    snprintf(c.base.init, sizeof c.base.init, "%s", pre);
     r1_pretrain_options full_opts = {.out_dir = tmp_path(full, "full"), .checkpoint_every = 10, .quiet = 1};
     r1_sft_result res;
     CHECK(r1_sft(&c, &full_opts, &res, &err) == R1_OK, "%s", err.msg);
@@ -306,7 +306,7 @@ static void test_sft_run_and_resume(test_ctx *t) {
     }
 
     /* the same from model.gguf, stopped after 12 steps, resumed with other settings */
-    snprintf(c.init, sizeof c.init, "%s/model.gguf", pre);
+    snprintf(c.base.init, sizeof c.base.init, "%s/model.gguf", pre);
     r1_pretrain_options part_opts = {.out_dir = tmp_path(part, "part"), .checkpoint_every = 10, .quiet = 1,
                                      .stop_after = 12};
     CHECK(r1_sft(&c, &part_opts, &res, &err) == R1_OK && !res.run.finished && res.run.steps_done == 12, "stop: %s",
@@ -349,9 +349,9 @@ static void test_sft_errors(test_ctx *t) {
     CHECK(write_text(traces, trace_line), "write");
     CHECK(r1_sft(&c, &o, &res, &err) == R1_ERR && strstr(err.msg, "longer than seq 16"), "%s", err.msg);
     c = tiny_sft(traces, 2);
-    snprintf(c.init, sizeof c.init, "%s", traces);
+    snprintf(c.base.init, sizeof c.base.init, "%s", traces);
     CHECK(r1_sft(&c, &o, &res, &err) == R1_ERR && strstr(err.msg, "bad.jsonl"), "a JSONL file as --init: %s", err.msg);
-    snprintf(c.init, sizeof c.init, "/nonexistent/run");
+    snprintf(c.base.init, sizeof c.base.init, "/nonexistent/run");
     CHECK(r1_sft(&c, &o, &res, &err) == R1_ERR && strstr(err.msg, "/nonexistent/run"), "%s", err.msg);
     o.resume = 1, o.out_dir = tmp_path(dir, "no_run");
     CHECK(r1_sft(&c, &o, &res, &err) == R1_ERR && strstr(err.msg, "--resume"), "%s", err.msg);

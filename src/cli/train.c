@@ -34,6 +34,9 @@ static const char *lm_usage =
     "  --lr X                  peak learning rate\n"
     "  --lr-min X              end of the cosine decay (default lr/10)\n"
     "  --warmup N              linear warm-up steps (at most steps/10 unless given)\n"
+    "  --init PATH             start from these weights and their architecture (the size\n"
+    "                          options are refused then): a pretrain/sft/grpo run directory,\n"
+    "                          its checkpoint.gguf, or a model.gguf `r1 train` exported\n"
     "  --seed S                seed of the data order and of a from-scratch initialisation\n"
     "                          (default 1)\n"
     "  --set KEY=VALUE         any other setting by its config.txt name (e.g. --set ffn_dim=512)\n"
@@ -51,13 +54,15 @@ static const char *size_usage =
 
 static const char *pretrain_usage =
     "usage: r1 train pretrain [--out DIR] [--steps N] [--batch B] [--seq T] [--lr X] [--seed S]\n"
-    "                         [--dim D --layers L ...] [--checkpoint-every N] [--resume]\n"
+    "                         [--dim D --layers L ... | --init RUN] [--checkpoint-every N]\n"
+    "                         [--resume]\n"
     "Trains the tiny deepseek2 model on synthetic search traces (Countdown and arithmetic:\n"
     "try, check, backtrack, answer) on all cores. DIR receives config.txt, vocab.gguf,\n"
     "checkpoint.gguf (atomic, every N steps and at the end), metrics.csv, loss.svg and, at\n"
     "the end, model.gguf for `r1 run -m DIR/model.gguf`. Ctrl-C saves a checkpoint and stops.\n"
-    "Defaults: --out runs/pretrain, 2000 steps, lr 2e-3, warm-up 100; the model dim 256,\n"
-    "4 layers. Traces are ~150-450 bytes, one token a byte.\n"
+    "Defaults: --out runs/pretrain, 2000 steps, lr 2e-3 (3e-4 with --init: more training of\n"
+    "a model), warm-up 100; the model dim 256, 4 layers. Traces are ~150-450 bytes, one\n"
+    "token a byte.\n"
     "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n";
 
 static const char *sft_usage =
@@ -74,9 +79,7 @@ static const char *sft_usage =
     "and, at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
     "Defaults: --out runs/sft, 500 steps, lr 3e-4 (2e-3 without --init), warm-up 20;\n"
     "without --init, the model dim 256, 4 layers.\n"
-    "  --data FILE             the traces (required)\n"
-    "  --init PATH             a pretrain/grpo/sft run directory, its checkpoint.gguf, or a\n"
-    "                          model.gguf `r1 train` exported\n";
+    "  --data FILE             the traces (required)\n";
 
 static const char *distill_usage =
     "usage: r1 train distill --teacher MODEL.gguf [--out DIR] [--init STUDENT] [--task T]\n"
@@ -94,7 +97,6 @@ static const char *distill_usage =
     "at temperature 0.6, top-p 0.95; the student 1000 steps, lr 2e-3 (3e-4 with --init),\n"
     "warm-up 50. --seed also seeds the problems and the samples (default 0 for them).\n"
     "  --teacher F.gguf        the teacher model (required)\n"
-    "  --init PATH             the student's start: a run directory, checkpoint or model.gguf\n"
     "  --task T                countdown | arithmetic | mix\n"
     "  --n N                   problems\n"
     "  --k K                   samples per problem\n"
@@ -113,6 +115,15 @@ typedef struct {
     int lr_given, lr_min_given, warmup_given;
 } lm_options;
 
+/* A path option into a settings string. */
+static int path_value(int argc, char **argv, int *i, char *out, size_t size) {
+    const char *v = cli_value(argc, argv, i);
+    if (!v) return R1_ERR;
+    if (strlen(v) >= size) return cli_error("%s: '%.40s...' is too long", argv[*i - 1], v), R1_ERR;
+    memcpy(out, v, strlen(v) + 1);
+    return R1_OK;
+}
+
 /* The run options and the training settings the stages share, into cfg and o:
  * 1 when argv[*i] was one (its value taken), 0 when not, -1 on a bad value. */
 static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_options *o) {
@@ -121,6 +132,10 @@ static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_
     float x;
     r1_err err;
     if (!strcmp(arg, "--out")) return (o->run.out_dir = cli_value(argc, argv, i)) ? 1 : -1;
+    if (!strcmp(arg, "--init")) {
+        if (path_value(argc, argv, i, cfg->init, sizeof cfg->init) != R1_OK) return -1;
+        return o->setting = arg, 1;
+    }
     if (!strcmp(arg, "--resume")) return o->run.resume = 1;
     if (!strcmp(arg, "--quiet")) return o->run.quiet = 1;
     if (!strcmp(arg, "-t") || !strcmp(arg, "--threads")) {
@@ -166,11 +181,16 @@ static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_
     return 1;
 }
 
-/* What the options leave implicit; an error for settings given with --resume. */
+/* What the options leave implicit; an error for settings given with --resume, and
+ * for size options with --init (the size comes with the weights), which also sets
+ * the lower rate of further training. */
 static int lm_options_finish(r1_pretrain_config *cfg, lm_options *o) {
     if (o->run.resume && o->setting)
         return cli_error("%s: --resume takes the settings from %s; drop %s", o->stage, o->run.out_dir, o->setting),
                R1_ERR;
+    if (cfg->init[0] && o->size_option)
+        return cli_error("%s: %s: the model's size comes from --init", o->stage, o->size_option), R1_ERR;
+    if (cfg->init[0] && !o->lr_given) cfg->opt.lr = 3e-4f;
     if (!o->lr_min_given) cfg->lr_min = cfg->opt.lr / 10;
     if (!o->warmup_given && cfg->warmup > cfg->steps / 10) cfg->warmup = cfg->steps / 10;
     cli_catch_interrupts();
@@ -216,23 +236,6 @@ static int cmd_pretrain(int argc, char **argv) {
     return lm_report("pretrain", &o.run, &res);
 }
 
-/* A path option into a settings string. */
-static int path_value(int argc, char **argv, int *i, char *out, size_t size) {
-    const char *v = cli_value(argc, argv, i);
-    if (!v) return R1_ERR;
-    if (strlen(v) >= size) return cli_error("%s: '%.40s...' is too long", argv[*i - 1], v), R1_ERR;
-    memcpy(out, v, strlen(v) + 1);
-    return R1_OK;
-}
-
-/* sft and distill: --init refuses the size options, and sets the lower rate. */
-static int student_options_finish(r1_sft_config *cfg, lm_options *o) {
-    if (cfg->init[0] && o->size_option)
-        return cli_error("%s: %s: the model's size comes from --init", o->stage, o->size_option), R1_ERR;
-    if (cfg->init[0] && !o->lr_given) cfg->base.opt.lr = 3e-4f;
-    return lm_options_finish(&cfg->base, o);
-}
-
 static void report_traces(const r1_sft_result *res) {
     if (res->n_too_long)
         fprintf(stderr, "sft: %zu of %zu traces are longer than seq %d tokens and were left out\n", res->n_too_long,
@@ -250,15 +253,14 @@ static int cmd_sft(int argc, char **argv) {
         int taken = lm_option(argc, argv, &i, &cfg.base, &o);
         if (taken < 0) return 1;
         if (taken) continue;
-        if (strcmp(arg, "--data") && strcmp(arg, "--init"))
+        if (strcmp(arg, "--data"))
             return cli_error("train sft: unknown option '%s' (see r1 train sft --help)", arg);
-        if (path_value(argc, argv, &i, !strcmp(arg, "--data") ? cfg.traces : cfg.init, sizeof cfg.traces) != R1_OK)
-            return 1;
+        if (path_value(argc, argv, &i, cfg.traces, sizeof cfg.traces) != R1_OK) return 1;
         o.setting = arg;
     }
     if (!o.run.resume && !cfg.traces[0])
         return cli_error("train sft: --data TRACES.jsonl is required (`r1 sample` writes such a file)");
-    if (student_options_finish(&cfg, &o) != R1_OK) return 1;
+    if (lm_options_finish(&cfg.base, &o) != R1_OK) return 1;
     r1_sft_result res;
     r1_err err;
     if (r1_sft(&cfg, &o.run, &res, &err) != R1_OK) return cli_error("%s", err.msg);
@@ -297,16 +299,14 @@ static int cmd_distill(int argc, char **argv) {
         if (!strcmp(arg, "--temp") || !strcmp(arg, "--top-p")) {
             if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &x) != R1_OK) return 1;
             *(!strcmp(arg, "--temp") ? &cfg.temperature : &cfg.top_p) = x;
-        } else if (!strcmp(arg, "--teacher") || !strcmp(arg, "--init") || !strcmp(arg, "--task")) {
-            char *field = !strcmp(arg, "--teacher") ? cfg.teacher
-                          : !strcmp(arg, "--init")  ? cfg.student.init
-                                                    : cfg.task;
+        } else if (!strcmp(arg, "--teacher") || !strcmp(arg, "--task")) {
+            char *field = !strcmp(arg, "--teacher") ? cfg.teacher : cfg.task;
             size_t size = field == cfg.task ? sizeof cfg.task : sizeof cfg.teacher;
             if (path_value(argc, argv, &i, field, size) != R1_OK) return 1;
         } else return cli_error("train distill: unknown option '%s' (see r1 train distill --help)", arg);
     }
     if (!o.run.resume && !cfg.teacher[0]) return cli_error("train distill: --teacher MODEL.gguf is required");
-    if (student_options_finish(&cfg.student, &o) != R1_OK) return 1;
+    if (lm_options_finish(&cfg.student.base, &o) != R1_OK) return 1;
     r1_distill_result res;
     r1_err err;
     if (r1_distill(&cfg, &o.run, &res, &err) != R1_OK) return cli_error("%s", err.msg);
@@ -360,7 +360,7 @@ static const char *grpo_usage =
     "  --eval-n M              held-out problems per evaluation (default 100; the first M of\n"
     "                          the test split, as `r1 eval --task T --n M --temp 0` poses them)\n"
     "  --seed S                problems and sampling seed (default 1)\n"
-    "  --threads N             threads for sampling and training (default 1)\n"
+    "  -t, --threads N         threads for sampling and training (default: all cores)\n"
     "  --checkpoint-every N    steps between checkpoints (default 10; 0: only at the end)\n"
     "  --quiet                 no progress bar\n";
 
@@ -392,7 +392,8 @@ static int cmd_grpo(int argc, char **argv) {
         struct { const char *flag; int *field; long min, max; } ints[] = {
             {"--steps", &cfg.steps, 1, INT_MAX},       {"--prompts", &cfg.prompts, 1, 4096},
             {"--group", &cfg.group, 2, 4096},          {"--max-tokens", &cfg.max_tokens, 1, 1 << 20},
-            {"--threads", &cfg.threads, 1, 1024},     {"--ppo-epochs", &cfg.ppo_epochs, 1, 1024},
+            {"--threads", &cfg.threads, 1, 1024},     {"-t", &cfg.threads, 1, 1024},
+            {"--ppo-epochs", &cfg.ppo_epochs, 1, 1024},
             {"--minibatches", &cfg.minibatches, 1, 65536}, {"--max-extra", &cfg.max_extra, 0, 65536},
             {"--warmup", &cfg.warmup, 0, INT_MAX},     {"--eval-every", &cfg.eval_every, 0, INT_MAX},
             {"--eval-n", &cfg.eval_n, 1, 1 << 20},

@@ -4,7 +4,7 @@
  *   1. sample: the teacher answers n train-split problems of the task k times each
  *      (rollout.h); the correct samples are written to DIR/teacher-traces.jsonl
  *      (sample_traces.h, as `r1 sample --filter correct`);
- *   2. sft: the student, from `student.init` or, without one, built from scratch
+ *   2. sft: the student, from `student.base.init` or, without one, built from scratch
  *      with the student's size settings, is fine-tuned on those traces into DIR
  *      (sft.h: checkpoint.gguf, metrics.csv, loss.svg, model.gguf).
  *

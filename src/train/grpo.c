@@ -408,6 +408,7 @@ static int minibatch_grad(run_state *s, const r1_grpo_config *cfg, int *idx, int
                 us->kl += terms.kl, us->kl_tokens++, us->clipped += terms.clipped;
             }
         }
+        s->run.model.balance_share = (float)B / (float)n;
         r1_train_backward_logprob_weights(&s->run.model, s->weights);
     }
     return R1_OK;
@@ -594,6 +595,11 @@ static int build(run_state *s, const r1_grpo_config *cfg_in, const r1_grpo_optio
         if (r1_init_weights_open(&init, opts->init, err) != R1_OK) return r1_fail_within(err, "grpo: ");
         have_init = 1;
         cfg->base.model = init.arch;
+        if (strlen(opts->init) >= sizeof cfg->base.init) { /* kept in the settings, for the record */
+            r1_fail(err, "grpo: --init path longer than %zu bytes", sizeof cfg->base.init - 1);
+            goto done;
+        }
+        strcpy(cfg->base.init, opts->init);
     }
     if (r1_lm_run_open(&s->run, "grpo", opts->out_dir, opts->resume, err) != R1_OK) goto done;
     if (opts->resume) {

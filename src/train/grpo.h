@@ -77,7 +77,7 @@ typedef struct {
     float beta;             /* KL coefficient, 0: no reference model */
     float eps, eps_high;    /* clip range; eps_high used by dapo only */
     uint64_t seed;          /* problems and sampling */
-    int threads;            /* threads for sampling and training */
+    int threads;            /* threads for sampling and training, 0: all cores */
     int ppo_epochs;         /* μ: passes over each sampled batch */
     int minibatches;        /* optimizer steps per pass, each on a share of the batch */
     int max_extra;          /* dapo: problems drawn at most beyond P per step */
@@ -89,7 +89,7 @@ typedef struct {
 
 /* P 8, G 8, 256 tokens, T 1.0, lr 1e-5 constant (wd 0, clip 1, no warm-up), β 0.04,
  * ε 0.2, ε_high 0.28, 1 epoch of 1 minibatch, 16 extra draws, 200 steps, task mix,
- * seed 1, 1 thread, no evaluation (eval_n 100); base from
+ * seed 1, all cores, no evaluation (eval_n 100); base from
  * r1_pretrain_default_config(). */
 r1_grpo_config r1_grpo_default_config(void);
 int r1_grpo_variant_by_name(const char *name, r1_grpo_variant *out, r1_err *err);

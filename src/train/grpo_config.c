@@ -25,7 +25,7 @@ r1_grpo_config r1_grpo_default_config(void) {
         .eps = 0.2f,
         .eps_high = 0.28f,
         .seed = 1,
-        .threads = 1,
+        .threads = 0,
         .ppo_epochs = 1, .minibatches = 1, /* one step per batch */
         .max_extra = 16,
         .warmup = 0, .lr_min = 1e-5f,      /* a constant rate */
@@ -59,7 +59,7 @@ const char *r1_grpo_task_name(r1_grpo_task t) { return t <= R1_GRPO_TASK_MIX ? t
 
 int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
     if (r1_pretrain_config_check(&c->base, err) != R1_OK) return R1_ERR;
-    if (c->steps < 1 || c->prompts < 1 || c->group < 2 || c->max_tokens < 1 || c->threads < 1)
+    if (c->steps < 1 || c->prompts < 1 || c->group < 2 || c->max_tokens < 1 || c->threads < 0)
         return r1_fail(err, "grpo: steps %d, prompts %d, group %d (at least 2), max_tokens %d, threads %d", c->steps,
                        c->prompts, c->group, c->max_tokens, c->threads);
     if ((size_t)c->prompts * c->group > 65536)

@@ -57,6 +57,15 @@ static int make_paths(r1_lm_run *run, const char *dir, r1_err *err) {
     return R1_OK;
 }
 
+int r1_lm_run_open_init(r1_pretrain_config *cfg, r1_init_weights *init, int *have_init, r1_err *err) {
+    *have_init = 0;
+    if (!cfg->init[0]) return R1_OK;
+    if (r1_init_weights_open(init, cfg->init, err) != R1_OK) return R1_ERR;
+    *have_init = 1;
+    r1_init_weights_arch(init, &cfg->model);
+    return R1_OK;
+}
+
 int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int resume, r1_err *err) {
     memset(run, 0, sizeof *run);
     run->stage = stage;

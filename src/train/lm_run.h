@@ -24,9 +24,10 @@
  * with the same parameters, bit for bit, as one that never stopped. Resuming a
  * finished run only re-exports model.gguf if it is missing.
  *
- * Use: r1_lm_run_open → (resume: parse run->ck.config) → r1_lm_run_build → (new
- * run: set the starting weights) → unless r1_lm_run_is_finished, r1_data_init* into
- * run->data → r1_lm_run_train → r1_lm_run_free.
+ * Use: (new run: r1_lm_run_open_init) → r1_lm_run_open → (resume: parse
+ * run->ck.config) → r1_lm_run_build → (new run from init: r1_init_weights_load) →
+ * unless r1_lm_run_is_finished, r1_data_init* into run->data → r1_lm_run_train →
+ * r1_lm_run_free.
  *
  * GRPO (grpo.h), whose step is not a next-token one, keeps its run in the same
  * directory layout and fields: r1_lm_run_open, r1_lm_run_read_settings and
@@ -41,6 +42,7 @@
 #include "train/adamw.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
+#include "train/init_weights.h"
 #include "train/metrics.h"
 #include "train/pretrain.h"
 #include "train/tiny_model.h"
@@ -65,6 +67,12 @@ typedef struct {
 
 /* mkdir -p dir; errors start with stage. */
 int r1_lm_run_make_dirs(const char *stage, const char *dir, r1_err *err);
+
+/* A new run's starting weights: with cfg->init set, opens them into *init and
+ * takes their architecture into cfg->model (init_weights.h), setting *have_init;
+ * the stage loads them into the built model. Done before r1_lm_run_open, so a
+ * bad --init creates no directory. */
+int r1_lm_run_open_init(r1_pretrain_config *cfg, r1_init_weights *init, int *have_init, r1_err *err);
 
 /* Paths under out_dir. resume: loads out_dir/checkpoint.gguf into run->ck and
  * checks it is of this stage; otherwise creates out_dir (mkdir -p) and refuses one

@@ -261,7 +261,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
         }
     }
 
-    /* balance loss: ∂L/∂s'_i,t = α f_i / (T·B); through s' = s/S:
+    /* balance loss: ∂L/∂s'_i,t = α f_i / (T·B), times the batch share; through s' = s/S:
      * ds_j = ds'_j/S − (Σ_i ds'_i s_i)/S² */
     if (c->balance_alpha != 0.0f) {
         float *f = d->expert_fraction;
@@ -270,7 +270,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
             for (int t = b * T; t < (b + 1) * T; t++) {
                 const float *s = a->scores + (size_t)t * E;
                 float *dlogit = d->drouter_logits + (size_t)t * E;
-                double S = 0.0, fs = 0.0, coef = (double)c->balance_alpha / ((double)T * B);
+                double S = 0.0, fs = 0.0, coef = (double)c->balance_alpha * m->balance_share / ((double)T * B);
                 for (int i = 0; i < E; i++) S += s[i];
                 for (int i = 0; i < E; i++) fs += coef * f[i] * s[i];
                 for (int j = 0; j < E; j++) {

@@ -53,6 +53,7 @@ static const r1_setting fields[] = {
     F("weight_decay", FLOAT, opt.weight_decay),
     F("clip", FLOAT, clip),
     F("log_every", INT, log_every),
+    F("init", STRING, init),
 };
 #undef F
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };
@@ -117,11 +118,16 @@ int r1_pretrain(const r1_pretrain_config *cfg_in, const r1_pretrain_options *opt
     memset(res, 0, sizeof *res);
     r1_pretrain_config cfg = *cfg_in;
     r1_lm_run run;
+    r1_init_weights init;
+    int have_init = 0, rc = R1_ERR;
     char **settings = NULL;
     size_t n_settings = 0;
-    int rc = R1_ERR;
-    /* a bad setting creates no directory */
-    if (!opts->resume && r1_pretrain_config_check(&cfg, err) != R1_OK) return R1_ERR;
+    memset(&run, 0, sizeof run);
+    if (!opts->resume) {
+        if (r1_lm_run_open_init(&cfg, &init, &have_init, err) != R1_OK) return R1_ERR;
+        /* a bad setting creates no directory */
+        if (r1_pretrain_config_check(&cfg, err) != R1_OK) goto done;
+    }
     if (r1_lm_run_open(&run, "pretrain", opts->out_dir, opts->resume, err) != R1_OK) goto done;
     if (opts->resume) {
         cfg = r1_pretrain_default_config();
@@ -129,6 +135,7 @@ int r1_pretrain(const r1_pretrain_config *cfg_in, const r1_pretrain_options *opt
     }
     run.threads = opts->threads;
     if (r1_lm_run_build(&run, &cfg, err) != R1_OK) goto done;
+    if (have_init && r1_init_weights_load(&init, &run.model, err) != R1_OK) goto done;
     if (!r1_lm_run_is_finished(&run, &cfg) &&
         r1_data_init(&run.data, run.tok, &cfg.data, cfg.model.batch, cfg.model.seq_len, err) != R1_OK)
         goto done;
@@ -137,5 +144,6 @@ int r1_pretrain(const r1_pretrain_config *cfg_in, const r1_pretrain_options *opt
 done:
     r1_settings_free_strings(settings, n_settings);
     r1_lm_run_free(&run);
+    if (have_init) r1_init_weights_close(&init);
     return rc;
 }

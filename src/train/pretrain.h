@@ -27,6 +27,10 @@ typedef struct {
     float lr_min;           /* the cosine schedule's floor */
     float clip;             /* max global gradient norm; 0 = no clipping */
     int log_every;          /* metrics row every N steps (and the last) */
+    char init[1024];        /* the starting weights (init_weights.h: a run directory,
+                               a checkpoint or an exported model), whose architecture
+                               the run takes; "" = from scratch, initialised from
+                               data.seed */
 } r1_pretrain_config;
 
 /* The tiny default model (tiny_model.h) with this vocabulary, T = 512, B = 8;

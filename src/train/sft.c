@@ -15,7 +15,6 @@
 #define S(key, type, member) R1_SETTING(key, R1_SETTING_##type, r1_sft_config, member)
 static const r1_setting sft_fields[] = {
     S("sft.traces", STRING, traces),
-    S("sft.init", STRING, init),
     S("sft.traces_hash", U64, traces_hash),
 };
 #undef S
@@ -125,11 +124,7 @@ int r1_sft(const r1_sft_config *cfg_in, const r1_pretrain_options *opts, r1_sft_
         if (r1_lm_run_read_settings(&run, set_setting, &cfg, err) != R1_OK) goto done;
     } else {
         if (check_traces(&cfg, err) != R1_OK) return R1_ERR;
-        if (cfg.init[0]) {
-            if (r1_init_weights_open(&init, cfg.init, err) != R1_OK) return R1_ERR;
-            have_init = 1;
-            r1_init_weights_arch(&init, &cfg.base.model);
-        }
+        if (r1_lm_run_open_init(&cfg.base, &init, &have_init, err) != R1_OK) return R1_ERR;
         /* a bad setting creates no directory */
         if (r1_pretrain_config_check(&cfg.base, err) != R1_OK) goto done;
         if (r1_lm_run_open(&run, "sft", opts->out_dir, 0, err) != R1_OK) goto done;

@@ -8,7 +8,7 @@
  * Examples are tokenized once and packed into B×T rows as in pretraining; traces
  * longer than T tokens are left out (and counted).
  *
- * The weights start from `init` (a run directory, a checkpoint, or a model.gguf:
+ * The weights start from `base.init` (a run directory, a checkpoint, or a model.gguf:
  * init_weights.h), whose architecture the run takes; with no init the model is
  * built from the size settings and trained from scratch, which is how distill
  * makes a smaller student. The run directory, checkpoints (stage "sft"), metrics,
@@ -27,7 +27,6 @@ typedef struct {
     r1_pretrain_config base; /* model shape, optimizer, schedule; data.seed draws the
                                 examples (and seeds a from-scratch init), data.prompt_loss */
     char traces[1024];       /* the JSONL file of traces */
-    char init[1024];         /* the starting weights; "" = from scratch */
     uint64_t traces_hash;    /* FNV-1a of the traces file, set by the run */
 } r1_sft_config;
 
@@ -36,7 +35,7 @@ typedef struct {
 r1_sft_config r1_sft_default_config(void);
 
 /* The settings as key=value (a new array into *strings): the base ones, then
- * sft.traces, sft.init and sft.traces_hash; and back, one entry at a time (r1_pretrain_config_set for the
+ * sft.traces and sft.traces_hash; and back, one entry at a time (r1_pretrain_config_set for the
  * un-prefixed keys). */
 int r1_sft_config_to_strings(const r1_sft_config *cfg, char ***strings, size_t *n, r1_err *err);
 int r1_sft_config_set(r1_sft_config *cfg, const char *key_value, r1_err *err);

@@ -308,6 +308,7 @@ int r1_train_model_init(r1_train_model *m, const r1_train_config *cfg, uint64_t 
     memset(m, 0, sizeof *m);
     if (r1_train_config_check(cfg, err) != R1_OK) return R1_ERR;
     m->cfg = *cfg;
+    m->balance_share = 1.0f;
     r1_train_config_hparams(cfg, &m->hp);
     if (build_layout(m, err) != R1_OK) goto fail;
 

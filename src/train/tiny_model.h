@@ -178,6 +178,11 @@ typedef struct {
     const int *doc_start;
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
+    /* The share of its batch the next backward's rows are (1 by default). A
+     * caller that splits one batch into micro-batches of B_k rows sets B_k / B,
+     * so the balance loss — a mean over the batch's sequences — gets the same
+     * gradient as one pass over the whole batch would give, not one per part. */
+    float balance_share;
     r1_pool *pool;                  /* borrowed; NULL: the calling thread alone */
 } r1_train_model;
 
