@@ -476,13 +476,76 @@ typedef struct {
     int think_max;
 } trace_stats;
 
+/* Every column step `a op b [op c] = v` of an arithmetic trace, read left to
+ * right, is right, but for the one slip (when corrected) that `, wait,` follows. */
+static int steps_right(const char *trace, int corrected) {
+    const char *end = strstr(trace, "</think>");
+    int steps = 0, slips = 0;
+    for (const char *eq = strstr(trace, " = "); eq && eq < end; eq = strstr(eq + 1, " = ")) {
+        const char *from = eq; /* back to the step's start: after ": ", ", " or a line */
+        while (from > trace && from[-1] != '\n' && !(from[-1] == ' ' && (from[-2] == ':' || from[-2] == ',')))
+            from--;
+        long long value, term;
+        char op;
+        int used;
+        if (sscanf(from, "%lld%n", &value, &used) != 1) continue; /* `so 47 - 285 = -(...)` */
+        for (const char *c = from + used; c < eq;) {
+            if (sscanf(c, " %c %lld%n", &op, &term, &used) != 2) return 0;
+            value = op == '+' ? value + term : op == '-' ? value - term : value * term;
+            c += used;
+        }
+        long long stated = atoll(eq + 3);
+        steps++;
+        if (stated != value) {
+            const char *after = eq + 3 + strspn(eq + 3, "-0123456789");
+            if (strncmp(after, ", wait, ", 8) != 0) return 0;
+            slips++;
+        }
+    }
+    return steps > 0 && slips == corrected;
+}
+
+/* Each column line `A op B: steps. So R.` adds up: R is A op B, and it is also
+ * what the steps spell (their last digits from the right, the last step whole;
+ * a slipped value that `, wait,` retracts does not count), so a wrong carry or
+ * borrow handed from one column to the next is caught. */
+static int lines_add_up(const char *trace) {
+    int lines = 0;
+    for (const char *line = trace; *line && strncmp(line, "</think>", 8) != 0; line = strchr(line, '\n') + 1) {
+        long long a, b, r;
+        char op;
+        int used;
+        const char *so = strstr(line, ". So ");
+        if (sscanf(line, "%lld %c %lld: %n", &a, &op, &b, &used) != 3 || !so || so > strchr(line, '\n')) continue;
+        long long want = op == '+' ? a + b : op == '-' ? a - b : a * b, spelt = 0, place = 1, last = 0;
+        int steps = 0;
+        for (const char *eq = strstr(line, " = "); eq && eq < so; eq = strstr(eq + 1, " = ")) {
+            const char *after = eq + 3 + strspn(eq + 3, "0123456789");
+            if (strncmp(after, ", wait, ", 8) == 0) continue;
+            if (steps++) spelt += last % 10 * place, place *= 10; /* the step before is not the last */
+            last = atoll(eq + 3);
+        }
+        spelt += last * place;
+        if (op == '*')
+            for (long long shift = b; shift >= 10 && shift % 10 == 0; shift /= 10) spelt *= 10;
+        r = atoll(so + 5);
+        if (r != want || spelt != want) {
+            printf("  line does not add up (%lld, steps spell %lld, want %lld): %.*s\n", r, spelt, want,
+                   (int)(strchr(line, '\n') - line), line);
+            return 0;
+        }
+        lines++;
+    }
+    return lines > 0 || strstr(trace, " * 0 = 0.") || strstr(trace, "0 * ");
+}
+
 /* Every trace of n problems scores 1, starts inside the thinking and stays within
- * the configured length. */
+ * the configured length (Countdown; arithmetic is as long as its columns). */
 static int check_traces(test_ctx *t, r1_task_kind kind, int n, const r1_trace_config *cfg, trace_stats *st) {
     memset(st, 0, sizeof *st);
     for (int i = 0; i < n; i++) {
         r1_problem p;
-        char buf[2048], again[2048];
+        char buf[4096], again[4096];
         r1_trace_info info;
         r1_err err;
         r1_reward r;
@@ -492,7 +555,8 @@ static int check_traces(test_ctx *t, r1_task_kind kind, int n, const r1_trace_co
         }
         int len = r1_trace_write(&p, (uint64_t)i * 31, cfg, buf, sizeof buf, &info, &err);
         if (len < 0 || r1_task_reward(&p, buf, &r) != 1.0f || strncmp(buf, "<think>", 7) == 0 ||
-            (size_t)len != strlen(buf) || info.think_bytes > cfg->max_think_bytes) {
+            (size_t)len != strlen(buf) || (kind == R1_TASK_COUNTDOWN && info.think_bytes > cfg->max_think_bytes) ||
+            (kind == R1_TASK_ARITHMETIC && (!steps_right(buf, info.corrected) || !lines_add_up(buf)))) {
             char prompt[128];
             r1_task_prompt(&p, prompt, sizeof prompt);
             printf("  %s: trace %d for \"%s\" (len %d, think %d): %s\n", r1_task_name(kind), i, prompt, len,
@@ -558,10 +622,18 @@ static void test_trace_examples(test_ctx *t) {
     p = arithmetic(123, '*', 456);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0, "%s", err.msg);
     printf("  example (What is 123 * 456?):\n%s\n", buf);
-    CHECK(strstr(buf, "123 * 4 = 492, so 123 * 400 = 49200.\n") && strstr(buf, "</think>\n<answer>56088</answer>"), "%s", buf);
+    CHECK(strstr(buf, "123 * 400: 3 * 4 = 12, 2 * 4 + 1 = 9, 1 * 4 = 4. So 49200.\n") &&
+              strstr(buf, "</think>\n<answer>56088</answer>"),
+          "%s", buf);
+    p = arithmetic(632, '-', 285);
+    cfg.wrong_share = 0;
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
+              strcmp(buf, "632 - 285: 12 - 5 = 7, 13 - 8 - 1 = 4, 6 - 2 - 1 = 3. So 347.\n</think>\n<answer>347</answer>") == 0,
+          "%s", buf);
+    cfg = r1_trace_default_config();
     p = arithmetic(7, '*', 0);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 && r1_task_reward(&p, buf, NULL) == 1.0f, "%s", buf);
-    char big[4096]; /* the largest operands a file may hold: a long trace, still right */
+    char big[8192]; /* the largest operands a file may hold: a long trace, still right */
     p = arithmetic(999999999, '*', 999999999);
     CHECK(r1_trace_write(&p, 1, &cfg, big, sizeof big, NULL, &err) > 0 && r1_task_reward(&p, big, NULL) == 1.0f, "%s", big);
     p = arithmetic(100000000, '-', 999999999);

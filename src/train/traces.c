@@ -3,7 +3,8 @@
  * (a "slip") is always followed by the check that exposes it, so the model learns
  * that checking pays. Traces are short on purpose: the tiny model sees a few
  * hundred bytes of context, so the Countdown search narrates only a sample of its
- * dead ends and arithmetic states only partial results. */
+ * dead ends; arithmetic goes column by column, the longest trace that stays
+ * learnable. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,12 +49,6 @@ static int64_t pow10i(int k) {
     int64_t v = 1;
     while (k-- > 0) v *= 10;
     return v;
-}
-
-static int digit_count(int64_t v) {
-    int n = 1;
-    while (v >= 10) v /= 10, n++;
-    return n;
 }
 
 /* ---- Countdown: a shuffled depth-first search ---- */
@@ -269,111 +264,145 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     return R1_OK;
 }
 
-/* ---- arithmetic ---- */
+/* ---- arithmetic: column by column, least significant digit first ---- */
 
-/* x op part = y for each nonzero digit of operand, most significant first. The
- * step numbered slip_step (or none, -1) states its result off by slip_delta and
- * the later steps go on from the wrong value, as a person's would. */
-static int64_t put_chain(text *t, int64_t x, char op, int64_t operand, int slip_step, int64_t slip_delta) {
-    if (operand == 0) {
-        put(t, "%lld %c 0 = %lld.\n", (long long)x, op, (long long)x);
-        return x;
-    }
-    int step_no = 0;
-    for (int k = digit_count(operand) - 1; k >= 0; k--) {
-        int64_t part = (operand / pow10i(k)) % 10 * pow10i(k);
-        if (part == 0) continue;
-        int64_t y = op == '+' ? x + part : x - part;
-        if (step_no++ == slip_step) y += y + slip_delta < 0 ? -slip_delta : slip_delta;
-        put(t, "%s%lld %c %lld = %lld.", step_no > 1 ? " " : "", (long long)x, op, (long long)part, (long long)y);
-        x = y;
-    }
-    put(t, "\n");
-    return x;
-}
+/* Why columns: a tiny model cannot add 347 + 285 in one breath, but it can learn
+ * the hundred one-digit facts. Each step names its two digits and the carry (or
+ * borrow) it takes from the step before, so every number the model writes is a
+ * function of a few bytes it can see; the result's digits are the steps' last
+ * digits read backwards. */
 
-static int nonzero_digits(int64_t v) {
+/* The digits of v >= 0, least significant first; returns how many (at least 1). */
+static int digits_of(int64_t v, int digits[20]) {
     int n = 0;
-    for (; v > 0; v /= 10) n += v % 10 != 0;
+    do digits[n++] = (int)(v % 10), v /= 10;
+    while (v > 0);
     return n;
 }
 
-/* start op operand, checked by the inverse: result inv operand should be start.
- * Returns 1 when it wrote a slip. */
-static int put_checked_chain(text *t, r1_task_rng *rng, int wrong, int64_t start, char op, int64_t operand) {
-    char inverse = op == '+' ? '-' : '+';
-    int steps = nonzero_digits(operand);
-    if (wrong && steps > 0) {
-        int slip_step = (int)r1_task_rng_below(rng, (uint32_t)steps);
-        int64_t delta = pow10i((int)r1_task_rng_below(rng, 2) + digit_count(operand) - 1 - slip_step);
-        if (r1_task_rng_below(rng, 2)) delta = -delta;
-        int64_t bad = put_chain(t, start, op, operand, slip_step, delta);
-        int64_t back = inverse == '-' ? bad - operand : bad + operand;
-        put(t, "Check: %lld %c %lld = %lld, not %lld. Wait, redo:\n", (long long)bad, inverse, (long long)operand,
-            (long long)back, (long long)start);
-    }
-    int64_t result = put_chain(t, start, op, operand, -1, 0);
-    put(t, "Check: %lld %c %lld = %lld. Yes.\n", (long long)result, inverse, (long long)operand, (long long)start);
-    return wrong && steps > 0;
+typedef struct {
+    text *out;
+    r1_task_rng *rng;
+    int step;      /* column steps written so far */
+    int slip_at;   /* the step written wrong and then corrected, -1 for none */
+    int line_step; /* steps written on the current line */
+} columns;
+
+/* A line's `x op y: ` before its steps. */
+__attribute__((format(printf, 2, 3))) static void put_header(columns *c, const char *fmt, ...) {
+    char line[LINE_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    put(c->out, "%s: ", line);
+    c->line_step = 0;
 }
 
-/* a * b by partial products; returns 1 when it wrote a slip. */
-static int put_multiplication(text *t, r1_task_rng *rng, int wrong, int64_t a, int64_t b) {
-    if (b == 0) {
-        put(t, "%lld * 0 = 0.\n", (long long)a);
-        return 0;
+/* One step `LHS = value`; at the slip, a value off by one comes first and is
+ * caught: `4 + 8 + 1 = 14, wait, 4 + 8 + 1 = 13`. */
+static void put_step(columns *c, const char *lhs, int value) {
+    put(c->out, "%s%s = ", c->line_step++ ? ", " : "", lhs);
+    if (c->step++ == c->slip_at) {
+        int wrong = value == 0 || r1_task_rng_below(c->rng, 2) ? value + 1 : value - 1;
+        put(c->out, "%d, wait, %s = ", wrong, lhs);
     }
-    /* the slip's check splits a into its leading digit's part and the rest, which
-     * needs a rest: a of two digits or more, not a round number */
-    int64_t hi = a / pow10i(digit_count(a) - 1) * pow10i(digit_count(a) - 1), lo = a - hi;
-    int slip_step = wrong && lo > 0 ? (int)r1_task_rng_below(rng, (uint32_t)nonzero_digits(b)) : -1;
-    int64_t partials[20];
-    int n = 0;
-    for (int k = digit_count(b) - 1; k >= 0; k--) {
-        int64_t d = b / pow10i(k) % 10;
-        if (d == 0) continue;
-        int64_t product = a * d;
-        if (n == slip_step) {
-            int64_t delta = pow10i((int)r1_task_rng_below(rng, (uint32_t)digit_count(product)));
-            int64_t bad = product + (product > delta && r1_task_rng_below(rng, 2) ? -delta : delta);
-            put(t, "%lld * %lld = %lld. Check: %lld * %lld = %lld, %lld * %lld = %lld, %lld + %lld = %lld, not %lld. Wait, ",
-                (long long)a, (long long)d, (long long)bad, (long long)hi, (long long)d, (long long)(hi * d),
-                (long long)lo, (long long)d, (long long)(lo * d), (long long)(hi * d), (long long)(lo * d),
-                (long long)product, (long long)bad);
-        }
-        put(t, "%lld * %lld = %lld", (long long)a, (long long)d, (long long)product);
-        if (k > 0) put(t, ", so %lld * %lld = %lld", (long long)a, (long long)(d * pow10i(k)), (long long)(product * pow10i(k)));
-        put(t, ".\n");
-        partials[n++] = product * pow10i(k);
+    put(c->out, "%d", value);
+}
+
+/* `x + y: 7 + 5 = 12, 4 + 8 + 1 = 13, 3 + 2 + 1 = 6. So 632.` */
+static int64_t put_sum(columns *c, int64_t x, int64_t y) {
+    int dx[20], dy[20], nx = digits_of(x, dx), ny = digits_of(y, dy), carry = 0;
+    put_header(c, "%lld + %lld", (long long)x, (long long)y);
+    for (int i = 0; i < (nx > ny ? nx : ny); i++) {
+        int a = i < nx ? dx[i] : 0, b = i < ny ? dy[i] : 0, s = a + b + carry;
+        char lhs[32];
+        snprintf(lhs, sizeof lhs, carry ? "%d + %d + 1" : "%d + %d", a, b);
+        put_step(c, lhs, s);
+        carry = s / 10;
     }
-    int64_t sum = partials[0];
-    for (int i = 1; i < n; i++) {
-        put(t, "%s%lld + %lld = %lld.", i > 1 ? " " : "", (long long)sum, (long long)partials[i], (long long)(sum + partials[i]));
-        sum += partials[i];
+    put(c->out, ". So %lld.\n", (long long)(x + y));
+    return x + y;
+}
+
+/* x - y for x >= y; a column that borrows shows the ten it took:
+ * `632 - 285: 12 - 5 = 7, 13 - 8 - 1 = 4, 6 - 2 - 1 = 3. So 347.` */
+static int64_t put_difference(columns *c, int64_t x, int64_t y) {
+    int dx[20], dy[20], nx = digits_of(x, dx), ny = digits_of(y, dy), borrow = 0;
+    put_header(c, "%lld - %lld", (long long)x, (long long)y);
+    for (int i = 0; i < nx; i++) {
+        int a = dx[i], b = i < ny ? dy[i] : 0, take = a < b + borrow;
+        char lhs[32];
+        snprintf(lhs, sizeof lhs, borrow ? "%s%d - %d - 1" : "%s%d - %d", take ? "1" : "", a, b);
+        put_step(c, lhs, 10 * take + a - b - borrow);
+        borrow = take;
     }
-    if (n > 1) put(t, "\n");
-    return slip_step >= 0;
+    put(c->out, ". So %lld.\n", (long long)(x - y));
+    return x - y;
+}
+
+/* x times the digit d of weight 10^k: `347 * 80: 7 * 8 = 56, 4 * 8 + 5 = 37,
+ * 3 * 8 + 3 = 27. So 27760.` */
+static int64_t put_partial(columns *c, int64_t x, int d, int k) {
+    int dx[20], nx = digits_of(x, dx), carry = 0;
+    put_header(c, "%lld * %lld", (long long)x, (long long)(d * pow10i(k)));
+    for (int i = 0; i < nx; i++) {
+        char lhs[32];
+        if (carry)
+            snprintf(lhs, sizeof lhs, "%d * %d + %d", dx[i], d, carry);
+        else
+            snprintf(lhs, sizeof lhs, "%d * %d", dx[i], d);
+        int v = dx[i] * d + carry;
+        put_step(c, lhs, v);
+        carry = v / 10;
+    }
+    put(c->out, ". So %lld.\n", (long long)(x * d * pow10i(k)));
+    return x * d * pow10i(k);
+}
+
+/* x * y by one partial product per nonzero digit of y, each added to the running
+ * sum as soon as there are two. */
+static void put_product(columns *c, int64_t x, int64_t y) {
+    if (x == 0 || y == 0) {
+        put(c->out, "%lld * %lld = 0.\n", (long long)x, (long long)y);
+        return;
+    }
+    int dy[20], ny = digits_of(y, dy), have = 0;
+    int64_t sum = 0;
+    for (int k = 0; k < ny; k++) {
+        if (dy[k] == 0) continue;
+        int64_t partial = put_partial(c, x, dy[k], k);
+        sum = have++ ? put_sum(c, sum, partial) : partial;
+    }
+}
+
+static void put_arithmetic(columns *c, const r1_problem *p) {
+    if (p->op == '*') {
+        put_product(c, p->lhs, p->rhs);
+    } else if (p->op == '+') {
+        put_sum(c, p->lhs, p->rhs);
+    } else if (p->lhs >= p->rhs) {
+        put_difference(c, p->lhs, p->rhs);
+    } else {
+        put(c->out, "%lld < %lld, so %lld - %lld = -(%lld - %lld).\n", (long long)p->lhs, (long long)p->rhs,
+            (long long)p->lhs, (long long)p->rhs, (long long)p->rhs, (long long)p->lhs);
+        put_difference(c, p->rhs, p->lhs);
+    }
 }
 
 static int arithmetic_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace_config *cfg, text *out,
                             r1_trace_info *info, r1_err *err) {
     if (p->lhs < 0 || p->rhs < 0 || p->lhs > R1_ARITHMETIC_MAX_OPERAND || p->rhs > R1_ARITHMETIC_MAX_OPERAND)
         return r1_fail(err, "traces: arithmetic operands out of range 0..%d", R1_ARITHMETIC_MAX_OPERAND);
-    int wrong = chance(rng, cfg->wrong_share), corrected;
-    if (p->op == '*') {
-        corrected = put_multiplication(out, rng, wrong, p->lhs, p->rhs);
-    } else if (p->op == '+') {
-        corrected = put_checked_chain(out, rng, wrong, p->lhs, '+', p->rhs);
-    } else if (p->lhs >= p->rhs) {
-        corrected = put_checked_chain(out, rng, wrong, p->lhs, '-', p->rhs);
-    } else {
-        /* a - b < 0: b - a is a chain of positive steps; the sign comes last */
-        put(out, "%lld is larger than %lld, so find %lld - %lld and negate.\n", (long long)p->rhs, (long long)p->lhs,
-            (long long)p->rhs, (long long)p->lhs);
-        corrected = put_checked_chain(out, rng, wrong, p->rhs, '-', p->lhs);
-        put(out, "So %lld - %lld = %s.\n", (long long)p->lhs, (long long)p->rhs, p->answer);
-    }
-    info->corrected = corrected;
+    /* a dry run (writing nowhere) counts the steps, so the slip is equally likely
+     * at each of them */
+    text nowhere = {NULL, 0, 0, 1};
+    columns count = {&nowhere, rng, 0, -1, 0};
+    put_arithmetic(&count, p);
+    int wrong = chance(rng, cfg->wrong_share) && count.step > 0;
+    columns c = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)count.step) : -1, 0};
+    put_arithmetic(&c, p);
+    info->corrected = wrong;
     put(out, "</think>\n<answer>%s</answer>", p->answer);
     return R1_OK;
 }

@@ -25,16 +25,17 @@
  *               Wait, it needs parentheses: (7 + 5) * 2 = 24. Yes.`
  * Operators are written + - * / with a space either side, larger operand first.
  *
- * Arithmetic: multiplication by partial products, one line per nonzero digit of
- * the second operand, then their running sum:
- *   `123 * 4 = 492, so 123 * 400 = 49200.` ... `49200 + 6150 = 55350. 55350 + 738 = 56088.`
- * a slipped partial product is caught by splitting the first operand:
- *   `123 * 4 = 482. Check: 100 * 4 = 400, 23 * 4 = 92, 400 + 92 = 492, not 482.
- *    Wait, 123 * 4 = 492, so 123 * 400 = 49200.`
- * Addition and subtraction go place by place through the second operand and are
- * checked by the inverse operation (`Check: 1023 - 678 = 345. Yes.`); a slip there
- * shows up in the check (`..., not 345. Wait, redo:`) and the steps are redone. A
- * negative difference is found as the reverse difference and negated. */
+ * Arithmetic: column by column, least significant digit first, each step naming
+ * its digits and the carry or borrow it takes (so each digit the model writes is
+ * a one-digit fact of bytes it can see), then `So` and the result:
+ *   `632 - 285: 12 - 5 = 7, 13 - 8 - 1 = 4, 6 - 2 - 1 = 3. So 347.`
+ * Multiplication takes one line per nonzero digit of the second operand, each
+ * added to the running sum by a column line as soon as there are two:
+ *   `123 * 50: 3 * 5 = 15, 2 * 5 + 1 = 11, 1 * 5 + 1 = 6. So 6150.`
+ *   `738 + 6150: 8 + 0 = 8, 3 + 5 = 8, 7 + 1 = 8, 0 + 6 = 6. So 6888.`
+ * A negative difference is found as the reverse one (`47 < 285, so 47 - 285 =
+ * -(285 - 47).`). The slip of a wrong_share of traces is one step off by one and
+ * caught at once: `4 + 8 + 1 = 14, wait, 4 + 8 + 1 = 13`. */
 #ifndef R1_TRACES_H
 #define R1_TRACES_H
 
