@@ -436,7 +436,7 @@ static int update(run_state *s, const r1_grpo_config *cfg, uint64_t step, float 
                 return r1_fail(err, "grpo: step %llu: loss %g, gradient norm %g: training diverged (lower --lr)",
                                (unsigned long long)step + 1, loss, grad_norm);
             r1_adamw_step_pool(m->pool, &s->run.opt, m->params, m->grads, lr, s->run.decay_mask);
-            r1_train_update_bias(m);
+            r1_train_update_bias(m, cfg->bias_gamma);
             us->loss += loss, us->grad_norm += grad_norm;
         }
     us->loss /= n_updates, us->grad_norm /= n_updates;

@@ -239,7 +239,7 @@ static int train_loop(r1_lm_run *run, const r1_pretrain_config *cfg, char **sett
                            run->stage, (unsigned long long)step + 1, m->ce_loss, grad_norm);
         float lr = r1_lr_schedule((int)step, cfg->warmup, cfg->steps, cfg->opt.lr, cfg->lr_min);
         r1_adamw_step_pool(m->pool, &run->opt, m->params, m->grads, lr, run->decay_mask);
-        r1_train_update_bias(m);
+        r1_train_update_bias(m, m->cfg.bias_gamma);
 
         double seconds = now_seconds() - t_step, tokens = run->data.n_targets + run->data.n_examples;
         tokens_run += tokens;

@@ -170,10 +170,10 @@ void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights) 
     backward_from_dlogits(m);
 }
 
-void r1_train_update_bias(r1_train_model *m) {
+void r1_train_update_bias(r1_train_model *m, float gamma) {
     int E = m->cfg.n_experts;
     for (int il = m->cfg.n_dense_layers; il < m->cfg.n_layers; il++)
-        moe_update_bias(m->expert_bias + (size_t)il * E, m->expert_load + (size_t)il * E, E, m->cfg.bias_gamma);
+        moe_update_bias(m->expert_bias + (size_t)il * E, m->expert_load + (size_t)il * E, E, gamma);
 }
 
 /* ---- export: the metadata keys r1_model_load and llama.cpp read (as gen_random.c

@@ -217,8 +217,9 @@ int r1_train_token_logprobs(r1_train_model *m, const int *tokens, int B, int T, 
  * r1_train_token_logprobs (weights at t = T−1 are ignored), plus that forward's
  * balance loss gradient. A loss Σ ℓ(logp) passes weights = ∂ℓ/∂logp. */
 void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights);
-/* The aux-loss-free balancing step of every MoE layer, from the last forward's loads. */
-void r1_train_update_bias(r1_train_model *m);
+/* The aux-loss-free balancing step of every MoE layer, from the last forward's loads:
+ * bias_i −= gamma·sign(load_i − mean load) (pretraining passes cfg.bias_gamma). */
+void r1_train_update_bias(r1_train_model *m, float gamma);
 /* Writes an F32 GGUF that r1_model_load reads as this model. The tokenizer.* keys
  * are copied from tokenizer_src when it is not NULL. */
 int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_gguf *tokenizer_src, r1_err *err);
