@@ -6,7 +6,8 @@
  * rollout's K samples from one prefill against separate generations, and runs from
  * a tiny pretrained model: every feature on, stopped and resumed to the same end;
  * PPO epochs that make the clip bind; DAPO's dynamic sampling on groups whose
- * rewards are all equal; a start from an exported model.gguf. */
+ * rewards are all equal; a start from an exported model.gguf; the routing bias
+ * frozen unless asked. */
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -606,6 +607,41 @@ static void test_dapo_dynamic_sampling(test_ctx *t) {
           res.last_dropped_groups, res.last_extra_groups);
 }
 
+/* 1 when the MoE layer's selection bias (blk.1.exp_probs_b.bias) is the same in
+ * two exported models, 0 when it differs, -1 when a file or the tensor is missing. */
+static int same_expert_bias(const char *path_a, const char *path_b) {
+    r1_gguf a, b;
+    r1_err err;
+    if (r1_gguf_open(&a, path_a, &err) != R1_OK) return -1;
+    if (r1_gguf_open(&b, path_b, &err) != R1_OK) return r1_gguf_close(&a), -1;
+    const r1_gguf_tensor *ta = r1_gguf_find_tensor(&a, "blk.1.exp_probs_b.bias"),
+                         *tb = r1_gguf_find_tensor(&b, "blk.1.exp_probs_b.bias");
+    int same = !ta || !tb || ta->nbytes != tb->nbytes ? -1 : memcmp(ta->data, tb->data, ta->nbytes) == 0;
+    r1_gguf_close(&a);
+    r1_gguf_close(&b);
+    return same;
+}
+
+/* The routing bias stays as pretraining left it unless --bias-gamma asks (the
+ * weights move either way). */
+static void test_routing_bias_frozen(test_ctx *t) {
+    char dir[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.steps = 2;
+    r1_grpo_options go = {.out_dir = tmp_path(dir, "bias-frozen"), .init = pre, .quiet = 1};
+    r1_grpo_result res;
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(!same_file(in_dir(pre, "model.gguf"), in_dir(dir, "model.gguf")), "training left the model as it was");
+    CHECK(same_expert_bias(in_dir(pre, "model.gguf"), in_dir(dir, "model.gguf")) == 1, "the routing bias moved");
+    c.bias_gamma = 1e-2f;
+    go.out_dir = tmp_path(dir, "bias-updated");
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(same_expert_bias(in_dir(pre, "model.gguf"), in_dir(dir, "model.gguf")) == 0,
+          "--bias-gamma 0.01 left the routing bias as it was");
+}
+
 /* --init takes an exported model as well as a run directory (init_weights.h). */
 static void test_init_from_model(test_ctx *t) {
     char dir[PATH_SIZE];
@@ -636,6 +672,7 @@ int main(void) {
         {test_ppo_epochs, "ppo_epochs"},
         {test_dapo_dynamic_sampling, "dapo_dynamic_sampling"},
         {test_init_from_model, "init_from_model"},
+        {test_routing_bias_frozen, "routing_bias_frozen"},
     };
     return test_main("grpo", tests, (int)(sizeof tests / sizeof tests[0]));
 }
