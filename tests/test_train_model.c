@@ -227,7 +227,7 @@ static void test_bias_update(test_ctx *t) {
     float total = 0, mean, *load_l = m.expert_load + (size_t)il * E, *bias_l = m.expert_bias + (size_t)il * E;
     for (int i = 0; i < E; i++) total += load_l[i];
     mean = total / E;
-    r1_train_update_bias(&m);
+    r1_train_update_bias(&m, m.cfg.bias_gamma);
     int ok = total == 24.0f * c.top_k;
     for (int i = 0; i < E; i++)
         ok &= bias_l[i] == (load_l[i] > mean ? -c.bias_gamma : load_l[i] < mean ? c.bias_gamma : 0.0f);
@@ -296,7 +296,7 @@ static void test_memorise(test_ctx *t) {
         r1_train_zero_grad(&m);
         r1_train_backward(&m);
         r1_adamw_step(&opt, m.params, m.grads, 3e-3f, NULL);
-        r1_train_update_bias(&m);
+        r1_train_update_bias(&m, m.cfg.bias_gamma);
     }
     CHECK(r1_train_forward(&m, tokens, targets, B, T, &loss, &err) == R1_OK, "%s", err.msg);
     printf("  loss %.4f -> %.4f after 300 AdamW steps\n", first, loss);
