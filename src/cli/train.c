@@ -63,7 +63,9 @@ static const char *pretrain_usage =
     "Defaults: --out runs/pretrain, 2000 steps, lr 2e-3 (3e-4 with --init: more training of\n"
     "a model), warm-up 100; the model dim 256, 4 layers. Traces are ~150-450 bytes, one\n"
     "token a byte.\n"
-    "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n";
+    "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n"
+    "  --chain-share X         share of the arithmetic made chains, `What is 48 + 75 - 3?`\n"
+    "                          (default 0; the eval split has none)\n";
 
 static const char *sft_usage =
     "usage: r1 train sft --data TRACES.jsonl [--init RUN_OR_MODEL] [--out DIR] [--steps N]\n"
@@ -223,10 +225,11 @@ static int cmd_pretrain(int argc, char **argv) {
         int taken = lm_option(argc, argv, &i, &cfg, &o);
         if (taken < 0) return 1;
         if (taken) continue;
-        if (strcmp(arg, "--countdown-share"))
+        if (strcmp(arg, "--countdown-share") && strcmp(arg, "--chain-share"))
             return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
         if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &share) != R1_OK) return 1;
-        cfg.data.countdown_share = share;
+        if (!strcmp(arg, "--chain-share")) cfg.data.chain_share = share;
+        else cfg.data.countdown_share = share;
         o.setting = arg;
     }
     if (lm_options_finish(&cfg, &o) != R1_OK) return 1;

@@ -14,12 +14,17 @@
 
 #include "train/task.h"
 
-int64_t r1_arithmetic_value(const r1_problem *p) {
-    switch (p->op) {
-    case '+': return p->lhs + p->rhs;
-    case '-': return p->lhs - p->rhs;
-    default: return p->lhs * p->rhs;
+static int64_t apply(int64_t a, char op, int64_t b) {
+    switch (op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    default: return a * b;
     }
+}
+
+int64_t r1_arithmetic_value(const r1_problem *p) {
+    int64_t v = apply(p->lhs, p->op, p->rhs);
+    return p->op2 ? apply(v, p->op2, p->third) : v;
 }
 
 void r1_arithmetic_set_answer(r1_problem *p) {
@@ -46,6 +51,16 @@ int r1_arithmetic_generate(r1_task_split split, uint64_t index, uint64_t seed, r
         return R1_OK;
     }
     return R1_ERR;
+}
+
+int r1_arithmetic_make_chain(r1_problem *p, r1_task_rng *rng) {
+    if (apply(p->lhs, p->op, p->rhs) < 0) return 0;
+    static const int64_t low[3] = {1, 10, 100}, count[3] = {9, 90, 900};
+    p->op2 = r1_task_rng_below(rng, 2) ? '+' : '-';
+    int digits = (int)r1_task_rng_below(rng, 3);
+    p->third = low[digits] + r1_task_rng_below(rng, (uint32_t)count[digits]);
+    r1_arithmetic_set_answer(p);
+    return 1;
 }
 
 int r1_arithmetic_check(const r1_problem *p, const char *answer, size_t len) {

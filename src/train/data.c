@@ -39,6 +39,8 @@ static int alloc_batch(r1_data *d, const r1_data_config *cfg, int B, int T, r1_e
 int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg, int B, int T, r1_err *err) {
     if (!(cfg->countdown_share >= 0 && cfg->countdown_share <= 1))
         return memset(d, 0, sizeof *d), r1_fail(err, "data: countdown_share %g is outside 0..1", cfg->countdown_share);
+    if (!(cfg->chain_share >= 0 && cfg->chain_share <= 1))
+        return memset(d, 0, sizeof *d), r1_fail(err, "data: chain_share %g is outside 0..1", cfg->chain_share);
     if (alloc_batch(d, cfg, B, T, err) != R1_OK) return R1_ERR;
     d->tok = tok;
     return R1_OK;
@@ -177,6 +179,12 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
     if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, d->cfg.seed, &p) != R1_OK)
         return r1_fail(err, "data: %s problem %llu could not be generated", r1_task_name(kind),
                        (unsigned long long)index);
+    if (kind == R1_TASK_ARITHMETIC && d->cfg.chain_share > 0) {
+        /* a stream of its own, so chain_share 0 leaves every earlier draw as it was */
+        r1_task_rng chain = {r1_task_mix64(trace_seed ^ 0x636861696eull)};
+        if ((double)(r1_task_rng_next(&chain) >> 11) * (1.0 / 9007199254740992.0) < d->cfg.chain_share)
+            r1_arithmetic_make_chain(&p, &chain);
+    }
     char *text;
     size_t len, prompt_len;
     if (r1_data_example_text(&p, trace_seed, &d->cfg.trace, &text, &len, &prompt_len, err) != R1_OK) return R1_ERR;

@@ -39,6 +39,7 @@ static const r1_setting fields[] = {
     F("init_std", FLOAT, model.init_std),
     F("seed", U64, data.seed),
     F("countdown_share", DOUBLE, data.countdown_share),
+    F("chain_share", DOUBLE, data.chain_share),
     F("prompt_loss", INT, data.prompt_loss),
     F("trace_max_think_bytes", INT, data.trace.max_think_bytes),
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
@@ -101,6 +102,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
     if (!(cfg->clip >= 0)) return r1_fail(err, "pretrain: clip %g must be ≥ 0", cfg->clip);
     if (!(cfg->data.countdown_share >= 0 && cfg->data.countdown_share <= 1))
         return r1_fail(err, "pretrain: countdown_share %g is outside 0..1", cfg->data.countdown_share);
+    if (!(cfg->data.chain_share >= 0 && cfg->data.chain_share <= 1))
+        return r1_fail(err, "pretrain: chain_share %g is outside 0..1", cfg->data.chain_share);
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

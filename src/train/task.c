@@ -67,7 +67,11 @@ int r1_task_prompt(const r1_problem *p, char *buf, size_t size) {
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%d", i ? ", " : "", p->numbers[i]);
         n = snprintf(buf, size, "Using the numbers %s, make %d.", list, p->target);
     } else if (p->kind == R1_TASK_ARITHMETIC) {
-        n = snprintf(buf, size, "What is %lld %c %lld?", (long long)p->lhs, p->op, (long long)p->rhs);
+        if (p->op2)
+            n = snprintf(buf, size, "What is %lld %c %lld %c %lld?", (long long)p->lhs, p->op, (long long)p->rhs,
+                         p->op2, (long long)p->third);
+        else
+            n = snprintf(buf, size, "What is %lld %c %lld?", (long long)p->lhs, p->op, (long long)p->rhs);
     } else {
         return R1_ERR;
     }
@@ -140,6 +144,12 @@ static int parse_question(const char *q, r1_problem *p) {
     s = read_operand(s, &p->rhs);
     if (!s) return 0;
     while (*s == ' ') s++;
+    if (*s == '+' || *s == '-') { /* a chain: + and - only, so left to right is the rule */
+        p->op2 = *s++;
+        s = read_operand(s, &p->third);
+        if (!s) return 0;
+        while (*s == ' ') s++;
+    }
     return strcmp(s, "?") == 0;
 }
 
@@ -149,8 +159,8 @@ static int parse_arithmetic(const json_t *obj, r1_problem *p, r1_err *err) {
     if (!json_is_string(question)) return r1_fail(err, "arithmetic: \"question\" must be a string, got %s", json_kind(question));
     p->kind = R1_TASK_ARITHMETIC;
     if (!parse_question(json_string_value(question), p))
-        return r1_fail(err, "arithmetic: \"question\" is not of the form \"What is A * B?\" "
-                            "(A, B: integers 0..%d; operator + - * or ×)", R1_ARITHMETIC_MAX_OPERAND);
+        return r1_fail(err, "arithmetic: \"question\" is not of the form \"What is A * B?\" or \"What is A * B + C?\" "
+                            "(A, B, C: integers 0..%d; operator + - * or ×, then + or -)", R1_ARITHMETIC_MAX_OPERAND);
     r1_arithmetic_set_answer(p);
     char given[64];
     if (json_is_integer(answer)) snprintf(given, sizeof given, "%lld", (long long)json_integer_value(answer));

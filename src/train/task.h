@@ -58,9 +58,11 @@ typedef struct {
     int numbers[R1_COUNTDOWN_MAX_NUMBERS]; /* (n_numbers) 1..99, in prompt order */
     int n_numbers;                         /* 3 or 4 */
     int target;                            /* 1..100, reachable from the numbers */
-    /* arithmetic: lhs op rhs */
+    /* arithmetic: lhs op rhs, or the chain (lhs op rhs) op2 third */
     int64_t lhs, rhs; /* 0..R1_ARITHMETIC_MAX_OPERAND */
     char op;          /* '+', '-' or '*' */
+    char op2;         /* 0 (no chain), '+' or '-' */
+    int64_t third;    /* 0..R1_ARITHMETIC_MAX_OPERAND when op2 */
     char answer[24];  /* the exact expected answer: decimal, '-' when negative */
 } r1_problem;
 
@@ -105,7 +107,8 @@ int r1_task_prompt(const r1_problem *p, char *buf, size_t size);
  * The fields present choose the task; other fields are ignored. Countdown numbers
  * must be 3 or 4 integers in 1..99 and the target an integer in 1..100 that the
  * numbers can reach (by the answer rules of countdown.c). The question must read
- * `What is A op B?` (op one of + - * ×, A and B integers 0..999999999) and the
+ * `What is A op B?` (op one of + - * ×, A and B integers 0..999999999), or the
+ * chain `What is A op B op2 C?` (op2 + or -, read left to right), and the
  * answer (a string, or an integer) must be its value. The error says which field is
  * wrong and how; the caller adds the file name and line number. */
 int r1_task_parse_json_line(const char *line, r1_problem *out, r1_err *err);
@@ -164,7 +167,7 @@ int r1_countdown_check(const r1_problem *p, const char *answer, size_t len);
 
 /* ---- arithmetic (arithmetic.c) ---- */
 
-/* lhs op rhs, exactly. */
+/* lhs op rhs (then op2 third, when a chain), exactly. */
 int64_t r1_arithmetic_value(const r1_problem *p);
 /* Fills p->answer from the operands. */
 void r1_arithmetic_set_answer(r1_problem *p);
@@ -214,5 +217,13 @@ static inline r1_task_rng r1_task_rng_for(uint64_t seed, uint64_t kind, uint64_t
 /* The candidates a generator draws before giving up on one index: at one in ten
  * for the test split, 10000 tries fail with probability 0.9^10000. */
 #define R1_TASK_MAX_ATTEMPTS 10000
+
+/* ---- arithmetic chains (arithmetic.c) ---- */
+
+/* Makes p, when lhs op rhs >= 0, the chain (lhs op rhs) op2 third: op2 + or - at even
+ * odds, third of 1, 2 or 3 digits at even odds. Returns 1 when it did, 0 (p as it
+ * was) when the first result is negative. The generator's splits hold no chains:
+ * pretraining draws them (data.h chain_share) so the model can follow one. */
+int r1_arithmetic_make_chain(r1_problem *p, r1_task_rng *rng);
 
 #endif

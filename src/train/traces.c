@@ -362,10 +362,10 @@ static int64_t put_partial(columns *c, int64_t x, int d, int k) {
 
 /* x * y by one partial product per nonzero digit of y, each added to the running
  * sum as soon as there are two. */
-static void put_product(columns *c, int64_t x, int64_t y) {
+static int64_t put_product(columns *c, int64_t x, int64_t y) {
     if (x == 0 || y == 0) {
         put(c->out, "%lld * %lld = 0.\n", (long long)x, (long long)y);
-        return;
+        return 0;
     }
     int dy[20], ny = digits_of(y, dy), have = 0;
     int64_t sum = 0;
@@ -374,26 +374,33 @@ static void put_product(columns *c, int64_t x, int64_t y) {
         int64_t partial = put_partial(c, x, dy[k], k);
         sum = have++ ? put_sum(c, sum, partial) : partial;
     }
+    return sum;
 }
 
+/* x op y for x, y >= 0; a negative difference is found as the reverse one. */
+static int64_t put_operation(columns *c, int64_t x, char op, int64_t y) {
+    if (op == '*') return put_product(c, x, y);
+    if (op == '+') return put_sum(c, x, y);
+    if (x >= y) return put_difference(c, x, y);
+    put(c->out, "%lld < %lld, so %lld - %lld = -(%lld - %lld).\n", (long long)x, (long long)y, (long long)x,
+        (long long)y, (long long)y, (long long)x);
+    return -put_difference(c, y, x);
+}
+
+/* A chain goes on from the first result, on the next line. */
 static void put_arithmetic(columns *c, const r1_problem *p) {
-    if (p->op == '*') {
-        put_product(c, p->lhs, p->rhs);
-    } else if (p->op == '+') {
-        put_sum(c, p->lhs, p->rhs);
-    } else if (p->lhs >= p->rhs) {
-        put_difference(c, p->lhs, p->rhs);
-    } else {
-        put(c->out, "%lld < %lld, so %lld - %lld = -(%lld - %lld).\n", (long long)p->lhs, (long long)p->rhs,
-            (long long)p->lhs, (long long)p->rhs, (long long)p->rhs, (long long)p->lhs);
-        put_difference(c, p->rhs, p->lhs);
-    }
+    int64_t first = put_operation(c, p->lhs, p->op, p->rhs);
+    if (p->op2) put_operation(c, first, p->op2, p->third);
 }
 
 static int arithmetic_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace_config *cfg, text *out,
                             r1_trace_info *info, r1_err *err) {
-    if (p->lhs < 0 || p->rhs < 0 || p->lhs > R1_ARITHMETIC_MAX_OPERAND || p->rhs > R1_ARITHMETIC_MAX_OPERAND)
+    if (p->lhs < 0 || p->rhs < 0 || p->lhs > R1_ARITHMETIC_MAX_OPERAND || p->rhs > R1_ARITHMETIC_MAX_OPERAND ||
+        (p->op2 && (p->third < 0 || p->third > R1_ARITHMETIC_MAX_OPERAND)))
         return r1_fail(err, "traces: arithmetic operands out of range 0..%d", R1_ARITHMETIC_MAX_OPERAND);
+    if (p->op2 && p->op == '-' && p->lhs < p->rhs)
+        return r1_fail(err, "traces: the chain %lld - %lld %c %lld starts below zero, which the column traces do "
+                            "not continue from", (long long)p->lhs, (long long)p->rhs, p->op2, (long long)p->third);
     /* a dry run (writing nowhere) counts the steps, so the slip is equally likely
      * at each of them */
     text nowhere = {NULL, 0, 0, 1};
@@ -420,6 +427,7 @@ int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cf
     h = r1_task_mix64(h ^ (uint64_t)p->target);
     h = r1_task_mix64(h ^ (uint64_t)p->lhs);
     h = r1_task_mix64(h ^ (uint64_t)p->rhs ^ ((uint64_t)(unsigned char)p->op << 40));
+    if (p->op2) h = r1_task_mix64(h ^ (uint64_t)p->third ^ ((uint64_t)(unsigned char)p->op2 << 40));
     r1_task_rng rng = {h};
     text out = {buf, size, 0, 0};
     r1_trace_info local = {0};
