@@ -431,6 +431,13 @@ static void test_json_lines(test_ctx *t) {
           "fractions-only target: %s", err.msg);
     CHECK(r1_task_parse_json_line("{\"question\": \"What is 12\xc3\x97" "3?\", \"answer\": \"36\"}", &p, &err) == R1_OK,
           "%s", err.msg);
+    /* a chain reads left to right */
+    CHECK(r1_task_parse_json_line("{\"question\": \"What is 48 + 75 - 3?\", \"answer\": \"120\"}", &p, &err) == R1_OK,
+          "%s", err.msg);
+    r1_task_prompt(&p, prompt, sizeof prompt);
+    CHECK(p.op2 == '-' && p.third == 3 && strcmp(prompt, "What is 48 + 75 - 3?") == 0, "'%s'", prompt);
+    CHECK(r1_task_parse_json_line("{\"question\": \"What is 12 * 3 - 40?\", \"answer\": -4}", &p, &err) == R1_OK,
+          "%s", err.msg);
 
     static const struct {
         const char *line, *error;
@@ -459,6 +466,9 @@ static void test_json_lines(test_ctx *t) {
         {"{\"question\": \"What is 2 / 2?\", \"answer\": \"1\"}", "not of the form"},
         {"{\"question\": \"What is 1234567890 * 2?\", \"answer\": \"2469135780\"}", "not of the form"},
         {"{\"question\": \"What is 2 + 2?!\", \"answer\": \"4\"}", "not of the form"},
+        {"{\"question\": \"What is 2 + 2 * 3?\", \"answer\": \"8\"}", "not of the form"},
+        {"{\"question\": \"What is 2 + 2 - 1 - 1?\", \"answer\": \"2\"}", "not of the form"},
+        {"{\"question\": \"What is 48 + 75 - 3?\", \"answer\": \"123\"}", "not the value of the question, 120"},
         {"{\"question\": \"What is 123 * 456?\", \"answer\": \"56089\"}", "\"56089\" is not the value of the question, 56088"},
         {"{\"question\": \"What is 123 * 456?\", \"answer\": [56088]}", "must be a string or an integer, got an array"},
     };
@@ -472,7 +482,7 @@ static void test_json_lines(test_ctx *t) {
 /* ---- traces ---- */
 
 typedef struct {
-    long count, think_total, corrected, dead_total;
+    long count, think_total, corrected, dead_total, chains;
     int think_max;
 } trace_stats;
 
@@ -553,6 +563,8 @@ static int check_traces(test_ctx *t, r1_task_kind kind, int n, const r1_trace_co
             printf("  generate failed\n");
             return 0;
         }
+        r1_task_rng chain = {(uint64_t)i};
+        if (kind == R1_TASK_ARITHMETIC && i % 3 == 0) st->chains += r1_arithmetic_make_chain(&p, &chain);
         int len = r1_trace_write(&p, (uint64_t)i * 31, cfg, buf, sizeof buf, &info, &err);
         if (len < 0 || r1_task_reward(&p, buf, &r) != 1.0f || strncmp(buf, "<think>", 7) == 0 ||
             (size_t)len != strlen(buf) || (kind == R1_TASK_COUNTDOWN && info.think_bytes > cfg->max_think_bytes) ||
@@ -589,6 +601,7 @@ static void test_traces_score(test_ctx *t) {
                (double)st.dead_total / (double)st.count);
         CHECK(corrected > 0.18 && corrected < 0.30, "%s corrected share %.3f for wrong_share 0.25", r1_task_name(kind),
               corrected);
+        CHECK(kind != R1_TASK_ARITHMETIC || st.chains > 1000, "%ld chains of %ld", st.chains, st.count);
     }
     /* every trace a correction, and none: still all reward 1 */
     cfg.wrong_share = 1.0;
@@ -630,6 +643,21 @@ static void test_trace_examples(test_ctx *t) {
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
               strcmp(buf, "632 - 285: 12 - 5 = 7, 13 - 8 - 1 = 4, 6 - 2 - 1 = 3. So 347.\n</think>\n<answer>347</answer>") == 0,
           "%s", buf);
+    cfg = r1_trace_default_config();
+    p = arithmetic(48, '+', 75);
+    r1_task_rng chain = {3};
+    while (!(p.op2 == '-' && p.third < 10)) p.op2 = 0, r1_arithmetic_make_chain(&p, &chain);
+    p.third = 3, r1_arithmetic_set_answer(&p);
+    cfg.wrong_share = 0;
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
+              strcmp(buf, "48 + 75: 8 + 5 = 13, 4 + 7 + 1 = 12. So 123.\n123 - 3: 3 - 3 = 0, 2 - 0 = 2, 1 - 0 = 1. So 120.\n"
+                          "</think>\n<answer>120</answer>") == 0,
+          "%s", buf);
+    p = arithmetic(5, '-', 34);
+    CHECK(r1_arithmetic_make_chain(&p, &chain) == 0 && p.op2 == 0, "a chain from a negative first result");
+    p.op2 = '+', p.third = 3;
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "below zero"), "%s",
+          err.msg);
     cfg = r1_trace_default_config();
     p = arithmetic(7, '*', 0);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 && r1_task_reward(&p, buf, NULL) == 1.0f, "%s", buf);
