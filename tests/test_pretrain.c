@@ -111,6 +111,47 @@ static void test_vocab_round_trip(test_ctx *t) {
 
 /* ---- batches ---- */
 
+/* Arithmetic prompts in a batch's bytes, and how many of them are chains (two
+ * operators before the '?'). */
+static void count_chains(const r1_data *d, int n_tokens, int *questions, int *chains) {
+    char *text = malloc((size_t)n_tokens + 1);
+    int len = 0;
+    for (int i = 0; i < n_tokens; i++) text[len++] = d->tokens[i] < 256 ? (char)d->tokens[i] : '|';
+    text[len] = '\0';
+    *questions = *chains = 0;
+    for (const char *q = strstr(text, "What is "); q; q = strstr(q + 1, "What is ")) {
+        const char *end = strchr(q, '?');
+        if (!end) break;
+        int ops = 0;
+        for (const char *c = q; c < end; c++) ops += c[0] == ' ' && (c[1] == '+' || c[1] == '-' || c[1] == '*');
+        ++*questions, *chains += ops == 2;
+    }
+    free(text);
+}
+
+/* chain_share 1 makes every arithmetic problem that can be one a chain; 0 none. */
+static void test_data_chains(test_ctx *t) {
+    r1_tokenizer *tok = vocab_tokenizer(t);
+    if (!tok) return;
+    r1_pretrain_config c = tiny_config();
+    c.data.countdown_share = 0;
+    r1_data d;
+    r1_err err;
+    int questions[2], chains[2];
+    for (int k = 0; k < 2; k++) {
+        c.data.chain_share = k;
+        CHECK(r1_data_init(&d, tok, &c.data, 8, 512, &err) == R1_OK, "%s", err.msg);
+        CHECK(r1_data_batch(&d, 3, &err) == R1_OK, "%s", err.msg);
+        count_chains(&d, 8 * 512, &questions[k], &chains[k]);
+        r1_data_free(&d);
+    }
+    r1_tokenizer_free(tok);
+    CHECK(questions[0] >= 8 && chains[0] == 0, "chain_share 0: %d chains in %d questions", chains[0], questions[0]);
+    CHECK(questions[1] >= 8 && chains[1] >= questions[1] * 6 / 10,
+          "chain_share 1: %d chains in %d questions (those whose first result is negative stay two-operand)",
+          chains[1], questions[1]);
+}
+
 static void test_data_batches(test_ctx *t) {
     r1_tokenizer *tok = vocab_tokenizer(t);
     if (!tok) return;
@@ -207,6 +248,7 @@ static void test_metrics_resume_and_plot(test_ctx *t) {
 static void test_config_strings(test_ctx *t) {
     r1_pretrain_config a = tiny_config(), b = r1_pretrain_default_config();
     a.opt.lr = 0.1f + 1e-9f, a.data.countdown_share = 1.0 / 3, a.data.seed = 0xFFFFFFFFFFFFull;
+    a.data.chain_share = 0.25;
     char **s;
     size_t n;
     r1_err err;
@@ -217,10 +259,14 @@ static void test_config_strings(test_ctx *t) {
     CHECK(ok, "%s", err.msg);
     CHECK(!memcmp(&a.model, &b.model, sizeof a.model) && a.opt.lr == b.opt.lr && a.steps == b.steps &&
               a.data.countdown_share == b.data.countdown_share && a.data.seed == b.data.seed &&
+              a.data.chain_share == b.data.chain_share &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
     CHECK(r1_pretrain_config_set(&b, "dim=12x", &err) == R1_ERR && strstr(err.msg, "dim"), "bad value");
+    b.data.chain_share = 1.5;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "chain_share"), "chain_share 1.5 accepted");
+    b.data.chain_share = 0;
     b.model.vocab = 300;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "vocab"), "wrong vocab accepted");
 }
@@ -397,6 +443,7 @@ int main(void) {
     static const test_entry tests[] = {
         {test_vocab_round_trip, "vocab_round_trip"},
         {test_data_batches, "data_batches"},
+        {test_data_chains, "data_chains"},
         {test_metrics_resume_and_plot, "metrics_resume_and_plot"},
         {test_config_strings, "config_strings"},
         {test_pretrain_run_resume_export, "run_resume_export"},
