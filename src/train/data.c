@@ -172,8 +172,7 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
         *n_prompt = e->n_prompt[i];
         return R1_OK;
     }
-    double u = (double)(r1_task_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0); /* [0, 1) from 53 bits */
-    r1_task_kind kind = u < d->cfg.countdown_share ? R1_TASK_COUNTDOWN : R1_TASK_ARITHMETIC;
+    r1_task_kind kind = r1_task_rng_unit(rng) < d->cfg.countdown_share ? R1_TASK_COUNTDOWN : R1_TASK_ARITHMETIC;
     uint64_t index = r1_task_rng_next(rng), trace_seed = r1_task_rng_next(rng);
     r1_problem p;
     if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, d->cfg.seed, &p) != R1_OK)
@@ -182,8 +181,7 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
     if (kind == R1_TASK_ARITHMETIC && d->cfg.chain_share > 0) {
         /* a stream of its own, so chain_share 0 leaves every earlier draw as it was */
         r1_task_rng chain = {r1_task_mix64(trace_seed ^ 0x636861696eull)};
-        if ((double)(r1_task_rng_next(&chain) >> 11) * (1.0 / 9007199254740992.0) < d->cfg.chain_share)
-            r1_arithmetic_make_chain(&p, &chain);
+        if (r1_task_rng_unit(&chain) < d->cfg.chain_share) r1_arithmetic_make_chain(&p, &chain);
     }
     char *text;
     size_t len, prompt_len;

@@ -197,6 +197,11 @@ static inline uint64_t r1_task_rng_next(r1_task_rng *r) {
     return r1_task_mix64(x);
 }
 
+/* Uniform in [0, 1) from the top 53 bits: IEEE doubles, the same everywhere. */
+static inline double r1_task_rng_unit(r1_task_rng *r) {
+    return (double)(r1_task_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
 /* Uniform in 0..n-1 (n >= 1), without modulo bias: draws above the largest
  * multiple of n are redrawn. */
 static inline uint32_t r1_task_rng_below(r1_task_rng *r, uint32_t n) {

@@ -40,10 +40,8 @@ __attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt, 
     t->len += (size_t)n;
 }
 
-/* A draw below p (0..1) from 53 random bits: IEEE doubles, the same everywhere. */
-static int chance(r1_task_rng *rng, double p) {
-    return (double)(r1_task_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0) < p;
-}
+/* A draw below p (0..1). */
+static int chance(r1_task_rng *rng, double p) { return r1_task_rng_unit(rng) < p; }
 
 static int64_t pow10i(int k) {
     int64_t v = 1;
