@@ -482,7 +482,7 @@ static void test_json_lines(test_ctx *t) {
 /* ---- traces ---- */
 
 typedef struct {
-    long count, think_total, corrected, dead_total, chains;
+    long count, think_total, corrected, dead_total, chains, untold;
     int think_max;
 } trace_stats;
 
@@ -549,6 +549,75 @@ static int lines_add_up(const char *trace) {
     return lines > 0 || strstr(trace, " * 0 = 0.") || strstr(trace, "0 * ");
 }
 
+/* One `x op y = r` at *s, checked: right, or off by one (but not avoid) and
+ * followed by `, wait, x op y = ` the right value (a slip, counted). */
+static int read_calc(const char **s, long long *x, long long *y, long long *r, char *op, long long avoid, int *slips) {
+    int used;
+    if (sscanf(*s, "%lld %c %lld = %lld%n", x, op, y, r, &used) != 4) return 0;
+    *s += used;
+    long long right = *op == '+' ? *x + *y : *op == '-' ? *x - *y : *op == '*' ? *x * *y : *y ? *x / *y : -1;
+    if (*op == '/' && (*y == 0 || *x % *y)) return 0;
+    if (*r == right) return 1;
+    long long x2, y2;
+    char op2;
+    if (llabs(*r - right) != 1 || *r == avoid || sscanf(*s, ", wait, %lld %c %lld = %lld%n", &x2, &op2, &y2, r, &used) != 4 ||
+        x2 != *x || y2 != *y || op2 != *op || *r != right)
+        return 0;
+    *s += used;
+    (*slips)++;
+    return 1;
+}
+
+/* A Countdown trace's every line is a true step of the backward search: the need
+ * is computed right from N and a number z of the list in view, the rest listed is
+ * that list without z, two numbers are tried larger first and only by their own
+ * results, and `Yes.` ends exactly the line whose last result is the need. */
+static int branches_right(const r1_problem *p, const char *trace, int corrected) {
+    const char *end = strstr(trace, "</think>"), *s = trace;
+    long long top_list[4], top_n = 0, top_need = 0;
+    int slips = 0, yes = 0;
+    while (s < end) {
+        int depth = *s == ' ';
+        s += depth;
+        long long list[4], n_list = depth ? top_n : p->n_numbers, N = depth ? top_need : p->target;
+        for (int i = 0; i < n_list; i++) list[i] = depth ? top_list[i] : p->numbers[i];
+        long long x, y, R, rest[3];
+        char op;
+        int used, n_rest = 0;
+        if (!read_calc(&s, &x, &y, &R, &op, -1, &slips)) return 0;
+        long long z = x == N ? y : x; /* N - z, z - N, N / z, N + z, z / N, N * z */
+        if ((x != N && y != N) || sscanf(s, ", %lld from%n", &x, &used) != 1 || x != R) return 0;
+        s += used;
+        while (n_rest < 3 && sscanf(s, "%*[ ,]%lld%n", &rest[n_rest], &used) == 1) s += used, n_rest++;
+        if (*s++ != ':' || n_rest != n_list - 1) return 0;
+        int listed = 0; /* the list without one of its z, in order */
+        for (int i = 0; i < n_list && !listed; i++) {
+            if (list[i] != z) continue;
+            listed = 1;
+            for (int j = 0, k = 0; j < n_list; j++)
+                if (j != i && rest[k++] != list[j]) listed = 0;
+        }
+        if (!listed) return 0;
+        if (n_rest == 3) {
+            if (*s++ != '\n' || depth) return 0;
+            memcpy(top_list, rest, sizeof rest), top_n = 3, top_need = R;
+            continue;
+        }
+        long long a = rest[0] > rest[1] ? rest[0] : rest[1], b = rest[0] + rest[1] - a, last = -1;
+        while (*s == ' ' || *s == ',') {
+            s += *s == ',' ? 2 : 1;
+            if (*s == 'N' || *s == 'Y') break;
+            if (!read_calc(&s, &x, &y, &last, &op, R, &slips) || x != a || y != b) return 0;
+        }
+        s += *s == '.' ? 2 : 0;
+        int said_yes = strncmp(s, "Yes.\n", 5) == 0;
+        if ((!said_yes && strncmp(s, "No.\n", 4) != 0) || said_yes != (last == R)) return 0;
+        yes += said_yes;
+        s += said_yes ? 5 : 4;
+    }
+    return yes == 1 && slips == corrected;
+}
+
 /* Every trace of n problems scores 1, starts inside the thinking and stays within
  * the configured length (Countdown; arithmetic is as long as its columns). */
 static int check_traces(test_ctx *t, r1_task_kind kind, int n, const r1_trace_config *cfg, trace_stats *st) {
@@ -566,8 +635,13 @@ static int check_traces(test_ctx *t, r1_task_kind kind, int n, const r1_trace_co
         r1_task_rng chain = {(uint64_t)i};
         if (kind == R1_TASK_ARITHMETIC && i % 3 == 0) st->chains += r1_arithmetic_make_chain(&p, &chain);
         int len = r1_trace_write(&p, (uint64_t)i * 31, cfg, buf, sizeof buf, &info, &err);
+        if (len == R1_TRACE_UNTOLD) { /* checked below to be rare */
+            st->untold++;
+            continue;
+        }
         if (len < 0 || r1_task_reward(&p, buf, &r) != 1.0f || strncmp(buf, "<think>", 7) == 0 ||
-            (size_t)len != strlen(buf) || (kind == R1_TASK_COUNTDOWN && info.think_bytes > cfg->max_think_bytes) ||
+            (size_t)len != strlen(buf) || (kind == R1_TASK_COUNTDOWN &&
+             (info.think_bytes > cfg->max_think_bytes || !branches_right(&p, buf, info.corrected))) ||
             (kind == R1_TASK_ARITHMETIC && (!steps_right(buf, info.corrected) || !lines_add_up(buf)))) {
             char prompt[128];
             r1_task_prompt(&p, prompt, sizeof prompt);
@@ -596,9 +670,10 @@ static void test_traces_score(test_ctx *t) {
         CHECK(check_traces(t, kind, 4000, &cfg, &st), "%s traces", r1_task_name(kind));
         double corrected = (double)st.corrected / (double)st.count;
         printf("  %s: %ld traces, all reward 1; thinking mean %.0f bytes, max %d; corrected %.1f%%; "
-               "dead ends per trace %.2f\n",
+               "failed branches per trace %.2f; %ld problems not narrated\n",
                r1_task_name(kind), st.count, (double)st.think_total / (double)st.count, st.think_max, 100 * corrected,
-               (double)st.dead_total / (double)st.count);
+               (double)st.dead_total / (double)st.count, st.untold);
+        CHECK(st.untold < st.count / 10, "%ld of %ld problems have no trace", st.untold, st.count);
         CHECK(corrected > 0.18 && corrected < 0.30, "%s corrected share %.3f for wrong_share 0.25", r1_task_name(kind),
               corrected);
         CHECK(kind != R1_TASK_ARITHMETIC || st.chains > 1000, "%ld chains of %ld", st.chains, st.count);
@@ -614,12 +689,14 @@ static void test_traces_score(test_ctx *t) {
     }
     cfg = r1_trace_default_config();
     cfg.wrong_share = 0;
-    cfg.max_dead_ends = 8;
+    cfg.max_dead_ends = 2;
     cfg.max_think_bytes = 200;
     for (int kind = 0; kind < R1_TASK_KIND_COUNT; kind++) {
         trace_stats st;
         CHECK(check_traces(t, kind, 1000, &cfg, &st), "%s traces, short", r1_task_name(kind));
         CHECK(st.corrected == 0, "corrections with wrong_share 0");
+        CHECK(kind != R1_TASK_COUNTDOWN || (st.dead_total <= 2 * st.count && st.dead_total > 0),
+              "%ld failed branches told in %ld traces, at most 2 each", st.dead_total, st.count);
     }
 }
 
@@ -629,9 +706,24 @@ static void test_trace_examples(test_ctx *t) {
     r1_err err;
     int n[] = {7, 3, 5};
     r1_problem p = countdown(3, n, 26);
+    cfg.wrong_share = 0;
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0, "%s", err.msg);
     printf("  example (Using the numbers 7, 3, 5, make 26.):\n%s\n", buf);
-    CHECK(strstr(buf, "Check: ") && strstr(buf, "= 26. Yes.\n</think>\n<answer>"), "%s", buf);
+    CHECK(strcmp(buf, "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.\n"
+                      "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10, 7 * 3 = 21. Yes.\n</think>\n<answer>5 + 7 * 3</answer>") == 0,
+          "%s", buf);
+    int four[] = {65, 25, 93, 48};
+    p = countdown(4, four, 51);
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0, "%s", err.msg);
+    printf("  example (Using the numbers 65, 25, 93, 48, make 51.):\n%s\n", buf);
+    CHECK(strstr(buf, "51 - 48 = 3, 3 from 65, 25, 93:\n") &&
+              strstr(buf, " 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.\n</think>\n<answer>48 + 93 - (65 + 25)</answer>"),
+          "%s", buf);
+    int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
+    p = countdown(3, pairs, 24);
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_TRACE_UNTOLD && strstr(err.msg, "not narrate"),
+          "%s", err.msg);
+    cfg = r1_trace_default_config();
     p = arithmetic(123, '*', 456);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0, "%s", err.msg);
     printf("  example (What is 123 * 456?):\n%s\n", buf);

@@ -92,7 +92,7 @@ int r1_data_example_text(const r1_problem *p, uint64_t trace_seed, const r1_trac
     char *trace_text = r1_malloc(err, TRACE_MAX, "trace");
     if (!trace_text) return R1_ERR;
     int trace_len = r1_trace_write(p, trace_seed, trace, trace_text, TRACE_MAX, NULL, err);
-    int rc = trace_len < 0 ? R1_ERR
+    int rc = trace_len < 0 ? trace_len
                            : r1_data_render_example(prompt, trace_text, (size_t)trace_len, text, len, prompt_len, err);
     free(trace_text);
     return rc;
@@ -172,22 +172,29 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
         *n_prompt = e->n_prompt[i];
         return R1_OK;
     }
-    r1_task_kind kind = r1_task_rng_unit(rng) < d->cfg.countdown_share ? R1_TASK_COUNTDOWN : R1_TASK_ARITHMETIC;
-    uint64_t index = r1_task_rng_next(rng), trace_seed = r1_task_rng_next(rng);
-    r1_problem p;
-    if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, d->cfg.seed, &p) != R1_OK)
-        return r1_fail(err, "data: %s problem %llu could not be generated", r1_task_name(kind),
-                       (unsigned long long)index);
-    if (kind == R1_TASK_ARITHMETIC && d->cfg.chain_share > 0) {
-        /* a stream of its own, so chain_share 0 leaves every earlier draw as it was */
-        r1_task_rng chain = {r1_task_mix64(trace_seed ^ 0x636861696eull)};
-        if (r1_task_rng_unit(&chain) < d->cfg.chain_share) r1_arithmetic_make_chain(&p, &chain);
-    }
+    /* a Countdown problem its trace cannot narrate (R1_TRACE_UNTOLD) is replaced
+     * by the next draw */
     char *text;
     size_t len, prompt_len;
-    if (r1_data_example_text(&p, trace_seed, &d->cfg.trace, &text, &len, &prompt_len, err) != R1_OK) return R1_ERR;
+    int rc = R1_TRACE_UNTOLD;
+    for (int attempt = 0; rc == R1_TRACE_UNTOLD; attempt++) {
+        if (attempt == 64) return r1_fail(err, "data: 64 problems in a row have no trace");
+        r1_task_kind kind = r1_task_rng_unit(rng) < d->cfg.countdown_share ? R1_TASK_COUNTDOWN : R1_TASK_ARITHMETIC;
+        uint64_t index = r1_task_rng_next(rng), trace_seed = r1_task_rng_next(rng);
+        r1_problem p;
+        if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, d->cfg.seed, &p) != R1_OK)
+            return r1_fail(err, "data: %s problem %llu could not be generated", r1_task_name(kind),
+                           (unsigned long long)index);
+        if (kind == R1_TASK_ARITHMETIC && d->cfg.chain_share > 0) {
+            /* a stream of its own, so chain_share 0 leaves every earlier draw as it was */
+            r1_task_rng chain = {r1_task_mix64(trace_seed ^ 0x636861696eull)};
+            if (r1_task_rng_unit(&chain) < d->cfg.chain_share) r1_arithmetic_make_chain(&p, &chain);
+        }
+        rc = r1_data_example_text(&p, trace_seed, &d->cfg.trace, &text, &len, &prompt_len, err);
+        if (rc == R1_ERR) return R1_ERR;
+    }
     free(d->drawn);
-    int rc = r1_data_tokenize_example(d->tok, text, len, prompt_len, &d->drawn, n, n_prompt, err);
+    rc = r1_data_tokenize_example(d->tok, text, len, prompt_len, &d->drawn, n, n_prompt, err);
     free(text);
     *ids = d->drawn;
     return rc;

@@ -89,7 +89,8 @@ int r1_data_batch(r1_data *d, uint64_t step, r1_err *err);
 
 /* The training text of problem p with the trace written from trace_seed (the layout
  * above), malloc'd into *text (*len bytes, NUL-terminated); *prompt_len is the length
- * of the part up to and including `<think>\n`. */
+ * of the part up to and including `<think>\n`. Returns R1_TRACE_UNTOLD (nothing
+ * allocated) for a Countdown problem its trace cannot narrate (traces.h). */
 int r1_data_example_text(const r1_problem *p, uint64_t trace_seed, const r1_trace_config *trace, char **text,
                          size_t *len, size_t *prompt_len, r1_err *err);
 

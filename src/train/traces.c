@@ -1,10 +1,10 @@
 /* The solver that writes search traces (format in traces.h). Every number a trace
  * states is computed, never copied from a template, and the one deliberate error
  * (a "slip") is always followed by the check that exposes it, so the model learns
- * that checking pays. Traces are short on purpose: the tiny model sees a few
- * hundred bytes of context, so the Countdown search narrates only a sample of its
- * dead ends; arithmetic goes column by column, the longest trace that stays
- * learnable. */
+ * that checking pays. Each number follows from a few bytes in view: Countdown
+ * works back from the target one number at a time, arithmetic goes column by
+ * column. The tiny model sees a few hundred bytes of context, so a Countdown
+ * search too long for it loses its oldest failed branches. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #define LINE_BYTES 256
 
 r1_trace_config r1_trace_default_config(void) {
-    return (r1_trace_config){.max_think_bytes = 400, .max_dead_ends = 3, .wrong_share = 0.25};
+    return (r1_trace_config){.max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25};
 }
 
 /* ---- text building ---- */
@@ -49,215 +49,245 @@ static int64_t pow10i(int k) {
     return v;
 }
 
-/* ---- Countdown: a shuffled depth-first search ---- */
+/* ---- Countdown: working back from the target ---- */
 
-/* One move a op b = result, made on items first and second of the list at its
- * depth (the new list: the other items in order, then the result). */
+/* Why backwards: a forward search must guess which pair to combine first, a choice
+ * the tiny model cannot see the reason for. Working back from the target, every
+ * line is forced by bytes in view: take one number z, say what the others must
+ * make (`67 - 63 = 4`), and check that smaller problem the same way, down to two
+ * numbers, whose few results (a + b or a * b above the larger, a - b or a / b
+ * below it) are written out and compared. The lines come in a fixed order (the
+ * nearest number first), so the whole search is narrated, not only its end. */
+
+/* 4 numbers: at most 4 * 6 ways, each with 3 * 6 lines below it */
+enum { MAX_BRANCHES = 512 };
+
+/* x op y = r, one computation the trace writes. */
 typedef struct {
-    int64_t a, b, result;
+    int64_t x, y, r;
     char op;
-    int first, second;
-} step;
+} calc;
 
+/* One line: the need `x op y = R` (how the target N follows from z and the rest's
+ * value R), the rest's numbers, and for two numbers the results tried. */
 typedef struct {
-    step steps[R1_COUNTDOWN_MAX_NUMBERS - 1];
-    int n_steps;
-    int64_t value;
-} path;
+    int depth;       /* 0, or 1 inside a 4-number problem's rest */
+    calc need;       /* its r is R, the rest's target */
+    int64_t z;       /* the number taken */
+    char join;       /* N = z join R ('+', '-', '*', '/'), or R join z with rest_left */
+    int rest_left;   /* the rest stands left of z in the answer */
+    int64_t rest[R1_COUNTDOWN_MAX_NUMBERS - 1];
+    int n_rest;
+    calc tries[2];   /* n_rest == 2: the results compared with R */
+    int n_tries, found;
+} branch;
 
 typedef struct {
     r1_task_rng *rng;
-    int64_t target;
-    path current;
-    int found;
-    path solution;        /* the first path reaching the target */
-    long dead_before;     /* dead ends met before it */
-    int want;             /* dead ends to sample from those */
-    path sample[MAX_NARRATED];
-    long sample_at[MAX_NARRATED];
-    int have_near;
-    path near;            /* the dead end closest to the target, for a slip */
-} search;
+    branch lines[MAX_BRANCHES];
+    int n_lines;
+} backward;
 
-/* Dead ends worth narrating stay below 1000 at every step: a person abandons
- * 448 * 69 without working it out, and long products would crowd the context. */
-static int narratable(const path *pa) {
-    for (int d = 0; d < pa->n_steps; d++)
-        if (pa->steps[d].result >= 1000) return 0;
-    return 1;
+/* The ways N can come from z and the rest's value R, each with the R it needs, in
+ * the order the trace tries them: R = N - z or z - N (z nearest N first), N / z,
+ * N + z, z / N, N * z. Equal ranks come in a shuffled order. */
+typedef struct {
+    int rank;
+    int64_t key;
+    calc need;
+    char join;
+    int rest_left;
+} way;
+
+static int ways_for(int64_t N, int64_t z, way *out) {
+    int n = 0;
+    if (z < N) out[n++] = (way){0, N - z, {N, z, N - z, '-'}, '+', 0};
+    if (z > N) out[n++] = (way){0, z - N, {z, N, z - N, '-'}, '-', 0};
+    if (z >= 2 && N % z == 0) out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0};
+    out[n++] = (way){2, z, {N, z, N + z, '+'}, '-', 1};
+    if (N >= 2 && z > N && z % N == 0) out[n++] = (way){3, z, {z, N, z / N, '/'}, '/', 0};
+    if (z >= 2 && N * z < 1000) out[n++] = (way){4, z, {N, z, N * z, '*'}, '/', 1};
+    return n;
 }
 
-static void leaf(search *s) {
-    path *c = &s->current;
-    if (c->value == s->target) {
-        if (!s->found) s->found = 1, s->solution = *c;
-        return;
+/* Two numbers a >= b against the need R: above a only a + b and (b a digit)
+ * a * b can reach it, below a only a - b and (exact) a / b. */
+static int check_pair(branch *br, int64_t R) {
+    int64_t a = br->rest[0] >= br->rest[1] ? br->rest[0] : br->rest[1];
+    int64_t b = br->rest[0] >= br->rest[1] ? br->rest[1] : br->rest[0];
+    br->n_tries = 0;
+    if (R > a) {
+        br->tries[br->n_tries++] = (calc){a, b, a + b, '+'};
+        if (a + b != R && b >= 2 && b <= 9) br->tries[br->n_tries++] = (calc){a, b, a * b, '*'};
+    } else if (R < a) {
+        br->tries[br->n_tries++] = (calc){a, b, a - b, '-'};
+        if (a - b != R && b >= 2 && a % b == 0) br->tries[br->n_tries++] = (calc){a, b, a / b, '/'};
+    } else if (b == 1) {
+        br->tries[br->n_tries++] = (calc){a, b, a, '*'};
     }
-    if (!narratable(c)) return;
-    int64_t dist = llabs(c->value - s->target);
-    if (!s->have_near || dist < llabs(s->near.value - s->target)) s->have_near = 1, s->near = *c;
-    if (s->found || s->want == 0) return;
-    /* reservoir sampling: each dead end before the solution equally likely kept */
-    long k = s->dead_before++;
-    long slot = k < s->want ? k : (long)r1_task_rng_below(s->rng, (uint32_t)(k + 1));
-    if (slot < s->want) s->sample[slot] = *c, s->sample_at[slot] = k;
+    br->found = br->n_tries > 0 && br->tries[br->n_tries - 1].r == R;
+    return br->found;
 }
 
-/* Searched to the end, not stopped at the solution, so the near miss is the
- * closest of all dead ends. */
-static void dfs(search *s, const int64_t *vals, int n, int depth) {
-    if (n == 1) {
-        s->current.value = vals[0];
-        s->current.n_steps = depth;
-        leaf(s);
-        return;
+/* Narrates the search for N from nums (3 or 4 of them); 1 when it reaches N. */
+static int work_back(backward *s, const int64_t *nums, int n, int64_t N, int depth) {
+    way ways[R1_COUNTDOWN_MAX_NUMBERS * 6];
+    int zs[R1_COUNTDOWN_MAX_NUMBERS * 6], n_ways = 0;
+    for (int i = 0; i < n; i++) {
+        int k = ways_for(N, nums[i], ways + n_ways);
+        for (int j = 0; j < k; j++) zs[n_ways + j] = i;
+        n_ways += k;
     }
-    static const char ops[] = {'+', '-', '*', '/'};
-    step moves[6 * 4];
-    int n_moves = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) {
-            int first = vals[i] >= vals[j] ? i : j, second = first == i ? j : i;
-            for (int o = 0; o < 4; o++) {
-                step m = {vals[first], vals[second], 0, ops[o], first, second};
-                if (r1_countdown_apply(m.a, m.op, m.b, &m.result)) moves[n_moves++] = m;
-            }
+    int order[R1_COUNTDOWN_MAX_NUMBERS * 6];
+    for (int i = 0; i < n_ways; i++) order[i] = i;
+    for (int i = n_ways - 1; i > 0; i--) { /* shuffle, then a stable sort by rank and key */
+        int j = (int)r1_task_rng_below(s->rng, (uint32_t)i + 1), t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+    for (int i = 1; i < n_ways; i++)
+        for (int k = i; k > 0; k--) {
+            const way *x = &ways[order[k - 1]], *y = &ways[order[k]];
+            if (x->rank < y->rank || (x->rank == y->rank && x->key <= y->key)) break;
+            int t = order[k];
+            order[k] = order[k - 1], order[k - 1] = t;
         }
-    for (int i = n_moves - 1; i > 0; i--) { /* Fisher-Yates */
-        int j = (int)r1_task_rng_below(s->rng, (uint32_t)i + 1);
-        step tmp = moves[i];
-        moves[i] = moves[j];
-        moves[j] = tmp;
-    }
-    for (int k = 0; k < n_moves; k++) {
-        int64_t next[R1_COUNTDOWN_MAX_NUMBERS];
-        int m = 0;
+    for (int o = 0; o < n_ways; o++) {
+        if (s->n_lines == MAX_BRANCHES) return 0; /* never met: see MAX_BRANCHES */
+        const way *w = &ways[order[o]];
+        branch *br = &s->lines[s->n_lines++];
+        memset(br, 0, sizeof *br);
+        br->depth = depth, br->need = w->need, br->z = nums[zs[order[o]]], br->join = w->join;
+        br->rest_left = w->rest_left;
         for (int i = 0; i < n; i++)
-            if (i != moves[k].first && i != moves[k].second) next[m++] = vals[i];
-        next[m] = moves[k].result;
-        s->current.steps[depth] = moves[k];
-        dfs(s, next, m + 1, depth + 1);
+            if (i != zs[order[o]]) br->rest[br->n_rest++] = nums[i];
+        if (br->n_rest == 2 ? check_pair(br, w->need.r) : work_back(s, br->rest, br->n_rest, w->need.r, depth + 1))
+            return br->found = 1;
     }
+    return 0;
 }
 
-static int same_path(const path *x, const path *y) {
-    if (x->n_steps != y->n_steps) return 0;
-    for (int d = 0; d < x->n_steps; d++)
-        if (x->steps[d].first != y->steps[d].first || x->steps[d].second != y->steps[d].second ||
-            x->steps[d].op != y->steps[d].op)
-            return 0;
-    return 1;
-}
+/* ---- telling the search ---- */
 
-/* The path's moves replayed on expressions: the answer text. */
-static void path_expr(const r1_problem *p, const path *pa, r1_countdown_expr *out) {
-    r1_countdown_expr items[R1_COUNTDOWN_MAX_NUMBERS], next[R1_COUNTDOWN_MAX_NUMBERS];
-    int n = p->n_numbers;
-    for (int i = 0; i < n; i++) r1_countdown_expr_number(&items[i], p->numbers[i]);
-    for (int d = 0; d < pa->n_steps; d++, n--) {
-        int m = 0;
-        for (int k = 0; k < n; k++)
-            if (k != pa->steps[d].first && k != pa->steps[d].second) next[m++] = items[k];
-        r1_countdown_expr_join(&next[m], &items[pa->steps[d].first], pa->steps[d].op, &items[pa->steps[d].second]);
-        memcpy(items, next, sizeof items);
+typedef struct {
+    text *out;
+    r1_task_rng *rng;
+    int calc_at; /* computations written so far */
+    int slip_at; /* the one written wrong and then corrected, -1 for none */
+    int slipped; /* 1 once it is written */
+} teller;
+
+/* `x op y = r`; at the slip a value off by one comes first and is caught at once
+ * (`67 - 30 = 36, wait, 67 - 30 = 37`). The wrong value is never avoid (the need
+ * a tried result is compared with), so a slip never looks like a solution. */
+static void put_calc(teller *t, const calc *c, int64_t avoid) {
+    put(t->out, "%lld %c %lld = ", (long long)c->x, c->op, (long long)c->y);
+    if (t->calc_at++ == t->slip_at) {
+        int64_t wrong = c->r + (r1_task_rng_below(t->rng, 2) ? 1 : -1);
+        if (wrong == avoid || wrong < 0) wrong = 2 * c->r - wrong;
+        if (wrong == avoid || wrong < 0) { /* 96 - 96 = 0 against 1: the next one slips */
+            t->slip_at++;
+            put(t->out, "%lld", (long long)c->r);
+            return;
+        }
+        t->slipped = 1;
+        put(t->out, "%lld, wait, %lld %c %lld = ", (long long)wrong, (long long)c->x, c->op, (long long)c->y);
     }
-    *out = items[0];
+    put(t->out, "%lld", (long long)c->r);
 }
 
-/* `Try a op b = r, ...`; claimed replaces the last result (a slip) when >= 0. */
-static void put_try(text *t, const path *pa, int64_t claimed) {
-    put(t, "Try");
-    for (int d = 0; d < pa->n_steps; d++) {
-        const step *st = &pa->steps[d];
-        int64_t r = d == pa->n_steps - 1 && claimed >= 0 ? claimed : st->result;
-        put(t, "%s %lld %c %lld = %lld", d ? "," : "", (long long)st->a, st->op, (long long)st->b, (long long)r);
+/* `67 - 63 = 4, 4 from 34, 30: 34 - 30 = 4. Yes.` A rest of three numbers is
+ * worked on the lines after, each indented by one space. */
+static void put_branch(teller *t, const branch *br) {
+    put(t->out, "%s", br->depth ? " " : "");
+    put_calc(t, &br->need, -1);
+    put(t->out, ", %lld from", (long long)br->need.r);
+    for (int i = 0; i < br->n_rest; i++) put(t->out, "%s %lld", i ? "," : "", (long long)br->rest[i]);
+    put(t->out, ":");
+    if (br->n_rest != 2) {
+        put(t->out, "\n");
+        return;
     }
+    for (int i = 0; i < br->n_tries; i++) {
+        put(t->out, i ? ", " : " ");
+        put_calc(t, &br->tries[i], br->need.r);
+    }
+    put(t->out, ". %s.\n", br->found ? "Yes" : "No");
 }
 
-/* The expression with its parentheses removed, when that changes it into a whole
- * number other than the target: the mistake of forgetting them. */
-static int flat_value(const r1_problem *p, const char *expr, char *flat, size_t size, int64_t *value) {
-    size_t n = 0;
-    for (const char *c = expr; *c && n + 1 < size; c++)
-        if (*c != '(' && *c != ')') flat[n++] = *c;
-    flat[n] = '\0';
-    int64_t num, den;
-    if (strcmp(flat, expr) == 0 || r1_countdown_eval(flat, n, p->numbers, p->n_numbers, &num, &den, NULL) != R1_OK)
-        return 0;
-    *value = num;
-    return den == 1 && num != p->target;
+/* N from z and the rest's expression, as the branch joined them. */
+static void join_branch(const branch *br, const r1_countdown_expr *rest, r1_countdown_expr *out) {
+    r1_countdown_expr z;
+    r1_countdown_expr_number(&z, br->z);
+    if (br->rest_left)
+        r1_countdown_expr_join(out, rest, br->join, &z);
+    else
+        r1_countdown_expr_join(out, &z, br->join, rest);
 }
 
 static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace_config *cfg, text *out,
                            r1_trace_info *info, r1_err *err) {
-    int64_t vals[R1_COUNTDOWN_MAX_NUMBERS];
-    for (int i = 0; i < p->n_numbers; i++) vals[i] = p->numbers[i];
-    search s;
+    backward s; /* 90 KB */
     memset(&s, 0, sizeof s);
     s.rng = rng;
-    s.target = p->target;
-    s.want = (int)r1_task_rng_below(rng, (uint32_t)cfg->max_dead_ends + 1);
-    dfs(&s, vals, p->n_numbers, 0);
-    if (!s.found)
-        return r1_fail(err, "traces: countdown target %d has no whole-number solution from these numbers", p->target);
+    int64_t nums[R1_COUNTDOWN_MAX_NUMBERS];
+    for (int i = 0; i < p->n_numbers; i++) nums[i] = p->numbers[i];
+    if (!work_back(&s, nums, p->n_numbers, p->target, 0)) {
+        if (!r1_countdown_solve(p->numbers, p->n_numbers, p->target, 1, NULL, 0))
+            return r1_fail(err, "traces: countdown target %d has no whole-number solution from these numbers",
+                           p->target);
+        r1_fail(err, "traces: countdown target %d is reached only by a form the traces do not narrate", p->target);
+        return R1_TRACE_UNTOLD;
+    }
 
-    r1_countdown_expr answer;
-    path_expr(p, &s.solution, &answer);
-    char flat[R1_COUNTDOWN_EXPR_MAX];
-    int64_t flat_v = 0;
-    int can_bracket = flat_value(p, answer.text, flat, sizeof flat, &flat_v);
+    /* the answer: the pair that reached the need, then the branches that led there */
+    const branch *last = &s.lines[s.n_lines - 1];
+    r1_countdown_expr pair, a, b, answer;
+    const calc *hit = &last->tries[last->n_tries - 1];
+    r1_countdown_expr_number(&a, hit->x);
+    r1_countdown_expr_number(&b, hit->y);
+    r1_countdown_expr_join(&pair, &a, hit->op, &b);
+    join_branch(last, &pair, &answer);
+    int top = s.n_lines - 1;
+    while (s.lines[top].depth > 0) top--;
+    if (top != s.n_lines - 1) {
+        r1_countdown_expr inner = answer;
+        join_branch(&s.lines[top], &inner, &answer);
+    }
+
+    /* drop the oldest failed branches (with their indented lines) until the
+     * thinking fits and at most max_dead_ends of them are told; then, if still too
+     * long, the oldest indented lines of the branch that succeeds */
     int wrong = chance(rng, cfg->wrong_share);
-    int bracket = wrong && can_bracket && (!s.have_near || r1_task_rng_below(rng, 2));
-    int slip = wrong && !bracket && s.have_near;
-
-    /* dead ends in the order the search met them */
-    int n_dead = s.want < s.dead_before ? s.want : (int)s.dead_before;
-    for (int i = 1; i < n_dead; i++)
-        for (int k = i; k > 0 && s.sample_at[k - 1] > s.sample_at[k]; k--) {
-            path tp = s.sample[k];
-            long ta = s.sample_at[k];
-            s.sample[k] = s.sample[k - 1], s.sample_at[k] = s.sample_at[k - 1];
-            s.sample[k - 1] = tp, s.sample_at[k - 1] = ta;
-        }
-    if (slip) /* the slip's path is not also told as a plain dead end */
-        for (int i = 0; i < n_dead; i++)
-            if (same_path(&s.sample[i], &s.near)) {
-                memmove(&s.sample[i], &s.sample[i + 1], (size_t)(n_dead - i - 1) * sizeof s.sample[0]);
-                n_dead--;
-                break;
-            }
-    char dead[MAX_NARRATED][LINE_BYTES], tail[2 * LINE_BYTES];
-    size_t dead_len[MAX_NARRATED], total = 0;
-    for (int i = 0; i < n_dead; i++) {
-        text t = {dead[i], LINE_BYTES, 0, 0};
-        put_try(&t, &s.sample[i], -1);
-        put(&t, ". Not %d.\n", p->target);
-        dead_len[i] = t.len;
-        total += t.len;
+    /* room for the slip's `N, wait, x op y = ` (values below 1000) */
+    size_t budget = (size_t)cfg->max_think_bytes > 24 && wrong ? (size_t)cfg->max_think_bytes - 24
+                                                               : (size_t)cfg->max_think_bytes;
+    size_t bytes[MAX_BRANCHES], total = 0;
+    int keep[MAX_BRANCHES], dead = -1;
+    for (int i = 0; i < s.n_lines; i++) {
+        char line[LINE_BYTES];
+        text lt = {line, sizeof line, 0, 0};
+        teller measure = {&lt, rng, 0, -1, 0};
+        put_branch(&measure, &s.lines[i]);
+        bytes[i] = lt.len, total += lt.len, keep[i] = 1;
+        dead += s.lines[i].depth == 0;
     }
-    text t = {tail, sizeof tail, 0, 0};
-    if (slip) {
-        r1_countdown_expr near_expr;
-        path_expr(p, &s.near, &near_expr);
-        const step *last = &s.near.steps[s.near.n_steps - 1];
-        put_try(&t, &s.near, p->target);
-        put(&t, ". Check: %s = %lld, not %d. Wait, %lld %c %lld = %lld.\n", near_expr.text, (long long)s.near.value,
-            p->target, (long long)last->a, last->op, (long long)last->b, (long long)last->result);
+    int first = 0;
+    while (dead > 0 && (dead > cfg->max_dead_ends || total > budget)) {
+        do keep[first] = 0, total -= bytes[first++];
+        while (s.lines[first].depth > 0);
+        dead--;
     }
-    put_try(&t, &s.solution, -1);
-    if (bracket)
-        put(&t, ". Check: %s = %lld, not %d. Wait, it needs parentheses: %s = %d. Yes.\n", flat, (long long)flat_v,
-            p->target, answer.text, p->target);
-    else
-        put(&t, ". Check: %s = %d. Yes.\n", answer.text, p->target);
-    total += t.len;
+    for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
 
-    int first = 0; /* drop the oldest dead ends until the thinking fits */
-    while (first < n_dead && total > (size_t)cfg->max_think_bytes) total -= dead_len[first++];
-    for (int i = first; i < n_dead; i++) put(out, "%s", dead[i]);
-    put(out, "%s", tail);
-    info->dead_ends = n_dead - first;
-    info->corrected = slip || bracket;
+    text nowhere = {NULL, 0, 0, 1};
+    teller count = {&nowhere, rng, 0, -1, 0};
+    for (int i = 0; i < s.n_lines; i++)
+        if (keep[i]) put_branch(&count, &s.lines[i]);
+    teller tell = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)count.calc_at) : -1, 0};
+    for (int i = 0; i < s.n_lines; i++)
+        if (keep[i]) put_branch(&tell, &s.lines[i]);
+    info->dead_ends = dead;
+    info->corrected = tell.slipped;
     put(out, "</think>\n<answer>%s</answer>", answer.text);
     return R1_OK;
 }

@@ -14,16 +14,22 @@
  * where THINKING is one or more lines, each ending in '\n'. It is well-formed by
  * task.h's rule and earns reward 1 (the tests check thousands).
  *
- * Countdown (a depth-first search over the game's moves, in an order shuffled by
- * the seed; a few of the dead ends met before the solution are narrated):
- *   dead end   `Try 7 * 5 = 35, 35 - 3 = 32. Not 26.`
- *   solution   `Try 7 * 3 = 21, 21 + 5 = 26. Check: 7 * 3 + 5 = 26. Yes.`
- * and, in a wrong_share of traces, one step that goes wrong and is caught:
- *   a slip     `Try 9 * 3 = 27, 27 - 2 = 26. Check: 9 * 3 - 2 = 25, not 26.
- *               Wait, 27 - 2 = 25.`  (one line, before the solution), or
- *   a bracket  `Try 7 + 5 = 12, 12 * 2 = 24. Check: 7 + 5 * 2 = 17, not 24.
- *               Wait, it needs parentheses: (7 + 5) * 2 = 24. Yes.`
- * Operators are written + - * / with a space either side, larger operand first.
+ * Countdown works back from the target: take one number z, say what the others
+ * must make, and check that smaller problem the same way, down to two numbers
+ * whose possible results are written out and compared. Every line, failed or not,
+ * is told in the order the search meets it (the nearest number first):
+ *   `67 - 30 = 37, 37 from 63, 34: 63 - 34 = 29. No.`
+ *   `67 - 63 = 4, 4 from 34, 30: 34 + 30 = 64, 34 - 30 = 4. Yes.`
+ * and with four numbers the rest of three is worked on indented lines:
+ *   `51 - 48 = 3, 3 from 65, 25, 93:`
+ *   ` 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.`
+ * The ways z and the rest's value R make the need N, in the order tried:
+ * R = N - z or z - N, N / z, N + z, z / N, N * z. Two numbers a >= b reach R above
+ * a by a + b or (b one digit) a * b, below a by a - b or (exact) a / b. When the
+ * search is too long for max_think_bytes, its oldest failed branches are dropped.
+ * In a wrong_share of traces one computation is off by one and caught at once:
+ * `67 - 30 = 36, wait, 67 - 30 = 37`, never landing on the value it is compared
+ * with, so a slip never looks like a solution.
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
@@ -42,26 +48,33 @@
 #include "train/task.h"
 
 typedef struct {
-    int max_think_bytes; /* thinking length aimed at: Countdown dead ends are dropped
-                            (oldest first) until it fits; the rest always stays */
-    int max_dead_ends;   /* Countdown: dead ends narrated, at most (0..8) */
+    int max_think_bytes; /* thinking length aimed at: Countdown failed branches are
+                            dropped (oldest first) until it fits */
+    int max_dead_ends;   /* Countdown: failed branches told, at most (0..8; the
+                            oldest are dropped) */
     double wrong_share;  /* share of traces with a caught mistake, 0..1 */
 } r1_trace_config;
 
-/* max_think_bytes 400, max_dead_ends 3, wrong_share 0.25. */
+/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25. */
 r1_trace_config r1_trace_default_config(void);
 
 /* What a written trace holds (for statistics). */
 typedef struct {
     int think_bytes; /* THINKING, up to `</think>` */
-    int dead_ends;   /* Countdown dead ends narrated */
+    int dead_ends;   /* Countdown failed branches told */
     int corrected;   /* 1 when the trace makes a mistake and corrects it */
 } r1_trace_info;
 
+/* r1_trace_write's result for a Countdown problem whose every whole-number
+ * solution pairs the four numbers two and two, `(a + b) * (c - d)` (about one in
+ * eight 4-number problems; pretraining draws another problem instead). */
+#define R1_TRACE_UNTOLD (-2)
+
 /* Writes the trace for p into buf (NUL-terminated), deterministic in (p, seed, cfg).
- * Returns its length, or R1_ERR when buf is too small, the config is out of range,
- * or a Countdown target has no whole-number solution (possible only for problems
- * read from a file: the generator never makes one). info may be NULL. */
+ * Returns its length; R1_TRACE_UNTOLD as above; or R1_ERR when buf is too small,
+ * the config is out of range, or a Countdown target has no whole-number solution
+ * (possible only for problems read from a file: the generator never makes one).
+ * info may be NULL. */
 int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cfg, char *buf, size_t size,
                    r1_trace_info *info, r1_err *err);
 
