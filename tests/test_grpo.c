@@ -119,6 +119,7 @@ static void test_lr_schedule(test_ctx *t) {
     r1_grpo_config a = r1_grpo_default_config(), b = r1_grpo_default_config();
     a.variant = R1_GRPO_DR_GRPO, a.task = R1_GRPO_TASK_ARITHMETIC, a.ppo_epochs = 3, a.minibatches = 2;
     a.max_extra = 5, a.warmup = 7, a.lr_min = 3e-6f, a.eval_every = 9, a.eval_n = 11, a.eps_high = 0.3f;
+    a.format_reward = 0.25f;
     char **strings;
     size_t n;
     r1_err err;
@@ -128,7 +129,8 @@ static void test_lr_schedule(test_ctx *t) {
     r1_pretrain_config_free_strings(strings, n);
     CHECK(ok, "set: %s", err.msg);
     CHECK(b.variant == a.variant && b.task == a.task && b.ppo_epochs == 3 && b.minibatches == 2 && b.max_extra == 5 &&
-              b.warmup == 7 && b.lr_min == a.lr_min && b.eval_every == 9 && b.eval_n == 11 && b.eps_high == a.eps_high,
+              b.warmup == 7 && b.lr_min == a.lr_min && b.eval_every == 9 && b.eval_n == 11 && b.eps_high == a.eps_high &&
+              b.format_reward == 0.25f,
           "settings changed on the way through their strings");
     CHECK(r1_grpo_config_set(&b, "grpo.variant=ppo", &err) == R1_ERR && strstr(err.msg, "ppo"), "bad variant");
     CHECK(r1_grpo_config_set(&b, "grpo.ppo_epochs=two", &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "bad int");
@@ -142,6 +144,10 @@ static void test_lr_schedule(test_ctx *t) {
     b = r1_grpo_default_config();
     b.ppo_epochs = 0;
     CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "0 epochs accepted");
+    b = r1_grpo_default_config();
+    CHECK(b.format_reward == R1_REWARD_FORMAT, "default format reward %g", b.format_reward);
+    b.format_reward = 1;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "format_reward"), "format reward 1 accepted");
 }
 
 /* ---- the weighted log-likelihood backward ---- */
@@ -607,6 +613,28 @@ static void test_dapo_dynamic_sampling(test_ctx *t) {
           res.last_dropped_groups, res.last_extra_groups);
 }
 
+/* The reward column is accuracy plus format_reward per well-formed wrong answer:
+ * with 0 the two agree, with 0.5 the small model's well-formed misses show. */
+static void test_format_reward(test_ctx *t) {
+    char dir[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.steps = 1, c.format_reward = 0;
+    r1_grpo_options go = {.out_dir = tmp_path(dir, "format0"), .init = pre, .quiet = 1};
+    r1_grpo_result none, half;
+    CHECK(r1_grpo(&c, &go, &none, &err) == R1_OK, "grpo: %s", err.msg);
+    c.format_reward = 0.5f;
+    go.out_dir = tmp_path(dir, "format05");
+    CHECK(r1_grpo(&c, &go, &half, &err) == R1_OK, "grpo: %s", err.msg);
+    printf("  format reward 0: reward %.3f accuracy %.3f; 0.5: reward %.3f accuracy %.3f\n", none.last_reward,
+           none.last_accuracy, half.last_reward, half.last_accuracy);
+    CHECK(fabs(none.last_reward - none.last_accuracy) < 1e-9, "format reward 0 paid %g beyond accuracy %g",
+          none.last_reward, none.last_accuracy);
+    CHECK(half.last_reward > half.last_accuracy + 0.1, "format reward 0.5: reward %g, accuracy %g", half.last_reward,
+          half.last_accuracy);
+}
+
 /* 1 when the MoE layer's selection bias (blk.1.exp_probs_b.bias) is the same in
  * two exported models, 0 when it differs, -1 when a file or the tensor is missing. */
 static int same_expert_bias(const char *path_a, const char *path_b) {
@@ -673,6 +701,7 @@ int main(void) {
         {test_dapo_dynamic_sampling, "dapo_dynamic_sampling"},
         {test_init_from_model, "init_from_model"},
         {test_routing_bias_frozen, "routing_bias_frozen"},
+        {test_format_reward, "format_reward"},
     };
     return test_main("grpo", tests, (int)(sizeof tests / sizeof tests[0]));
 }

@@ -356,6 +356,8 @@ static const char *grpo_usage =
     "  --eps-high E            dapo's upper clip range (default 0.28)\n"
     "  --bias-gamma G          speed of the experts' routing-bias update (default 0: the\n"
     "                          routing pretraining balanced stays as it is)\n"
+    "  --format-reward X       reward of a well-formed wrong answer (default 0.1; 0 does not\n"
+    "                          pay a model for ending its search early with a guess)\n"
     "  --variant V             grpo | dr-grpo | dapo (default grpo); dapo drops groups whose\n"
     "                          rewards are all equal and draws more problems in their place\n"
     "  --max-extra N           dapo: problems drawn at most beyond P per step (default 16)\n"
@@ -406,6 +408,7 @@ static int cmd_grpo(int argc, char **argv) {
         struct { const char *flag; float *field; } floats[] = {
             {"--lr", &cfg.lr}, {"--beta", &cfg.beta}, {"--eps", &cfg.eps}, {"--eps-high", &cfg.eps_high},
             {"--temp", &cfg.temperature}, {"--lr-min", &cfg.lr_min}, {"--bias-gamma", &cfg.bias_gamma},
+            {"--format-reward", &cfg.format_reward},
         };
         int matched = 0;
         for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++)

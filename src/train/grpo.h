@@ -84,11 +84,13 @@ typedef struct {
     int warmup;             /* linear warm-up steps of the learning rate */
     float lr_min;           /* after warm-up: cosine from lr to lr_min; lr_min = lr: constant */
     float bias_gamma;       /* speed of the experts' routing-bias update, 0: routing frozen */
+    float format_reward;    /* reward of a well-formed wrong answer (0 <= x < 1) */
     int eval_every;         /* steps between held-out evaluations, 0: none */
     int eval_n;             /* test problems per evaluation */
 } r1_grpo_config;
 
 /* P 8, G 8, 256 tokens, T 1.0, lr 1e-5 constant (wd 0, clip 1, no warm-up), β 0.04,
+ * format reward R1_REWARD_FORMAT,
  * ε 0.2, ε_high 0.28, 1 epoch of 1 minibatch, 16 extra draws, 200 steps, task mix,
  * routing bias frozen (bias_gamma 0: the aux-loss-free update balances the load of
  * pretraining's broad data; on a few RL problems it only re-routes the experts the

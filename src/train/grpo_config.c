@@ -31,6 +31,7 @@ r1_grpo_config r1_grpo_default_config(void) {
         .warmup = 0, .lr_min = 1e-5f,      /* a constant rate */
         .eval_every = 0, .eval_n = 100,
         .bias_gamma = 0.0f,
+        .format_reward = R1_REWARD_FORMAT,
     };
     return c;
 }
@@ -66,10 +67,12 @@ int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
     if ((size_t)c->prompts * c->group > 65536)
         return r1_fail(err, "grpo: %d prompts × %d samples is too many", c->prompts, c->group);
     if (!(c->lr > 0 && c->beta >= 0 && c->eps > 0 && c->eps < 1 && c->eps_high > 0 && c->temperature > 0 &&
-          c->clip >= 0 && c->weight_decay >= 0 && c->bias_gamma >= 0))
+          c->clip >= 0 && c->weight_decay >= 0 && c->bias_gamma >= 0 && c->format_reward >= 0 &&
+          c->format_reward < 1))
         return r1_fail(err, "grpo: lr %g (> 0), beta %g (≥ 0), eps %g (0..1), eps_high %g (> 0), temperature %g "
-                            "(> 0), clip %g, weight_decay %g, bias_gamma %g (≥ 0)",
-                       c->lr, c->beta, c->eps, c->eps_high, c->temperature, c->clip, c->weight_decay, c->bias_gamma);
+                            "(> 0), clip %g, weight_decay %g, bias_gamma %g (≥ 0), format_reward %g (0..1)",
+                       c->lr, c->beta, c->eps, c->eps_high, c->temperature, c->clip, c->weight_decay, c->bias_gamma,
+                       c->format_reward);
     if (c->ppo_epochs < 1 || c->minibatches < 1 || c->minibatches > c->prompts * c->group || c->max_extra < 0 ||
         c->max_extra > 65536)
         return r1_fail(err, "grpo: ppo_epochs %d (≥ 1), minibatches %d (1..prompts·group = %d), max_extra %d "
@@ -115,6 +118,7 @@ static const r1_setting fields[] = {
     G("grpo.eval_every", INT, eval_every),
     G("grpo.eval_n", INT, eval_n),
     G("grpo.bias_gamma", FLOAT, bias_gamma),
+    G("grpo.format_reward", FLOAT, format_reward),
 };
 #undef G
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };
