@@ -259,7 +259,7 @@ static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, in
     float rewards[G], advantages[G];
     for (int j = 0; j < G; j++) {
         const r1_generation *g = &s->generations[j];
-        rewards[j] = s->rewards[j].correct ? R1_REWARD_CORRECT : s->rewards[j].well_formed ? cfg->format_reward : 0;
+        rewards[j] = r1_reward_value(&s->rewards[j], cfg->format_reward);
         st->reward += rewards[j];
         st->accuracy += s->rewards[j].correct;
         st->length += g->n_tokens;

@@ -230,6 +230,10 @@ int r1_task_parse_completion(const char *completion, r1_completion *parts) {
     return 1;
 }
 
+float r1_reward_value(const r1_reward *r, float format_reward) {
+    return r->correct ? R1_REWARD_CORRECT : r->well_formed ? format_reward : 0.0f;
+}
+
 float r1_task_reward(const r1_problem *p, const char *completion, r1_reward *out) {
     r1_reward r;
     memset(&r, 0, sizeof r);
@@ -243,8 +247,8 @@ float r1_task_reward(const r1_problem *p, const char *completion, r1_reward *out
         snprintf(r.answer, sizeof r.answer, "%.*s", (int)(len < R1_TASK_ANSWER_MAX ? len : R1_TASK_ANSWER_MAX), a);
         if (p->kind == R1_TASK_COUNTDOWN) r.correct = r1_countdown_check(p, a, len);
         else if (p->kind == R1_TASK_ARITHMETIC) r.correct = r1_arithmetic_check(p, a, len);
-        r.reward = r.correct ? R1_REWARD_CORRECT : R1_REWARD_FORMAT;
     }
+    r.reward = r1_reward_value(&r, R1_REWARD_FORMAT);
     if (out) *out = r;
     return r.reward;
 }

@@ -119,6 +119,10 @@ int r1_task_parse_completion(const char *completion, r1_completion *parts);
 /* Scores a completion; out (may be NULL) receives the details. */
 float r1_task_reward(const r1_problem *p, const char *completion, r1_reward *out);
 
+/* The reward rule: 1 when correct, format_reward when only well-formed, else 0
+ * (r1_task_reward pays R1_REWARD_FORMAT; `r1 train grpo --format-reward` another). */
+float r1_reward_value(const r1_reward *r, float format_reward);
+
 /* ---- countdown (countdown.c) ---- */
 
 /* An expression being built: its text and the precedence of its top operator

@@ -279,11 +279,9 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     }
     for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
 
-    text nowhere = {NULL, 0, 0, 1};
-    teller count = {&nowhere, rng, 0, -1, 0};
-    for (int i = 0; i < s.n_lines; i++)
-        if (keep[i]) put_branch(&count, &s.lines[i]);
-    teller tell = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)count.calc_at) : -1, 0};
+    int calcs = 0; /* a line computes its need and then each result it tries */
+    for (int i = 0; i < s.n_lines; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
+    teller tell = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < s.n_lines; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
     info->dead_ends = dead;
