@@ -131,6 +131,13 @@ if $R1 train pretrain --init "$TMP/run" --out "$TMP/run-more" --quiet --steps 2 
     ok train-pretrain-init
 else fail train-pretrain-init "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
+# an MTP module: its loss logged, left out of the export
+if $R1 train pretrain --init "$TMP/run" --mtp 0.3 --out "$TMP/run-mtp" --quiet --steps 2 --batch 2 --seq 128 \
+       2> "$TMP/err" && head -1 "$TMP/run-mtp/metrics.csv" | grep -q ',mtp_loss$' &&
+   $R1 run -m "$TMP/run-mtp/model.gguf" "What is 2 + 2?" -n 2 --temp 0 -t 1 > "$TMP/out" 2>> "$TMP/err"; then
+    ok train-pretrain-mtp
+else fail train-pretrain-mtp "$(head -c 300 "$TMP/err")"; fi
+expect_error train-pretrain-bad-mtp $R1 train pretrain --mtp -1 --out "$TMP/run-mtp2"
 # train bench: a tiny model, two timed steps, one line of tokens/s
 if $R1 train bench --batch 2 --seq 16 --set dim=32 --set layers=2 --set heads=2 -t 2 -r 2 > "$TMP/out" 2> "$TMP/err" &&
     grep -Eq '^train [0-9.]+M B2xT16 t2 [0-9]+ tokens/s \(median [0-9]+\)' "$TMP/out"; then

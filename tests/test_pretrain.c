@@ -466,6 +466,75 @@ static void test_pretrain_run_resume_export(test_ctx *t) {
     CHECK(ok, "the exported tokenizer does not round-trip a training text");
 }
 
+/* Has the GGUF file at path a tensor of that name? -1: unreadable. */
+static int file_has_tensor(const char *path, const char *name) {
+    r1_gguf g;
+    r1_err err;
+    if (r1_gguf_open(&g, path, &err) != R1_OK) return -1;
+    int found = r1_gguf_find_tensor(&g, name) != NULL;
+    r1_gguf_close(&g);
+    return found;
+}
+
+/* A run with an MTP module (--mtp): metrics.csv logs its loss, the checkpoint holds
+ * it and a stopped run resumes to the same bits, model.gguf leaves it out (the
+ * engine loads the main model); --init from that run without --mtp drops it, and
+ * --mtp from weights without one starts a new module. */
+static void test_pretrain_mtp(test_ctx *t) {
+    char dir_a[PATH_SIZE], dir_b[PATH_SIZE], dir_c[PATH_SIZE], path[PATH_SIZE + 32], path_b[PATH_SIZE + 32];
+    r1_pretrain_config c = tiny_config();
+    c.steps = 12, c.model.mtp_weight = 0.25f;
+    r1_pretrain_result res;
+    r1_err err;
+    r1_pretrain_options oa = {.out_dir = tmp_path(dir_a, "mtp_a"), .checkpoint_every = 4, .quiet = 1};
+    CHECK(r1_pretrain(&c, &oa, &res, &err) == R1_OK, "%s", err.msg);
+    r1_pretrain_options ob = {.out_dir = tmp_path(dir_b, "mtp_b"), .checkpoint_every = 4, .quiet = 1, .stop_after = 6};
+    CHECK(r1_pretrain(&c, &ob, &res, &err) == R1_OK, "%s", err.msg);
+    ob.stop_after = 0, ob.resume = 1;
+    CHECK(r1_pretrain(&c, &ob, &res, &err) == R1_OK && res.finished, "%s", err.msg);
+    char why[600] = "";
+    snprintf(path, sizeof path, "%s/checkpoint.gguf", dir_a);
+    snprintf(path_b, sizeof path_b, "%s/checkpoint.gguf", dir_b);
+    CHECK(same_checkpoints(path, path_b, why, sizeof why), "resumed MTP run differs: %s", why);
+    CHECK(file_has_tensor(path, "blk.2.nextn.eh_proj.weight") == 1 &&
+              file_has_tensor(path, "blk.2.ffn_gate_inp.weight") == 1,
+          "the checkpoint lacks the MTP module");
+
+    snprintf(path, sizeof path, "%s/metrics.csv", dir_a);
+    char *text = read_text_file(path);
+    int header = text && !strncmp(text, "step,loss,lr,grad_norm,tokens_per_s,mtp_loss\n", 45);
+    double first_mtp = NAN;
+    if (text) sscanf(strchr(text, '\n') + 1, "%*d,%*g,%*g,%*g,%*g,%lg", &first_mtp);
+    free(text);
+    CHECK(header && first_mtp > 1.0, "metrics.csv: header or mtp_loss (%g)", first_mtp);
+
+    snprintf(path, sizeof path, "%s/model.gguf", dir_a);
+    CHECK(file_has_tensor(path, "blk.2.nextn.eh_proj.weight") == 0 &&
+              file_has_tensor(path, "blk.2.attn_norm.weight") == 0,
+          "model.gguf holds the MTP module");
+    r1_model model;
+    CHECK(r1_model_load(&model, path, &err) == R1_OK, "%s", err.msg);
+    int layers = model.hp.n_layers;
+    r1_model_free(&model);
+    CHECK(layers == 2, "engine reads %d layers", layers);
+
+    /* --init from the MTP run, no --mtp: the main model only */
+    r1_pretrain_config more = tiny_config();
+    more.steps = 2, more.warmup = 0;
+    snprintf(more.init, sizeof more.init, "%s", dir_a);
+    r1_pretrain_options oc = {.out_dir = tmp_path(dir_c, "mtp_c"), .quiet = 1};
+    CHECK(r1_pretrain(&more, &oc, &res, &err) == R1_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/checkpoint.gguf", dir_c);
+    CHECK(file_has_tensor(path, "blk.2.nextn.eh_proj.weight") == 0, "--init without --mtp kept the module");
+    /* --mtp from that run's weights (no module): a new one */
+    more.model.mtp_weight = 0.5f;
+    snprintf(more.init, sizeof more.init, "%s", dir_c);
+    r1_pretrain_options od = {.out_dir = tmp_path(dir_b, "mtp_d"), .quiet = 1};
+    CHECK(r1_pretrain(&more, &od, &res, &err) == R1_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/checkpoint.gguf", dir_b);
+    CHECK(file_has_tensor(path, "blk.2.nextn.eh_proj.weight") == 1, "--mtp with --init made no module");
+}
+
 int main(void) {
     static const test_entry tests[] = {
         {test_vocab_round_trip, "vocab_round_trip"},
@@ -476,6 +545,7 @@ int main(void) {
         {test_config_strings, "config_strings"},
         {test_pretrain_run_resume_export, "run_resume_export"},
         {test_pretrain_from_init, "from_init"},
+        {test_pretrain_mtp, "mtp"},
     };
     return test_main("pretrain", tests, (int)(sizeof tests / sizeof tests[0]));
 }

@@ -45,7 +45,7 @@ static void check_engine(test_ctx *t, r1_train_config c) {
     r1_train_model m;
     r1_err err;
     CHECK(r1_train_model_init(&m, &c, 7, &err) == R1_OK, "%s", err.msg);
-    for (size_t i = 0; i < (size_t)c.n_layers * c.n_experts; i++) m.expert_bias[i] = 0.05f * rng_sym();
+    for (size_t i = 0; i < (size_t)r1_train_config_blocks(&c) * c.n_experts; i++) m.expert_bias[i] = 0.05f * rng_sym();
     int B = 2, T = c.seq_len, tokens[2 * 12];
     random_tokens(tokens, NULL, B * T, c.vocab);
     CHECK(r1_train_forward(&m, tokens, NULL, B, T, NULL, &err) == R1_OK, "%s", err.msg);
@@ -68,8 +68,10 @@ static void check_engine(test_ctx *t, r1_train_config c) {
     r1_state s;
     CHECK(r1_model_load(&em, path, &err) == R1_OK, "%s", err.msg);
     remove(path);
+    size_t main_params = 0; /* the export leaves the MTP module out */
+    for (int i = 0; i < m.n_tensors; i++) main_params += m.tensors[i].mtp ? 0 : m.tensors[i].size;
     CHECK(em.hp.n_experts == c.n_experts && em.hp.qk_nope_dim == c.qk_nope && em.hp.v_head_dim == c.v_head &&
-              em.n_params == m.n_params + (size_t)(c.n_layers - c.n_dense_layers) * c.n_experts,
+              em.n_params == main_params,
           "engine reads back a different shape (%llu params)", (unsigned long long)em.n_params);
     CHECK(r1_compute_init(&compute, 1) == R1_OK, "threads");
     CHECK(r1_state_init(&s, &em, &compute, T, T, &err) == R1_OK, "%s", err.msg);
@@ -106,23 +108,39 @@ static r1_train_config plain_config(void) {
 
 static void test_forward_matches_engine_plain(test_ctx *t) { check_engine(t, plain_config()); }
 
+/* with an MTP module (V3 §2.2), which the export drops: the main model is unchanged */
+static r1_train_config mtp_config(void) {
+    r1_train_config c = small_config();
+    c.mtp_weight = 0.5f;
+    return c;
+}
+
+static void test_forward_matches_engine_mtp(test_ctx *t) { check_engine(t, mtp_config()); }
+
 /* ---- (2) finite differences of the whole model ---- */
 
-/* The loss recomputed in double from the logits, so the difference quotient sees
- * only the forward's float rounding, not the loss's own. */
-static double loss_double(const r1_train_model *m, const int *targets, int N) {
-    int V = m->cfg.vocab, n = 0;
+/* Mean cross-entropy of logits (N × V) against targets, in double. */
+static double cross_entropy_double(const float *logits, const int *targets, int N, int V) {
+    int n = 0;
     double sum = 0.0;
     for (int t = 0; t < N; t++) {
         if (targets[t] < 0) continue;
-        const float *z = m->logits + (size_t)t * V;
+        const float *z = logits + (size_t)t * V;
         double max = z[0], se = 0.0;
         for (int i = 1; i < V; i++) max = z[i] > max ? z[i] : max;
         for (int i = 0; i < V; i++) se += exp(z[i] - max);
         sum += max + log(se) - z[targets[t]];
         n++;
     }
-    return sum / n + m->balance_loss;
+    return n ? sum / n : 0.0;
+}
+
+/* The loss recomputed in double from the logits, so the difference quotient sees
+ * only the forward's float rounding, not the loss's own. */
+static double loss_double(const r1_train_model *m, const int *targets, int N) {
+    double loss = cross_entropy_double(m->logits, targets, N, m->cfg.vocab) + m->balance_loss;
+    if (m->mtp_ran) loss += m->cfg.mtp_weight * cross_entropy_double(m->mtp_logits, m->mtp_targets, N, m->cfg.vocab);
+    return loss;
 }
 
 static int same_routing(const r1_train_model *m, const int *ids, size_t n_ids) {
@@ -139,13 +157,13 @@ static void check_finite_differences(test_ctx *t, r1_train_config c, float alpha
     r1_train_model m;
     r1_err err;
     CHECK(r1_train_model_init(&m, &c, 11, &err) == R1_OK, "%s", err.msg);
-    for (size_t i = 0; i < (size_t)c.n_layers * c.n_experts; i++) m.expert_bias[i] = 0.05f * rng_sym();
+    for (size_t i = 0; i < (size_t)r1_train_config_blocks(&c) * c.n_experts; i++) m.expert_bias[i] = 0.05f * rng_sym();
     int B = 2, T = c.seq_len, N = B * T, tokens[24], targets[24];
     random_tokens(tokens, targets, N, c.vocab);
     CHECK(r1_train_forward(&m, tokens, targets, B, T, NULL, &err) == R1_OK, "%s", err.msg);
     r1_train_zero_grad(&m);
     r1_train_backward(&m);
-    size_t n_ids = (size_t)(c.n_layers - c.n_dense_layers) * N * c.top_k;
+    size_t n_ids = (size_t)(r1_train_config_blocks(&c) - c.n_dense_layers) * N * c.top_k;
     int *ids = malloc(n_ids * sizeof(int));
     memcpy(ids, m.act_ints, n_ids * sizeof(int));
 
@@ -192,7 +210,7 @@ static void check_finite_differences(test_ctx *t, r1_train_config c, float alpha
             snprintf(worst_name, sizeof worst_name, "%s", tt->name);
         }
         if (verbose && (strncmp(tt->name, "blk.", 4) != 0 || strncmp(tt->name, "blk.2.", 6) == 0 ||
-                        strncmp(tt->name, "blk.0.f", 7) == 0))
+                        strncmp(tt->name, "blk.0.f", 7) == 0 || strstr(tt->name, "nextn")))
             printf("  %-28s max |grad| %.2e  worst rel err %.2e\n", tt->name, max_grad, tensor_worst);
     }
     printf("  α = %g: %d elements checked, %d skipped (routing flipped); worst %.2e in %s\n", alpha, n_checked,
@@ -206,6 +224,9 @@ static void test_finite_differences(test_ctx *t) { check_finite_differences(t, s
 /* a balance loss as large as the cross-entropy, so its router gradient shows */
 static void test_finite_differences_balance(test_ctx *t) { check_finite_differences(t, small_config(), 1.0f, 0); }
 static void test_finite_differences_plain(test_ctx *t) { check_finite_differences(t, plain_config(), 0.01f, 0); }
+/* the MTP module's tensors, and its gradients into the shared embedding, output and
+ * the main model's layers */
+static void test_finite_differences_mtp(test_ctx *t) { check_finite_differences(t, mtp_config(), 0.01f, 1); }
 
 /* ---- (3) aux-loss-free balancing ---- */
 
@@ -310,8 +331,7 @@ static void test_memorise(test_ctx *t) {
 /* Two examples packed into one row with doc_start give the logits and the gradient
  * each example gives alone in a row of its own (balance loss off: it is taken per
  * row, not per document). */
-static void test_packed_documents(test_ctx *t) {
-    r1_train_config c = small_config();
+static void check_packed_documents(test_ctx *t, r1_train_config c) {
     c.balance_alpha = 0.0f, c.init_std = 0.2f;
     r1_train_model m;
     r1_err err;
@@ -359,6 +379,11 @@ static void test_packed_documents(test_ctx *t) {
     CHECK(gmax > 0 && gdiff < 1e-4 * gmax, "gradients differ by %.3e (max %.3e)", gdiff, gmax);
 }
 
+static void test_packed_documents(test_ctx *t) { check_packed_documents(t, small_config()); }
+/* the MTP module reads token t+1 only inside t's document */
+static void test_packed_documents_mtp(test_ctx *t) { check_packed_documents(t, mtp_config()); }
+
 TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
-          T(test_finite_differences), T(test_finite_differences_balance), T(test_finite_differences_plain), T(test_bias_update),
-          T(test_bad_inputs), T(test_default_config), T(test_memorise), T(test_packed_documents))
+          T(test_forward_matches_engine_mtp), T(test_finite_differences), T(test_finite_differences_balance),
+          T(test_finite_differences_plain), T(test_finite_differences_mtp), T(test_bias_update), T(test_bad_inputs),
+          T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp))

@@ -39,6 +39,10 @@ static const char *lm_usage =
     "                          its checkpoint.gguf, or a model.gguf `r1 train` exported\n"
     "  --seed S                seed of the data order and of a from-scratch initialisation\n"
     "                          (default 1)\n"
+    "  --mtp X                 weight λ of a multi-token prediction module (DeepSeek-V3 §2.2,\n"
+    "                          depth 1: one more block predicts the token after next); it is\n"
+    "                          trained and checkpointed, and left out of model.gguf (default\n"
+    "                          0: none; with --init from weights without one, it starts new)\n"
     "  --set KEY=VALUE         any other setting by its config.txt name (e.g. --set ffn_dim=512)\n"
     "  --checkpoint-every N    steps between checkpoints (default 100; 0: only at the end)\n"
     "  --log-every N           steps between metrics rows (default 1)\n"
@@ -165,10 +169,11 @@ static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_
             o->warmup_given |= ints[k].field == &cfg->warmup;
             return 1;
         }
-    if (!strcmp(arg, "--lr") || !strcmp(arg, "--lr-min")) {
+    if (!strcmp(arg, "--lr") || !strcmp(arg, "--lr-min") || !strcmp(arg, "--mtp")) {
         if (!(v = cli_value(argc, argv, i)) || cli_parse_float(arg, v, &x) != R1_OK) return -1;
         if (!strcmp(arg, "--lr")) cfg->opt.lr = x, o->lr_given = 1;
-        else cfg->lr_min = x, o->lr_min_given = 1;
+        else if (!strcmp(arg, "--lr-min")) cfg->lr_min = x, o->lr_min_given = 1;
+        else cfg->model.mtp_weight = x;
     } else if (!strcmp(arg, "--seed")) {
         if (!(v = cli_value(argc, argv, i)) || cli_parse_long(arg, v, 0, LONG_MAX, &n) != R1_OK) return -1;
         cfg->data.seed = (uint64_t)n;

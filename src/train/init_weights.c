@@ -21,6 +21,7 @@ static int arch_from_checkpoint(r1_init_weights *w, r1_err *err) {
         if (r1_pretrain_config_set(&cfg, entry, err) != R1_OK) return r1_fail_within(err, "%s: ", w->path);
     }
     w->arch = cfg.model;
+    w->arch.mtp_weight = 0.0f; /* the main model's architecture: an MTP module is each run's choice */
     return R1_OK;
 }
 
@@ -73,6 +74,7 @@ void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg) {
     *cfg = w->arch;
     cfg->seq_len = kept.seq_len, cfg->batch = kept.batch;
     cfg->balance_alpha = kept.balance_alpha, cfg->bias_gamma = kept.bias_gamma, cfg->init_std = kept.init_std;
+    cfg->mtp_weight = kept.mtp_weight; /* a training choice: the MTP module is not the model */
 }
 
 /* The n floats of tensor name in the file, or NULL with the error set. */
@@ -99,9 +101,16 @@ static const float *find_tensor(const r1_init_weights *w, const char *name, size
     return t->data;
 }
 
+/* The file holds a tensor of that name. */
+static int has_tensor(const r1_init_weights *w, const char *name) {
+    return w->is_checkpoint ? r1_checkpoint_find(&w->ck, name) != NULL
+                            : r1_gguf_find_tensor(&w->model.gguf, name) != NULL;
+}
+
 int r1_init_weights_load(const r1_init_weights *w, r1_train_model *m, r1_err *err) {
     for (int i = 0; i < m->n_tensors; i++) {
         r1_train_tensor *t = &m->tensors[i];
+        if (t->mtp && !has_tensor(w, t->name)) continue; /* a new MTP module keeps its initialisation */
         const float *src = find_tensor(w, t->name, t->size, err);
         if (!src) return R1_ERR;
         memcpy(t->data, src, t->size * sizeof(float));

@@ -4,9 +4,10 @@
  *
  * The architecture comes with the weights: a checkpoint's from its settings (the
  * keys without a stage prefix, pretrain.h), a model's from its GGUF metadata. The
- * training shape (seq_len, batch) and the balancing constants are the new stage's
- * own. Only the weights and the expert bias are taken; the optimizer starts
- * afresh. */
+ * training shape (seq_len, batch), the balancing constants and whether to train
+ * an MTP module (mtp_weight) are the new stage's own. Only the weights and the
+ * expert bias are taken; the optimizer starts afresh. A checkpoint's MTP module is
+ * taken when the new stage trains one too, and left behind when it does not. */
 #ifndef R1_INIT_WEIGHTS_H
 #define R1_INIT_WEIGHTS_H
 
@@ -21,7 +22,7 @@ typedef struct {
     r1_checkpoint ck;      /* a checkpoint's tensors */
     r1_model model;        /* an exported model's, mapped */
     int have_ck, have_model;
-    r1_train_config arch;  /* the architecture: vocab .. norm_eps */
+    r1_train_config arch;  /* the architecture: vocab .. norm_eps; mtp_weight 0 */
 } r1_init_weights;
 
 /* Opens path (a directory means DIR/checkpoint.gguf). Fails naming the file when it
@@ -30,11 +31,11 @@ typedef struct {
 int r1_init_weights_open(r1_init_weights *w, const char *path, r1_err *err);
 
 /* Copies the architecture into cfg, keeping cfg's seq_len, batch, balance_alpha,
- * bias_gamma and init_std. */
+ * bias_gamma, init_std and mtp_weight. */
 void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg);
 
 /* Copies every tensor of m (built from the architecture) from the file: the same
- * names and sizes, F32. */
+ * names and sizes, F32. An MTP module the file lacks keeps m's initialisation. */
 int r1_init_weights_load(const r1_init_weights *w, r1_train_model *m, r1_err *err);
 
 void r1_init_weights_close(r1_init_weights *w);

@@ -181,14 +181,17 @@ int r1_lm_run_is_finished(const r1_lm_run *run, const r1_pretrain_config *cfg) {
 
 /* ---- the loop ---- */
 
-static const char *const metric_columns[] = {"loss", "lr", "grad_norm", "tokens_per_s"};
+/* the last column only when the model has an MTP module */
+static const char *const metric_columns[] = {"loss", "lr", "grad_norm", "tokens_per_s", "mtp_loss"};
 enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0] };
-static const char *const plotted[] = {"loss"};
+static const char *const plotted[] = {"loss", "mtp_loss"};
+
+static int has_mtp(const r1_lm_run *run) { return run->model.cfg.mtp_weight > 0.0f; }
 
 static int plot_loss(const r1_lm_run *run, r1_err *err) {
     char title[96];
     snprintf(title, sizeof title, "r1 train %s: cross-entropy (nats/token)", run->stage);
-    return r1_metrics_plot_svg(run->metrics_path, run->plot_path, title, plotted, 1, err);
+    return r1_metrics_plot_svg(run->metrics_path, run->plot_path, title, plotted, 1 + has_mtp(run), err);
 }
 
 static int export_model(const r1_lm_run *run, r1_err *err) {
@@ -247,11 +250,13 @@ static int train_loop(r1_lm_run *run, const r1_pretrain_config *cfg, char **sett
         res->last_loss = m->ce_loss;
         uint64_t done = step + 1;
         if (done % (uint64_t)cfg->log_every == 0 || done == total) {
-            double row[N_METRICS] = {m->ce_loss, lr, grad_norm, seconds > 0 ? tokens / seconds : 0};
+            double row[N_METRICS] = {m->ce_loss, lr, grad_norm, seconds > 0 ? tokens / seconds : 0, m->mtp_loss};
             if (r1_metrics_log(&run->metrics, done, row, err) != R1_OK) return R1_ERR;
         }
         double elapsed = now_seconds() - t0;
-        snprintf(line, sizeof line, "loss %.3f lr %.2e gnorm %.2f %.0f tok/s", m->ce_loss, lr, grad_norm,
+        int n = snprintf(line, sizeof line, "loss %.3f", m->ce_loss);
+        if (has_mtp(run)) n += snprintf(line + n, sizeof line - (size_t)n, " mtp %.3f", m->mtp_loss);
+        snprintf(line + n, sizeof line - (size_t)n, " lr %.2e gnorm %.2f %.0f tok/s", lr, grad_norm,
                  elapsed > 0 ? tokens_run / elapsed : 0);
         if (!opts->quiet) r1_progress_update(&bar, done - start, line);
         if (opts->checkpoint_every > 0 && done % (uint64_t)opts->checkpoint_every == 0 && done < total &&
@@ -288,7 +293,7 @@ int r1_lm_run_train(r1_lm_run *run, const r1_pretrain_config *cfg, char **settin
         const r1_train_tensor *t = &run->model.tensors[i];
         if (t->grad && t->decay) memset(run->decay_mask + (t->data - run->model.params), 1, t->size);
     }
-    if (r1_metrics_open(&run->metrics, run->metrics_path, metric_columns, N_METRICS,
+    if (r1_metrics_open(&run->metrics, run->metrics_path, metric_columns, N_METRICS - !has_mtp(run),
                         opts->resume ? (int64_t)run->start_step : -1, err) != R1_OK)
         return R1_ERR;
     return train_loop(run, cfg, settings, n_settings, opts, res, err);

@@ -5,6 +5,7 @@
  *   logits = output · output_norm(x)
  *   loss   = mean over non-ignored targets of −log softmax(logits)[target]
  *            + Σ_MoE layers (1/B) Σ_sequences L_bal                  (moe_train.c)
+ *            + λ · the MTP module's cross-entropy on token t+2        (mtp_train.c)
  *
  * or, for the policy-gradient stages, any Σ_t w_t·log p(token_{t+1} | ≤ t) plus the
  * same balance loss; cross-entropy is its case w = −1/n_targets on the targets.
@@ -55,24 +56,14 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
 
     float *x = m->acts[0].x_in;
     for (int t = 0; t < N; t++) memcpy(x + (size_t)t * D, m->tok_embd + (size_t)tokens[t] * D, (size_t)D * sizeof(float));
-    for (int il = 0; il < c->n_layers; il++) {
-        const r1_train_layer *L = &m->layers[il];
-        r1_train_acts *a = &m->acts[il];
-        float *x_out = il + 1 < c->n_layers ? m->acts[il + 1].x_in : m->x_final;
-        r1_rows_rmsnorm(m->pool, a->xn_attn, a->x_in, L->attn_norm, N, D, c->norm_eps);
-        mla_forward(m, il, a->x_mid);
-        r1_rows_add(m->pool, a->x_mid, a->x_in, (size_t)N * D);
-
-        r1_rows_rmsnorm(m->pool, a->xn_ffn, a->x_mid, L->ffn_norm, N, D, c->norm_eps);
-        if (il < c->n_dense_layers) ffn_forward(m, il, x_out);
-        else moe_forward(m, il, x_out);
-        r1_rows_add(m->pool, x_out, a->x_mid, (size_t)N * D);
-    }
+    for (int il = 0; il < c->n_layers; il++)
+        block_forward(m, il, il + 1 < c->n_layers ? m->acts[il + 1].x_in : m->x_final);
     r1_rows_rmsnorm(m->pool, m->xn_final, m->x_final, m->output_norm, N, D, c->norm_eps);
     r1_linear_forward_pool(m->pool, m->logits, m->xn_final, m->output, N, D, V);
 
     m->n_targets = 0;
-    m->ce_loss = 0.0f;
+    m->ce_loss = m->mtp_loss = 0.0f;
+    m->mtp_ran = 0;
     if (!targets) {
         if (loss) *loss = 0.0f;
         return R1_OK;
@@ -85,39 +76,62 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
         m->n_targets++;
     }
     m->ce_loss = m->n_targets ? (float)(sum / m->n_targets) : 0.0f;
-    if (loss) *loss = m->ce_loss + m->balance_loss;
+    if (c->mtp_weight > 0.0f) mtp_forward(m);
+    if (loss) *loss = m->ce_loss + m->balance_loss + c->mtp_weight * m->mtp_loss;
     return R1_OK;
 }
 
+void block_forward(r1_train_model *m, int il, float *x_out) {
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[il];
+    r1_train_acts *a = &m->acts[il];
+    int N = m->B * m->T, D = c->dim;
+    r1_rows_rmsnorm(m->pool, a->xn_attn, a->x_in, L->attn_norm, N, D, c->norm_eps);
+    mla_forward(m, il, a->x_mid);
+    r1_rows_add(m->pool, a->x_mid, a->x_in, (size_t)N * D);
+
+    r1_rows_rmsnorm(m->pool, a->xn_ffn, a->x_mid, L->ffn_norm, N, D, c->norm_eps);
+    if (il < c->n_dense_layers) ffn_forward(m, il, x_out);
+    else moe_forward(m, il, x_out);
+    r1_rows_add(m->pool, x_out, a->x_mid, (size_t)N * D);
+}
+
+/* each residual add passes dres through unchanged; the branch adds its part */
+void block_backward(r1_train_model *m, int il) {
+    const r1_train_config *c = &m->cfg;
+    const r1_train_layer *L = &m->layers[il];
+    r1_train_layer *dL = &m->dlayers[il];
+    r1_train_acts *a = &m->acts[il];
+    r1_train_dacts *d = &m->d;
+    int N = m->B * m->T, D = c->dim;
+    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
+    if (il < c->n_dense_layers) ffn_backward(m, il, d->dres, d->dxn);
+    else moe_backward(m, il, d->dres, d->dxn);
+    r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->ffn_norm, d->dxn, a->x_mid, D, L->ffn_norm, N, D, c->norm_eps,
+                             d->dnorm_rows);
+
+    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
+    mla_backward(m, il, d->dres, d->dxn);
+    r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->attn_norm, d->dxn, a->x_in, D, L->attn_norm, N, D, c->norm_eps,
+                             d->dnorm_rows);
+}
+
 /* The backward from m->d.dlogits (filled by the caller) down to the embeddings. The
- * MoE layers add the balance loss's gradient on the way (moe_backward). */
+ * MoE layers add the balance loss's gradient on the way (moe_backward); the MTP
+ * module's gradient of the final state (mtp_backward, run before) joins at the top. */
 static void backward_from_dlogits(r1_train_model *m) {
     const r1_train_config *c = &m->cfg;
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim, V = c->vocab;
 
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
-    r1_rows_zero(m->pool, d->dres, (size_t)N * D);
+    if (m->mtp_ran) memcpy(d->dres, d->dmtp_h, (size_t)N * D * sizeof(float));
+    else r1_rows_zero(m->pool, d->dres, (size_t)N * D);
     r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->doutput_norm, d->dxn, m->x_final, D, m->output_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
 
-    /* each residual add passes dres through unchanged; the branch adds its part */
-    for (int il = c->n_layers - 1; il >= 0; il--) {
-        const r1_train_layer *L = &m->layers[il];
-        r1_train_layer *dL = &m->dlayers[il];
-        r1_train_acts *a = &m->acts[il];
-        r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
-        if (il < c->n_dense_layers) ffn_backward(m, il, d->dres, d->dxn);
-        else moe_backward(m, il, d->dres, d->dxn);
-        r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->ffn_norm, d->dxn, a->x_mid, D, L->ffn_norm, N, D,
-                                 c->norm_eps, d->dnorm_rows);
-
-        r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
-        mla_backward(m, il, d->dres, d->dxn);
-        r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->attn_norm, d->dxn, a->x_in, D, L->attn_norm, N, D,
-                                 c->norm_eps, d->dnorm_rows);
-    }
+    for (int il = c->n_layers - 1; il >= 0; il--) block_backward(m, il);
     for (int t = 0; t < N; t++)
         r1_axpy_f32(D, 1.0f, d->dres + (size_t)t * D, m->dtok_embd + (size_t)m->tokens[t] * D);
 }
@@ -147,6 +161,7 @@ static void target_gradients(void *ctx, long t0, long t1) {
 /* Cross-entropy is the weighted log-likelihood with w = −1/n_targets on every
  * target: ∂(−log p)/∂logits = probs − onehot. */
 void r1_train_backward(r1_train_model *m) {
+    if (m->mtp_ran) mtp_backward(m); /* first: it uses the blocks' gradient scratch */
     dlogits_job job = {.m = m};
     if (m->targets) r1_pool_for(m->pool, (long)m->B * m->T, target_gradients, &job);
     else memset(m->d.dlogits, 0, (size_t)m->B * m->T * m->cfg.vocab * sizeof(float));
@@ -172,7 +187,7 @@ void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights) 
 
 void r1_train_update_bias(r1_train_model *m, float gamma) {
     int E = m->cfg.n_experts;
-    for (int il = m->cfg.n_dense_layers; il < m->cfg.n_layers; il++)
+    for (int il = m->cfg.n_dense_layers; il < r1_train_config_blocks(&m->cfg); il++)
         moe_update_bias(m->expert_bias + (size_t)il * E, m->expert_load + (size_t)il * E, E, gamma);
 }
 
@@ -238,13 +253,16 @@ int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_ggu
                 r1_gguf_writer_kv_copy(w, kv, err) != R1_OK)
                 goto fail;
         }
+    /* the MTP module is left out: inference runs the main model alone (V3 §2.2) */
     for (int i = 0; i < m->n_tensors; i++) {
         const r1_train_tensor *t = &m->tensors[i];
-        if (r1_gguf_writer_tensor(w, t->name, t->n_dims, t->ne, R1_TYPE_F32, err) != R1_OK) goto fail;
+        if (!t->mtp && r1_gguf_writer_tensor(w, t->name, t->n_dims, t->ne, R1_TYPE_F32, err) != R1_OK) goto fail;
     }
     if (r1_gguf_writer_begin_data(w, err) != R1_OK) goto fail;
     for (int i = 0; i < m->n_tensors; i++)
-        if (r1_gguf_writer_data_f32(w, m->tensors[i].data, (int64_t)m->tensors[i].size, err) != R1_OK) goto fail;
+        if (!m->tensors[i].mtp &&
+            r1_gguf_writer_data_f32(w, m->tensors[i].data, (int64_t)m->tensors[i].size, err) != R1_OK)
+            goto fail;
     return r1_gguf_writer_finish(w, err);
 fail:
     r1_gguf_writer_abort(w);
@@ -256,9 +274,11 @@ fail:
 int r1_train_model_view(const r1_train_model *m, r1_model *engine, r1_err *err) {
     r1_gguf_tensor *views = r1_calloc(err, (size_t)m->n_tensors, sizeof *views, "model view");
     if (!views) return R1_ERR;
+    int n_views = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         const r1_train_tensor *t = &m->tensors[i];
-        r1_gguf_tensor *v = &views[i];
+        if (t->mtp) continue;
+        r1_gguf_tensor *v = &views[n_views++];
         v->name = (r1_str){strlen(t->name), t->name};
         v->n_dims = (uint32_t)t->n_dims;
         for (int d = 0; d < GGUF_MAX_DIMS; d++) v->ne[d] = d < 3 && d < t->n_dims ? t->ne[d] : 1;
@@ -266,7 +286,7 @@ int r1_train_model_view(const r1_train_model *m, r1_model *engine, r1_err *err) 
         v->nbytes = t->size * sizeof(float);
         v->data = t->data;
     }
-    int rc = r1_model_view(engine, &m->hp, views, (uint64_t)m->n_tensors, "trainer parameters", err);
+    int rc = r1_model_view(engine, &m->hp, views, (uint64_t)n_views, "trainer parameters", err);
     free(views);
     return rc;
 }

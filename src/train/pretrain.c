@@ -37,6 +37,7 @@ static const r1_setting fields[] = {
     F("balance_alpha", FLOAT, model.balance_alpha),
     F("bias_gamma", FLOAT, model.bias_gamma),
     F("init_std", FLOAT, model.init_std),
+    F("mtp_weight", FLOAT, model.mtp_weight),
     F("seed", U64, data.seed),
     F("countdown_share", DOUBLE, data.countdown_share),
     F("chain_share", DOUBLE, data.chain_share),

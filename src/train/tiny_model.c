@@ -20,6 +20,8 @@ r1_train_config r1_train_config_default(void) {
     };
 }
 
+int r1_train_config_blocks(const r1_train_config *c) { return c->n_layers + (c->mtp_weight > 0.0f); }
+
 int r1_train_config_check(const r1_train_config *c, r1_err *err) {
     if (c->vocab < 2 || c->dim < 1 || c->n_layers < 1 || c->n_heads < 1 || c->kv_lora_rank < 1 || c->qk_nope < 1 ||
         c->v_head < 1 || c->seq_len < 1 || c->batch < 1 || c->q_lora_rank < 0)
@@ -39,6 +41,12 @@ int r1_train_config_check(const r1_train_config *c, r1_err *err) {
         return r1_fail(err, "train: config: MoE routing is inconsistent: %d experts, top-%d, %d groups, %d used, "
                             "expert width %d",
                        c->n_experts, c->top_k, c->n_groups, c->n_groups_used, c->expert_ffn);
+    if (!(c->mtp_weight >= 0.0f && c->mtp_weight <= 100.0f))
+        return r1_fail(err, "train: config: mtp_weight %g must be in 0..100 (0: no MTP module)", c->mtp_weight);
+    if (c->mtp_weight > 0.0f && c->n_dense_layers == c->n_layers)
+        return r1_fail(err, "train: config: the MTP module's block is an MoE layer, but this model has no MoE "
+                            "layers (%d dense of %d)",
+                       c->n_dense_layers, c->n_layers);
     if ((size_t)c->batch * c->seq_len > (1u << 24) || (size_t)c->vocab > (1u << 24))
         return r1_fail(err, "train: config: batch %d × seq_len %d or vocab %d is too large", c->batch, c->seq_len,
                        c->vocab);
@@ -105,7 +113,7 @@ static float *layer_view(r1_train_model *m, int il, const char *suffix, int grad
 
 static void bind_views(r1_train_model *m, int grad) {
     r1_train_layer *views = grad ? m->dlayers : m->layers;
-    for (int il = 0; il < m->cfg.n_layers; il++) {
+    for (int il = 0; il < r1_train_config_blocks(&m->cfg); il++) {
         r1_train_layer *L = &views[il];
         L->attn_norm = layer_view(m, il, "attn_norm.weight", grad);
         L->q_a = layer_view(m, il, "attn_q_a.weight", grad);
@@ -129,6 +137,14 @@ static void bind_views(r1_train_model *m, int grad) {
         L->sh_up = layer_view(m, il, "ffn_up_shexp.weight", grad);
         L->sh_down = layer_view(m, il, "ffn_down_shexp.weight", grad);
     }
+    if (m->cfg.mtp_weight > 0.0f) {
+        int il = m->cfg.n_layers;
+        r1_train_mtp *mtp = grad ? &m->dmtp : &m->mtp;
+        mtp->enorm = layer_view(m, il, "nextn.enorm.weight", grad);
+        mtp->hnorm = layer_view(m, il, "nextn.hnorm.weight", grad);
+        mtp->eh_proj = layer_view(m, il, "nextn.eh_proj.weight", grad);
+        mtp->head_norm = layer_view(m, il, "nextn.shared_head_norm.weight", grad);
+    }
     r1_train_tensor *embd = r1_train_find_tensor(m, "token_embd.weight");
     r1_train_tensor *norm = r1_train_find_tensor(m, "output_norm.weight");
     r1_train_tensor *out = r1_train_find_tensor(m, "output.weight");
@@ -139,44 +155,69 @@ static void bind_views(r1_train_model *m, int grad) {
     }
 }
 
+static void add_tensor(r1_train_model *m, const r1_preset_tensor *spec, int mtp) {
+    r1_train_tensor *t = &m->tensors[m->n_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", spec->name);
+    t->n_dims = spec->n_dims;
+    memcpy(t->ne, spec->ne, sizeof t->ne);
+    t->size = (size_t)(spec->ne[0] * spec->ne[1] * spec->ne[2]);
+    t->decay = spec->kind == R1_PRESET_MATRIX || spec->kind == R1_PRESET_ROUTER;
+    t->mtp = mtp;
+}
+
 /* The tensor list is the engine's (presets.c): the same names, shapes and order
- * a V3-style file with an expert bias holds. */
+ * a V3-style file with an expert bias holds. The MTP module's tensors follow (so a
+ * model with one starts from the same main weights as one without): its block,
+ * from the preset of one more layer, and the four nextn.* tensors. */
 static int build_layout(r1_train_model *m, r1_err *err) {
     r1_preset p;
     memset(&p, 0, sizeof p);
     p.name = "trained";
     p.hp = m->hp;
     p.expert_bias = 1;
-    int n = r1_preset_tensors(&p, NULL);
-    r1_preset_tensor *list = r1_calloc(err, (size_t)n, sizeof *list, "tensor list");
-    m->tensors = r1_calloc(err, (size_t)n, sizeof *m->tensors, "tensor table");
+    int has_mtp = m->cfg.mtp_weight > 0.0f;
+    p.hp.n_layers = r1_train_config_blocks(&m->cfg);
+    int n_all = r1_preset_tensors(&p, NULL), n_max = n_all + 4 * has_mtp;
+    r1_preset_tensor *list = r1_calloc(err, (size_t)n_all, sizeof *list, "tensor list");
+    m->tensors = r1_calloc(err, (size_t)n_max, sizeof *m->tensors, "tensor table");
     if (!list || !m->tensors) {
         free(list);
         return R1_ERR;
     }
     r1_preset_tensors(&p, list);
-    m->n_tensors = n;
-    size_t offset = 0;
-    for (int i = 0; i < n; i++) {
-        r1_train_tensor *t = &m->tensors[i];
-        snprintf(t->name, sizeof t->name, "%s", list[i].name);
-        t->n_dims = list[i].n_dims;
-        memcpy(t->ne, list[i].ne, sizeof t->ne);
-        t->size = (size_t)(list[i].ne[0] * list[i].ne[1] * list[i].ne[2]);
-        t->decay = list[i].kind == R1_PRESET_MATRIX || list[i].kind == R1_PRESET_ROUTER;
-        if (list[i].kind != R1_PRESET_BIAS) offset += t->size;
+    char mtp_prefix[32];
+    snprintf(mtp_prefix, sizeof mtp_prefix, "blk.%d.", m->cfg.n_layers);
+    for (int i = 0; i < n_all; i++)
+        if (strncmp(list[i].name, mtp_prefix, strlen(mtp_prefix)) != 0) add_tensor(m, &list[i], 0);
+    for (int i = 0; i < n_all; i++)
+        if (strncmp(list[i].name, mtp_prefix, strlen(mtp_prefix)) == 0) add_tensor(m, &list[i], 1);
+    if (has_mtp) {
+        int64_t D = m->cfg.dim;
+        static const char *const norms[] = {"enorm", "hnorm", "shared_head_norm"};
+        r1_preset_tensor spec = {.kind = R1_PRESET_MATRIX, .n_dims = 2, .ne = {2 * D, D, 1}};
+        snprintf(spec.name, sizeof spec.name, "%snextn.eh_proj.weight", mtp_prefix);
+        add_tensor(m, &spec, 1);
+        for (int k = 0; k < 3; k++) {
+            spec = (r1_preset_tensor){.kind = R1_PRESET_NORM, .n_dims = 1, .ne = {D, 1, 1}};
+            snprintf(spec.name, sizeof spec.name, "%snextn.%s.weight", mtp_prefix, norms[k]);
+            add_tensor(m, &spec, 1);
+        }
     }
     free(list);
+    size_t offset = 0;
+    for (int i = 0; i < m->n_tensors; i++)
+        if (!strstr(m->tensors[i].name, "exp_probs_b")) offset += m->tensors[i].size;
     m->n_params = offset;
     m->params = r1_calloc(err, m->n_params, sizeof(float), "parameters");
     m->grads = r1_calloc(err, m->n_params, sizeof(float), "gradients");
-    m->expert_bias = r1_calloc(err, (size_t)m->cfg.n_layers * (m->cfg.n_experts + 1), sizeof(float), "expert bias");
-    m->expert_load = r1_calloc(err, (size_t)m->cfg.n_layers * (m->cfg.n_experts + 1), sizeof(float), "expert load");
-    m->layers = r1_calloc(err, (size_t)m->cfg.n_layers, sizeof *m->layers, "layer views");
-    m->dlayers = r1_calloc(err, (size_t)m->cfg.n_layers, sizeof *m->dlayers, "layer views");
+    size_t blocks = (size_t)r1_train_config_blocks(&m->cfg);
+    m->expert_bias = r1_calloc(err, blocks * (m->cfg.n_experts + 1), sizeof(float), "expert bias");
+    m->expert_load = r1_calloc(err, blocks * (m->cfg.n_experts + 1), sizeof(float), "expert load");
+    m->layers = r1_calloc(err, blocks, sizeof *m->layers, "layer views");
+    m->dlayers = r1_calloc(err, blocks, sizeof *m->dlayers, "layer views");
     if (!m->params || !m->grads || !m->expert_bias || !m->expert_load || !m->layers || !m->dlayers) return R1_ERR;
     offset = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < m->n_tensors; i++) {
         r1_train_tensor *t = &m->tensors[i];
         int layer;
         if (strstr(t->name, "exp_probs_b") && sscanf(t->name, "blk.%d.", &layer) == 1) {
@@ -207,6 +248,12 @@ static size_t moe_layer_ints(const r1_train_config *c) {
     return 3 * (size_t)c->batch * c->seq_len * c->top_k + (size_t)c->n_experts + 1;
 }
 
+/* every MoE block's ints, then the MTP module's targets (N) */
+static size_t act_int_count(const r1_train_config *c) {
+    size_t n_moe = (size_t)(r1_train_config_blocks(c) - c->n_dense_layers);
+    return n_moe * moe_layer_ints(c) + (c->mtp_weight > 0.0f ? (size_t)c->batch * c->seq_len : 0);
+}
+
 static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     const r1_train_config *c = &m->cfg;
     size_t N = (size_t)c->batch * c->seq_len, T = (size_t)c->seq_len, D = (size_t)c->dim, H = (size_t)c->n_heads;
@@ -214,7 +261,8 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     size_t QK = (size_t)c->qk_nope + rope, V = (size_t)c->v_head, E = (size_t)c->n_experts, K = (size_t)c->top_k;
     size_t Fe = (size_t)c->expert_ffn, total = 0;
     float *cur = base;
-    for (int il = 0; il < c->n_layers; il++) {
+    size_t n_moe = (size_t)(r1_train_config_blocks(c) - c->n_dense_layers);
+    for (int il = 0; il < r1_train_config_blocks(c); il++) {
         r1_train_acts *a = &m->acts[il];
         int moe = il >= c->n_dense_layers;
         size_t F = moe ? Fe * (size_t)c->n_shared : (size_t)c->ffn_dim;
@@ -245,7 +293,7 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
         a->exp_out = carve(&cur, &total, N * K * D);
         /* every layer's expert_ids first (one block, as the routing's record), then
          * each layer's grouping */
-        size_t n_moe = (size_t)(c->n_layers - c->n_dense_layers), moe_index = (size_t)(il - c->n_dense_layers);
+        size_t moe_index = (size_t)(il - c->n_dense_layers);
         int *grouping = ints ? ints + n_moe * N * K + moe_index * (moe_layer_ints(c) - N * K) : NULL;
         a->expert_ids = ints ? ints + moe_index * N * K : NULL;
         a->expert_slot = grouping;
@@ -258,6 +306,18 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     m->probs = carve(&cur, &total, N * (size_t)c->vocab);
     m->token_nll = carve(&cur, &total, N);
     m->cos_sin = carve(&cur, &total, T * rope);
+    if (c->mtp_weight > 0.0f) {
+        m->mtp_targets = ints ? ints + n_moe * moe_layer_ints(c) : NULL;
+        m->mtp_emb = carve(&cur, &total, N * D);
+        m->mtp_en = carve(&cur, &total, N * D);
+        m->mtp_hn = carve(&cur, &total, N * D);
+        m->mtp_eh = carve(&cur, &total, N * 2 * D);
+        m->mtp_x_out = carve(&cur, &total, N * D);
+        m->mtp_xn = carve(&cur, &total, N * D);
+        m->mtp_logits = carve(&cur, &total, N * (size_t)c->vocab);
+        m->mtp_probs = carve(&cur, &total, N * (size_t)c->vocab);
+        m->mtp_nll = carve(&cur, &total, N);
+    }
     return total;
 }
 
@@ -301,6 +361,11 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     size_t norm_width = D > R ? D : R;
     if ((size_t)c->q_lora_rank > norm_width) norm_width = (size_t)c->q_lora_rank;
     d->dnorm_rows = carve(&cur, &total, N * norm_width);
+    if (c->mtp_weight > 0.0f) {
+        d->dmtp_eh = carve(&cur, &total, N * 2 * D);
+        d->dmtp_part = carve(&cur, &total, N * D);
+        d->dmtp_h = carve(&cur, &total, N * D);
+    }
     return total;
 }
 
@@ -312,12 +377,11 @@ int r1_train_model_init(r1_train_model *m, const r1_train_config *cfg, uint64_t 
     r1_train_config_hparams(cfg, &m->hp);
     if (build_layout(m, err) != R1_OK) goto fail;
 
-    m->acts = r1_calloc(err, (size_t)cfg->n_layers, sizeof *m->acts, "activation views");
+    m->acts = r1_calloc(err, (size_t)r1_train_config_blocks(cfg), sizeof *m->acts, "activation views");
     if (!m->acts) goto fail;
     size_t n_act = layout_acts(m, NULL, NULL), n_dact = layout_dacts(m, NULL);
-    size_t n_moe = (size_t)(cfg->n_layers - cfg->n_dense_layers);
     m->act_memory = r1_calloc(err, n_act, sizeof(float), "activations");
-    m->act_ints = r1_calloc(err, n_moe * moe_layer_ints(cfg) + 1, sizeof(int), "expert ids");
+    m->act_ints = r1_calloc(err, act_int_count(cfg) + 1, sizeof(int), "expert ids");
     m->dact_memory = r1_calloc(err, n_dact, sizeof(float), "activation gradients");
     if (!m->act_memory || !m->act_ints || !m->dact_memory) goto fail;
     layout_acts(m, m->act_memory, m->act_ints);

@@ -1,8 +1,9 @@
 /* The trainable deepseek2 model (DESIGN §6): the engine's architecture — MLA with
  * q/kv low-rank latents and decoupled RoPE (DeepSeek-V2 §2.1), DeepSeekMoE with a
  * shared expert and sigmoid-routed experts, aux-loss-free bias balancing and the
- * sequence-wise balance loss (DeepSeek-V3 §2.1.2) — in float32, with every block's
- * backward written beside its forward (mla_train.c, moe_train.c, model_train.c).
+ * sequence-wise balance loss (DeepSeek-V3 §2.1.2), and optionally one multi-token
+ * prediction module (V3 §2.2, mtp_train.c) — in float32, with every block's backward
+ * written beside its forward (mla_train.c, moe_train.c, mtp_train.c, model_train.c).
  *
  * Parameters live in one float array, laid out as the GGUF file the engine loads
  * (names and shapes from model/presets.c, so export is a plain write); gradients
@@ -42,10 +43,18 @@ typedef struct {
     float balance_alpha;    /* α of the sequence-wise balance loss (V3 eq. 17) */
     float bias_gamma;       /* γ of the aux-loss-free bias update (V3 §2.1.2) */
     float init_std;         /* std of the normal init of matrices, e.g. 0.02 */
+    /* λ of the multi-token prediction loss (V3 §2.2, depth 1: one more block that
+     * predicts token t+2 from the main model's state at t and token t+1's
+     * embedding); 0: no MTP module. The module is trained, checkpointed and
+     * discarded on export, as V3 discards it for inference. */
+    float mtp_weight;
 } r1_train_config;
 
 /* A few million parameters: dim 256, 4 layers (1 dense), 8 experts top-2. */
 r1_train_config r1_train_config_default(void);
+/* Transformer blocks: the main model's n_layers, then the MTP module's block
+ * (blk.<n_layers>.*, an MoE layer) when mtp_weight > 0. */
+int r1_train_config_blocks(const r1_train_config *c);
 /* Checks the shapes fit together (and the engine's routing limits). */
 int r1_train_config_check(const r1_train_config *c, r1_err *err);
 /* The engine's hyper-parameters for this config, as r1_model_load reads them back. */
@@ -82,7 +91,18 @@ typedef struct {
     float *data;          /* into params, or into expert_bias for exp_probs_b */
     float *grad;          /* into grads; NULL for exp_probs_b (not trained) */
     int decay;            /* matrices: 1; norms: 0 (for the optimizer's mask) */
+    int mtp;              /* part of the MTP module: trained and checkpointed, not exported */
 } r1_train_tensor;
+
+/* The MTP module's own tensors besides its block (V3 §2.2 eq. 21–23; GGUF names
+ * blk.<n_layers>.nextn.*, as llama.cpp names them). The output matrix and the
+ * token embedding are the main model's, shared. */
+typedef struct {
+    float *enorm;           /* (D) RMSNorm of the next token's embedding */
+    float *hnorm;           /* (D) RMSNorm of the main model's final state */
+    float *eh_proj;         /* (D, 2D) M: [enorm(e); hnorm(h)] → the block's input */
+    float *head_norm;       /* (D) shared_head_norm, before the shared output matrix */
+} r1_train_mtp;
 
 /* What a layer's forward keeps for its backward (sized for batch × seq_len). */
 typedef struct {
@@ -142,6 +162,9 @@ typedef struct {
     float *dexp_gate, *dexp_up, *dexp_hidden; /* (N·K, Fe) by grouped row */
     float *dlogits;         /* (N, vocab) */
     float *dnorm_rows;      /* (N, max(D, R, Rq)) a norm's weight gradient row by row, before the sum */
+    float *dmtp_eh;         /* (N, 2D) ∂L/∂[enorm(e); hnorm(h)] */
+    float *dmtp_part;       /* (N, D) one half of dmtp_eh, contiguous */
+    float *dmtp_h;          /* (N, D) ∂(λ·MTP loss)/∂ the main model's final state */
 } r1_train_dacts;
 
 typedef struct {
@@ -153,16 +176,26 @@ typedef struct {
     float *params, *grads;          /* (n_params) each, one block */
     float *tok_embd, *output_norm, *output;    /* views into params */
     float *dtok_embd, *doutput_norm, *doutput; /* views into grads */
-    r1_train_layer *layers, *dlayers;          /* (n_layers) each */
-    float *expert_bias;             /* (n_layers, E): exp_probs_b, zero in dense layers */
-    float *expert_load;             /* (n_layers, E): tokens routed per expert, last forward */
+    r1_train_layer *layers, *dlayers;          /* (blocks) each: n_layers, then the MTP block */
+    r1_train_mtp mtp, dmtp;                    /* NULL fields without an MTP module */
+    float *expert_bias;             /* (blocks, E): exp_probs_b, zero in dense layers */
+    float *expert_load;             /* (blocks, E): tokens routed per expert, last forward */
     r1_rope rope;
     float *cos_sin;                 /* (T, rope) angles of positions 0..T−1 */
 
-    r1_train_acts *acts;            /* (n_layers) */
+    r1_train_acts *acts;            /* (blocks) */
     float *x_final, *xn_final;      /* (N, D) */
     float *logits, *probs;          /* (N, vocab) */
     float *token_nll;               /* (N) −log p of each row's next token, where the last forward scored one */
+    /* the MTP module's forward (sized when it exists); the block's own in acts[n_layers] */
+    int *mtp_targets;               /* (N) token t+2 of row t, or −1 */
+    float *mtp_emb;                 /* (N, D) token t+1's embedding, zero where t+1 is in no document */
+    float *mtp_en, *mtp_hn;         /* (N, D) enorm(mtp_emb), hnorm(x_final) */
+    float *mtp_eh;                  /* (N, 2D) [mtp_en; mtp_hn] */
+    float *mtp_x_out;               /* (N, D) the block's output */
+    float *mtp_xn;                  /* (N, D) head_norm(mtp_x_out) */
+    float *mtp_logits, *mtp_probs;  /* (N, vocab) */
+    float *mtp_nll;                 /* (N) */
     float *act_memory;              /* the one block the activations point into */
     int *act_ints;
     r1_train_dacts d;
@@ -178,6 +211,9 @@ typedef struct {
     const int *doc_start;
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
+    float mtp_loss;                 /* the MTP module's cross-entropy (before λ), when it ran */
+    int mtp_ran;                    /* the last forward ran the MTP module (targets given, λ > 0) */
+    int n_mtp_targets;
     /* The share of its batch the next backward's rows are (1 by default). A
      * caller that splits one batch into micro-batches of B_k rows sets B_k / B,
      * so the balance loss — a mean over the batch's sequences — gets the same
@@ -201,8 +237,9 @@ r1_train_tensor *r1_train_find_tensor(r1_train_model *m, const char *name);
 
 /* Runs B sequences of T tokens (tokens: B×T row-major) and fills m->logits. With
  * targets (B×T, −1 = ignore) *loss receives the mean cross-entropy over the
- * non-ignored targets plus the balance loss; targets must stay valid until the
- * backward. loss may be NULL. */
+ * non-ignored targets plus the balance loss, plus λ times the MTP module's
+ * cross-entropy when it has one; targets must stay valid until the backward.
+ * loss may be NULL. */
 int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, int B, int T, float *loss,
                      r1_err *err);
 void r1_train_zero_grad(r1_train_model *m);
@@ -232,6 +269,18 @@ int r1_train_model_view(const r1_train_model *m, r1_model *engine, r1_err *err);
 /* ---- the blocks (one file each), forward and backward side by side ----
  * Backwards add (+=) into parameter gradients and into dinp; the caller zeroes
  * dinp. */
+
+/* model_train.c: one transformer block, x_out (N, D) = x_in + MLA(attn_norm(x_in)),
+ * then += FFN or MoE(ffn_norm(·)), with x_in = m->acts[layer].x_in; the backward
+ * turns m->d.dres from ∂L/∂x_out into ∂L/∂x_in. */
+void block_forward(r1_train_model *m, int layer, float *x_out);
+void block_backward(r1_train_model *m, int layer);
+
+/* mtp_train.c: the MTP module over m->x_final, its loss into m->mtp_loss (needs
+ * m->targets); the backward adds λ·∂(MTP loss) into the parameters' gradients and
+ * leaves its part of ∂L/∂x_final in m->d.dmtp_h. */
+void mtp_forward(r1_train_model *m);
+void mtp_backward(r1_train_model *m);
 
 /* mla_train.c: out (N, D) = MLA(a->xn_attn), causal within each sequence. */
 void mla_forward(r1_train_model *m, int layer, float *out);

@@ -2,14 +2,19 @@
 gradient of every parameter of the tiny DeepSeek-V3 model, by torch.autograd in
 float64, written as fixtures that tests/test_train_ref.c compares the trainer with.
 
-    R1_WRITE_TRAIN_FIXTURE=1 ./build/tests/test_train_ref   # the model and the tokens
+    R1_WRITE_TRAIN_FIXTURE=1 ./build/tests/test_train_ref   # the models and the tokens
     /usr/bin/python3 tests/ref/train_ref.py [--dir tests/fixtures]
 
-Reads  train-step.model.gguf  the trainer's exported model (F32, deepseek2 keys,
-                              blk.N.exp_probs_b.bias in the MoE layers)
-       train-step.tokens      `B T alpha`, then B*T tokens, then B*T targets (-1: ignored)
-Writes train-step.loss        `loss cross_entropy balance_loss`, %.9e each
-       train-step.grads.gguf  one F32 tensor per parameter: its gradient, same name and shape
+For each fixture F (train-step: the model alone; train-step-mtp: with a multi-token
+prediction module):
+Reads  F.model.gguf   the trainer's exported model (F32, deepseek2 keys,
+                      blk.N.exp_probs_b.bias in the MoE layers)
+       F.nextn.gguf   train-step-mtp only: the MTP module's tensors, blk.L.* with L the
+                      main model's layer count (a transformer block and nextn.*)
+       F.tokens       `B T alpha` (and `lambda` with MTP), then B*T tokens, then B*T
+                      targets (-1: ignored)
+Writes F.loss         `loss cross_entropy balance_loss` (and `mtp_loss`), %.9e each
+       F.grads.gguf   one F32 tensor per parameter: its gradient, same name and shape
 
 The model, from DeepSeek-V2 §2.1 and DeepSeek-V3 §2.1, written here from the
 papers' equations:
@@ -34,6 +39,14 @@ layer the sequence-wise balance loss (V3 eq. 17-20) averaged over the B sequence
 L_bal = alpha sum_i f_i P_i, with f_i = E/(K T) times the number of the sequence's
 tokens routed to expert i (the selection actually made: bias and groups included;
 a constant) and P_i = (1/T) sum_t s_i,t / sum_j s_j,t.
+
+MTP (V3 section 2.2, depth 1), when the fixture has it: at position t,
+h'_t = M [RMSNorm_e(Emb(token_t+1)); RMSNorm_h(h_t)] with h the main model's last
+state before output_norm, then one more transformer block (MoE, its balance loss
+added like the others'), then logits = output RMSNorm_head(.), the cross-entropy
+against the main target of position t+1 (token t+2), mean over those not ignored;
+the loss gains lambda times it. At the last position there is no token t+1: its
+embedding is zero and it has no target (it still passes through the block).
 
 The script refuses (and writes nothing) when any routing decision of the batch is
 within 1e-4 of flipping, since float32 rounding in the trainer could then pick
@@ -93,16 +106,17 @@ class Hparams:
             raise ValueError("model file: this reference expects q-LoRA")
 
 
-def read_step(path):
+def read_step(path, mtp):
     with open(path) as f:
         words = f.read().split()
     B, T, alpha = int(words[0]), int(words[1]), float(words[2])
-    ids = [int(w) for w in words[3:]]
+    mtp_weight = float(words[3]) if mtp else 0.0
+    ids = [int(w) for w in words[4 if mtp else 3:]]
     if len(ids) != 2 * B * T:
         raise ValueError("%s: expected %d tokens and %d targets, found %d numbers" % (path, B * T, B * T, len(ids)))
     tokens = torch.tensor(ids[:B * T], dtype=torch.long).view(B, T)
     targets = torch.tensor(ids[B * T:], dtype=torch.long).view(B, T)
-    return B, T, alpha, tokens, targets
+    return B, T, alpha, mtp_weight, tokens, targets
 
 
 # ---- the blocks ----
@@ -130,11 +144,21 @@ def rope_rotate(x, pos, base):
 
 
 class TrainRef:
-    def __init__(self, g, alpha):
+    def __init__(self, g, alpha, nextn=None, mtp_weight=0.0):
         self.hp = Hparams(g)
         self.alpha = alpha
+        self.mtp_weight = mtp_weight
         self.w = OrderedDict()  # trained parameters, float64, requires_grad
         self.bias = {}  # layer -> exp_probs_b (selection only)
+        self.add_tensors(g)
+        if nextn is not None:
+            self.add_tensors(nextn)
+        self.min_expert_gap = math.inf
+        self.min_group_gap = math.inf
+        self.bias_changed = 0  # (token, layer) pairs whose expert set the bias changed
+        self.plain_topk_differs = 0  # ... where the routed set != top-K of the plain s (V3 eq. 18's indicator)
+
+    def add_tensors(self, g):
         for name, arr in g.tensors.items():
             if g.tensor_info[name][1] != gguf_io.GGML_F32:
                 raise ValueError("model file: tensor %s is not F32" % name)
@@ -143,10 +167,6 @@ class TrainRef:
                 self.bias[int(name.split(".")[1])] = t
             else:
                 self.w[name] = t.requires_grad_(True)
-        self.min_expert_gap = math.inf
-        self.min_group_gap = math.inf
-        self.bias_changed = 0  # (token, layer) pairs whose expert set the bias changed
-        self.plain_topk_differs = 0  # ... where the routed set != top-K of the plain s (V3 eq. 18's indicator)
 
     def p(self, layer, name):
         return self.w["blk.%d.%s" % (layer, name)]
@@ -234,48 +254,66 @@ class TrainRef:
         balance = (self.alpha * (f * P).sum(dim=-1)).mean()
         return out, balance
 
+    def block(self, il, h, pos):
+        """One transformer block: h [B, T, D] -> (h, the block's balance loss)."""
+        hp = self.hp
+        h = h + self.mla(il, rms_norm(h, self.p(il, "attn_norm.weight"), hp.eps), pos)
+        xn = rms_norm(h, self.p(il, "ffn_norm.weight"), hp.eps)
+        if il < hp.n_dense:
+            return h + swiglu(xn, self.p(il, "ffn_gate.weight"), self.p(il, "ffn_up.weight"),
+                              self.p(il, "ffn_down.weight")), torch.zeros((), dtype=DTYPE)
+        out, balance = self.moe(il, xn)
+        return h + out, balance
+
     def forward(self, tokens, targets):
-        """-> (loss, cross-entropy, balance loss, logits [B, T, vocab])."""
+        """-> (loss, cross-entropy, balance loss, MTP loss, logits [B, T, vocab])."""
         hp = self.hp
         pos = torch.arange(tokens.shape[1])
         h = self.w["token_embd.weight"][tokens]
         balance = torch.zeros((), dtype=DTYPE)
         for il in range(hp.n_layers):
-            h = h + self.mla(il, rms_norm(h, self.p(il, "attn_norm.weight"), hp.eps), pos)
-            xn = rms_norm(h, self.p(il, "ffn_norm.weight"), hp.eps)
-            if il < hp.n_dense:
-                h = h + swiglu(xn, self.p(il, "ffn_gate.weight"), self.p(il, "ffn_up.weight"),
-                               self.p(il, "ffn_down.weight"))
-            else:
-                out, layer_balance = self.moe(il, xn)
-                h = h + out
-                balance = balance + layer_balance
+            h, layer_balance = self.block(il, h, pos)
+            balance = balance + layer_balance
         logits = rms_norm(h, self.w["output_norm.weight"], hp.eps) @ self.w["output.weight"].T
         V = logits.shape[-1]
         ce = torch.nn.functional.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=-1,
                                                reduction="mean")
-        return ce + balance, ce, balance, logits
+        mtp = torch.zeros((), dtype=DTYPE)
+        if self.mtp_weight > 0:
+            L = hp.n_layers
+            B, T = tokens.shape
+            emb_next = torch.cat((self.w["token_embd.weight"][tokens[:, 1:]],
+                                  torch.zeros(B, 1, hp.dim, dtype=DTYPE)), dim=1)
+            e = rms_norm(emb_next, self.p(L, "nextn.enorm.weight"), hp.eps)
+            hn = rms_norm(h, self.p(L, "nextn.hnorm.weight"), hp.eps)
+            h_mtp = torch.cat((e, hn), dim=-1) @ self.p(L, "nextn.eh_proj.weight").T
+            h_mtp, layer_balance = self.block(L, h_mtp, pos)
+            balance = balance + layer_balance
+            mtp_logits = rms_norm(h_mtp, self.p(L, "nextn.shared_head_norm.weight"), hp.eps) @ self.w["output.weight"].T
+            mtp_targets = torch.cat((targets[:, 1:], torch.full((B, 1), -1, dtype=torch.long)), dim=1)
+            mtp = torch.nn.functional.cross_entropy(mtp_logits.reshape(-1, V), mtp_targets.reshape(-1),
+                                                    ignore_index=-1, reduction="mean")
+        return ce + balance + self.mtp_weight * mtp, ce, balance, mtp, logits
 
 
 def rel(a, ref):
     return float(np.abs(a - ref).max() / np.abs(ref).max())
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dir", default=os.path.join(ROOT, "tests", "fixtures"))
-    args = ap.parse_args()
-    torch.set_num_threads(1)  # the same sums in the same order on every run
-    model_path = os.path.join(args.dir, "train-step.model.gguf")
+def write_fixture(directory, name, mtp):
+    model_path = os.path.join(directory, name + ".model.gguf")
     g = gguf_io.read(model_path)
-    B, T, alpha, tokens, targets = read_step(os.path.join(args.dir, "train-step.tokens"))
-    ref = TrainRef(g, alpha)
-    loss, ce, balance, logits = ref.forward(tokens, targets)
-    n_moe = ref.hp.n_layers - ref.hp.n_dense
-    print("model %s: %d layers (%d dense), %d parameters; B %d, T %d, %d targets, alpha %g" %
-          (os.path.relpath(model_path), ref.hp.n_layers, ref.hp.n_dense, sum(t.numel() for t in ref.w.values()),
-           B, T, int((targets >= 0).sum()), alpha))
-    print("loss %.9e = cross-entropy %.9e + balance %.9e" % (loss.item(), ce.item(), balance.item()))
+    nextn = gguf_io.read(os.path.join(directory, name + ".nextn.gguf")) if mtp else None
+    B, T, alpha, mtp_weight, tokens, targets = read_step(os.path.join(directory, name + ".tokens"), mtp)
+    ref = TrainRef(g, alpha, nextn, mtp_weight)
+    loss, ce, balance, mtp_loss, logits = ref.forward(tokens, targets)
+    n_moe = ref.hp.n_layers - ref.hp.n_dense + (1 if mtp else 0)
+    print("%s: model %s: %d layers (%d dense)%s, %d parameters; B %d, T %d, %d targets, alpha %g%s" %
+          (name, os.path.relpath(model_path), ref.hp.n_layers, ref.hp.n_dense, " + MTP module" if mtp else "",
+           sum(t.numel() for t in ref.w.values()), B, T, int((targets >= 0).sum()), alpha,
+           ", lambda %g" % mtp_weight if mtp else ""))
+    print("loss %.9e = cross-entropy %.9e + balance %.9e%s" %
+          (loss.item(), ce.item(), balance.item(), " + lambda * MTP %.9e" % mtp_loss.item() if mtp else ""))
     print("routing: smallest expert gap %.3e, group gap %.3e (need >= %.0e); the bias changes %d of %d "
           "token expert sets; the routed set differs from the top-%d of the unbiased scores in %d" %
           (ref.min_expert_gap, ref.min_group_gap, MIN_ROUTE_GAP, ref.bias_changed, B * T * n_moe, ref.hp.top_k,
@@ -295,20 +333,36 @@ def main():
     names = list(ref.w)
     grads = torch.autograd.grad(loss, [ref.w[n] for n in names], retain_graph=True)
     routers = [n for n in names if n.endswith("ffn_gate_inp.weight")]
-    balance_grads = torch.autograd.grad(balance, [ref.w[n] for n in routers])
+    balance_grads = torch.autograd.grad(balance, [ref.w[n] for n in routers], retain_graph=True)
     for n, gb in zip(routers, balance_grads):
         share = float(gb.abs().max() / grads[names.index(n)].abs().max())
         print("balance loss share of %s's gradient: %.3e (max |d balance| / max |d loss|)" % (n, share))
+    if mtp:
+        shared = ["token_embd.weight", "output.weight"]
+        mtp_grads = torch.autograd.grad(mtp_weight * mtp_loss, [ref.w[n] for n in shared])
+        for n, gm in zip(shared, mtp_grads):
+            share = float(gm.abs().max() / grads[names.index(n)].abs().max())
+            print("MTP loss share of %s's gradient: %.3e (max |d lambda MTP| / max |d loss|)" % (n, share))
 
-    with open(os.path.join(args.dir, "train-step.loss"), "w") as f:
-        f.write("%.9e %.9e %.9e\n" % (loss.item(), ce.item(), balance.item()))
+    with open(os.path.join(directory, name + ".loss"), "w") as f:
+        f.write("%.9e %.9e %.9e" % (loss.item(), ce.item(), balance.item()))
+        f.write(" %.9e\n" % mtp_loss.item() if mtp else "\n")
     kv = OrderedDict()
-    kv["general.name"] = gguf_io.string("train-step gradients of %s" % os.path.basename(model_path))
+    kv["general.name"] = gguf_io.string("%s gradients of %s" % (name, os.path.basename(model_path)))
     tensors = OrderedDict((n, gr.detach().numpy().astype(np.float32)) for n, gr in zip(names, grads))
-    gguf_io.write(os.path.join(args.dir, "train-step.grads.gguf"), kv, tensors)
+    gguf_io.write(os.path.join(directory, name + ".grads.gguf"), kv, tensors)
     for n, gr in tensors.items():
-        print("  %-28s %-14s max |grad| %.3e" % (n, "x".join(str(d) for d in reversed(gr.shape)), np.abs(gr).max()))
-    print("wrote train-step.loss and train-step.grads.gguf in %s" % os.path.relpath(args.dir))
+        print("  %-36s %-14s max |grad| %.3e" % (n, "x".join(str(d) for d in reversed(gr.shape)), np.abs(gr).max()))
+    print("wrote %s.loss and %s.grads.gguf in %s\n" % (name, name, os.path.relpath(directory)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", default=os.path.join(ROOT, "tests", "fixtures"))
+    args = ap.parse_args()
+    torch.set_num_threads(1)  # the same sums in the same order on every run
+    write_fixture(args.dir, "train-step", False)
+    write_fixture(args.dir, "train-step-mtp", True)
 
 
 if __name__ == "__main__":
