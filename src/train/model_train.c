@@ -76,7 +76,7 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
         m->n_targets++;
     }
     m->ce_loss = m->n_targets ? (float)(sum / m->n_targets) : 0.0f;
-    if (c->mtp_weight > 0.0f) mtp_forward(m);
+    if (m->mtp.eh_proj && c->mtp_weight > 0.0f) mtp_forward(m);
     if (loss) *loss = m->ce_loss + m->balance_loss + c->mtp_weight * m->mtp_loss;
     return R1_OK;
 }
@@ -117,15 +117,15 @@ void block_backward(r1_train_model *m, int il) {
 }
 
 /* The backward from m->d.dlogits (filled by the caller) down to the embeddings. The
- * MoE layers add the balance loss's gradient on the way (moe_backward); the MTP
- * module's gradient of the final state (mtp_backward, run before) joins at the top. */
-static void backward_from_dlogits(r1_train_model *m) {
+ * MoE layers add the balance loss's gradient on the way (moe_backward). dx_final:
+ * more gradient of the final state (the MTP module's), or NULL. */
+static void backward_from_dlogits(r1_train_model *m, const float *dx_final) {
     const r1_train_config *c = &m->cfg;
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim, V = c->vocab;
 
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
-    if (m->mtp_ran) memcpy(d->dres, d->dmtp_h, (size_t)N * D * sizeof(float));
+    if (dx_final) memcpy(d->dres, dx_final, (size_t)N * D * sizeof(float));
     else r1_rows_zero(m->pool, d->dres, (size_t)N * D);
     r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->doutput_norm, d->dxn, m->x_final, D, m->output_norm, N, D,
@@ -165,7 +165,7 @@ void r1_train_backward(r1_train_model *m) {
     dlogits_job job = {.m = m};
     if (m->targets) r1_pool_for(m->pool, (long)m->B * m->T, target_gradients, &job);
     else memset(m->d.dlogits, 0, (size_t)m->B * m->T * m->cfg.vocab * sizeof(float));
-    backward_from_dlogits(m);
+    backward_from_dlogits(m, m->mtp_ran ? m->d.dmtp_h : NULL);
 }
 
 /* ---- per-token log-probabilities (the policy-gradient stages) ---- */
@@ -182,12 +182,12 @@ int r1_train_token_logprobs(r1_train_model *m, const int *tokens, int B, int T, 
 void r1_train_backward_logprob_weights(r1_train_model *m, const float *weights) {
     dlogits_job job = {.m = m, .weights = weights};
     r1_pool_for(m->pool, (long)m->B * m->T, target_gradients, &job);
-    backward_from_dlogits(m);
+    backward_from_dlogits(m, NULL);
 }
 
 void r1_train_update_bias(r1_train_model *m, float gamma) {
     int E = m->cfg.n_experts;
-    for (int il = m->cfg.n_dense_layers; il < r1_train_config_blocks(&m->cfg); il++)
+    for (int il = m->cfg.n_dense_layers; il < m->n_blocks; il++)
         moe_update_bias(m->expert_bias + (size_t)il * E, m->expert_load + (size_t)il * E, E, gamma);
 }
 

@@ -1,7 +1,9 @@
 /* Multi-token prediction, depth 1 (DeepSeek-V3 §2.2), forward and backward.
  *
  * At each position t the module predicts token t+2 from the main model's final
- * state h_t (before output_norm) and the embedding of token t+1:
+ * state h_t and the embedding of token t+1. h_t is taken before output_norm, since
+ * eq. 21 normalises it itself (vLLM feeds DeepSeek-V3's module the output_norm'ed
+ * state; a module trained here is only ever run here):
  *
  *   h'_t   = M [RMSNorm_e(Emb(token_{t+1})); RMSNorm_h(h_t)]            (eq. 21)
  *   h''    = TRM(h')   one transformer block, blk.<n_layers>, causal     (eq. 22)

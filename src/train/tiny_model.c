@@ -210,7 +210,8 @@ static int build_layout(r1_train_model *m, r1_err *err) {
     m->n_params = offset;
     m->params = r1_calloc(err, m->n_params, sizeof(float), "parameters");
     m->grads = r1_calloc(err, m->n_params, sizeof(float), "gradients");
-    size_t blocks = (size_t)r1_train_config_blocks(&m->cfg);
+    m->n_blocks = r1_train_config_blocks(&m->cfg);
+    size_t blocks = (size_t)m->n_blocks;
     m->expert_bias = r1_calloc(err, blocks * (m->cfg.n_experts + 1), sizeof(float), "expert bias");
     m->expert_load = r1_calloc(err, blocks * (m->cfg.n_experts + 1), sizeof(float), "expert load");
     m->layers = r1_calloc(err, blocks, sizeof *m->layers, "layer views");

@@ -176,8 +176,11 @@ typedef struct {
     float *params, *grads;          /* (n_params) each, one block */
     float *tok_embd, *output_norm, *output;    /* views into params */
     float *dtok_embd, *doutput_norm, *doutput; /* views into grads */
-    r1_train_layer *layers, *dlayers;          /* (blocks) each: n_layers, then the MTP block */
-    r1_train_mtp mtp, dmtp;                    /* NULL fields without an MTP module */
+    int n_blocks;                              /* r1_train_config_blocks at init */
+    r1_train_layer *layers, *dlayers;          /* (n_blocks) each: n_layers, then the MTP block */
+    /* NULL fields without an MTP module; with one, a forward with targets runs it
+     * while cfg.mtp_weight > 0 (0 leaves it out of the loss) */
+    r1_train_mtp mtp, dmtp;
     float *expert_bias;             /* (blocks, E): exp_probs_b, zero in dense layers */
     float *expert_load;             /* (blocks, E): tokens routed per expert, last forward */
     r1_rope rope;
