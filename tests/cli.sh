@@ -163,6 +163,12 @@ else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi
 if $R1 train grpo --out "$TMP/grpo" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
     ok train-grpo-resume-finished
 else fail train-grpo-resume-finished "$(head -c 300 "$TMP/err")"; fi
+# grpo from a run with an MTP module leaves the module behind (it trains the main model)
+if grep -q 'nextn\.eh_proj' "$TMP/run-mtp/checkpoint.gguf" &&
+   $R1 train grpo --init "$TMP/run-mtp" --out "$TMP/grpo-mtp" --quiet --steps 1 --prompts 2 --group 2 \
+       --max-tokens 8 2> "$TMP/err" && ! grep -q 'nextn\.' "$TMP/grpo-mtp/checkpoint.gguf"; then
+    ok train-grpo-from-mtp
+else fail train-grpo-from-mtp "$(head -c 300 "$TMP/err")"; fi
 
 # sample: traces of the pretrained model as JSONL; sft on them from that model;
 # distill's errors (tests/test_sft.c runs the stages through)
