@@ -379,6 +379,36 @@ static void check_packed_documents(test_ctx *t, r1_train_config c) {
     CHECK(gmax > 0 && gdiff < 1e-4 * gmax, "gradients differ by %.3e (max %.3e)", gdiff, gmax);
 }
 
+/* The MTP module at row t sees tokens up to t+1 and predicts t+2: changing token k
+ * leaves its logits at every row t ≤ k−2 as they were (and changes row k−1's). */
+static void test_mtp_causal(test_ctx *t) {
+    r1_train_config c = mtp_config();
+    c.init_std = 0.2f;
+    r1_train_model m;
+    r1_err err;
+    CHECK(r1_train_model_init(&m, &c, 5, &err) == R1_OK, "%s", err.msg);
+    enum { T = 12, K = 7 };
+    int tokens[T], targets[T];
+    random_tokens(tokens, NULL, T, c.vocab);
+    for (int i = 0; i < T; i++) targets[i] = i + 1 < T ? tokens[i + 1] : -1;
+    size_t V = (size_t)c.vocab;
+    float *before = malloc(T * V * sizeof(float));
+    CHECK(r1_train_forward(&m, tokens, targets, 1, T, NULL, &err) == R1_OK, "%s", err.msg);
+    memcpy(before, m.mtp_logits, T * V * sizeof(float));
+    tokens[K] = (tokens[K] + 1) % c.vocab;
+    targets[K - 1] = tokens[K];
+    CHECK(r1_train_forward(&m, tokens, targets, 1, T, NULL, &err) == R1_OK, "%s", err.msg);
+    double seen_before = 0, seen_at = 0;
+    for (size_t i = 0; i < (size_t)(K - 1) * V; i++) seen_before = fmax(seen_before, fabs(m.mtp_logits[i] - before[i]));
+    for (size_t i = (size_t)(K - 1) * V; i < (size_t)K * V; i++) seen_at = fmax(seen_at, fabs(m.mtp_logits[i] - before[i]));
+    printf("  token %d changed: MTP logits of rows 0..%d move by %.2e, of row %d by %.2e\n", K, K - 2, seen_before,
+           K - 1, seen_at);
+    free(before);
+    r1_train_model_free(&m);
+    CHECK(seen_before == 0.0 && seen_at > 1e-3, "rows before %d moved by %.3e, row %d by %.3e", K - 1, seen_before,
+          K - 1, seen_at);
+}
+
 static void test_packed_documents(test_ctx *t) { check_packed_documents(t, small_config()); }
 /* the MTP module reads token t+1 only inside t's document */
 static void test_packed_documents_mtp(test_ctx *t) { check_packed_documents(t, mtp_config()); }
@@ -386,4 +416,4 @@ static void test_packed_documents_mtp(test_ctx *t) { check_packed_documents(t, m
 TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
           T(test_forward_matches_engine_mtp), T(test_finite_differences), T(test_finite_differences_balance),
           T(test_finite_differences_plain), T(test_finite_differences_mtp), T(test_bias_update), T(test_bad_inputs),
-          T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp))
+          T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp), T(test_mtp_causal))
