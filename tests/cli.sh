@@ -138,6 +138,10 @@ if $R1 train pretrain --init "$TMP/run" --mtp 0.3 --out "$TMP/run-mtp" --quiet -
     ok train-pretrain-mtp
 else fail train-pretrain-mtp "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-bad-mtp $R1 train pretrain --mtp -1 --out "$TMP/run-mtp2"
+# a training checkpoint is not a model: the error says what to use instead
+expect_error eval-checkpoint $R1 eval -m "$TMP/run/checkpoint.gguf" --task countdown --n 1
+if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-checkpoint-message
+else fail eval-checkpoint-message "$(head -c 300 "$TMP/err")"; fi
 # train bench: a tiny model, two timed steps, one line of tokens/s
 if $R1 train bench --batch 2 --seq 16 --set dim=32 --set layers=2 --set heads=2 -t 2 -r 2 > "$TMP/out" 2> "$TMP/err" &&
     grep -Eq '^train [0-9.]+M B2xT16 t2 [0-9]+ tokens/s \(median [0-9]+\)' "$TMP/out"; then

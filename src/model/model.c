@@ -85,6 +85,10 @@ static int read_rope_scaling(r1_model *m, r1_err *err) {
 static int read_hparams(r1_model *m, r1_err *err) {
     r1_hparams *hp = &m->hp;
     char arch[64];
+    if (!r1_gguf_find_kv(&m->gguf, "general.architecture") && r1_gguf_find_kv(&m->gguf, "r1.train.stage"))
+        return r1_fail(err, "model: %s is a training checkpoint, not a model: use the model.gguf its run writes "
+                            "when it finishes (or continue the run with --resume)",
+                       m->gguf.path);
     if (r1_gguf_get_str(&m->gguf, "general.architecture", arch, sizeof arch, err) != R1_OK) return R1_ERR;
     if (strcmp(arch, "llama") == 0) hp->arch = R1_ARCH_LLAMA;
     else if (strcmp(arch, "qwen2") == 0) hp->arch = R1_ARCH_QWEN2;
