@@ -294,7 +294,7 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                                 L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     run_on_pool(m, rope_backward_tokens, layer);
-    r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, a->kv_a,
+    r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, (size_t)R, a->kv_a,
                              (size_t)(R + rope), L->kv_a_norm, N, R, c->norm_eps, d->dnorm_rows);
     r1_linear_backward_pool(m->pool, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
 
@@ -302,7 +302,7 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
         r1_rows_zero(m->pool, d->dq_lora, (size_t)N * Rq);
         r1_rows_zero(m->pool, d->dq_lora_raw, (size_t)N * Rq);
         r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
-        r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, a->q_lora_raw,
+        r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, (size_t)Rq, a->q_lora_raw,
                                  (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
         r1_linear_backward_pool(m->pool, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
     } else {

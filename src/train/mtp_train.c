@@ -49,12 +49,9 @@ void mtp_forward(r1_train_model *m) {
         if (next) memcpy(m->mtp_emb + (size_t)t * D, m->tok_embd + (size_t)m->tokens[t + 1] * D, row);
         else memset(m->mtp_emb + (size_t)t * D, 0, row);
     }
-    r1_rows_rmsnorm(m->pool, m->mtp_en, m->mtp_emb, m->mtp.enorm, N, D, c->norm_eps);
-    r1_rows_rmsnorm(m->pool, m->mtp_hn, m->x_final, m->mtp.hnorm, N, D, c->norm_eps);
-    for (long t = 0; t < N; t++) {
-        memcpy(m->mtp_eh + (size_t)t * 2 * D, m->mtp_en + (size_t)t * D, row);
-        memcpy(m->mtp_eh + (size_t)t * 2 * D + D, m->mtp_hn + (size_t)t * D, row);
-    }
+    /* the two normalised halves straight into their places in [e; h] */
+    r1_rows_rmsnorm_strided(m->pool, m->mtp_eh, 2 * (size_t)D, m->mtp_emb, m->mtp.enorm, N, D, c->norm_eps);
+    r1_rows_rmsnorm_strided(m->pool, m->mtp_eh + D, 2 * (size_t)D, m->x_final, m->mtp.hnorm, N, D, c->norm_eps);
     r1_linear_forward_pool(m->pool, m->acts[L].x_in, m->mtp_eh, m->mtp.eh_proj, N, 2 * D, D);
     block_forward(m, L, m->mtp_x_out);
     r1_rows_rmsnorm(m->pool, m->mtp_xn, m->mtp_x_out, m->mtp.head_norm, N, D, c->norm_eps);
@@ -95,7 +92,7 @@ void mtp_backward(r1_train_model *m) {
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
     r1_rows_zero(m->pool, d->dres, (size_t)N * D);
     r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->mtp_xn, m->output, N, D, V);
-    r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->dmtp.head_norm, d->dxn, m->mtp_x_out, D, m->mtp.head_norm, N, D,
+    r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->dmtp.head_norm, d->dxn, D, m->mtp_x_out, D, m->mtp.head_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
     block_backward(m, L); /* d->dres: ∂L/∂h' */
 
@@ -104,17 +101,14 @@ void mtp_backward(r1_train_model *m) {
     r1_linear_backward_pool(m->pool, d->dmtp_eh, m->dmtp.eh_proj, d->dres, m->mtp_eh, m->mtp.eh_proj, N, 2 * D, D);
 
     /* the embedding half: RMSNorm_e, then into the shared embedding rows of token t+1 */
-    const size_t row = (size_t)D * sizeof(float);
-    for (long t = 0; t < N; t++) memcpy(d->dmtp_part + (size_t)t * D, d->dmtp_eh + (size_t)t * 2 * D, row);
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
-    r1_rows_rmsnorm_backward(m->pool, d->dxn, D, m->dmtp.enorm, d->dmtp_part, m->mtp_emb, D, m->mtp.enorm, N, D,
+    r1_rows_rmsnorm_backward(m->pool, d->dxn, D, m->dmtp.enorm, d->dmtp_eh, 2 * (size_t)D, m->mtp_emb, D, m->mtp.enorm, N, D,
                              c->norm_eps, d->dnorm_rows);
     for (long t = 0; t < N; t++)
         if (has_next(m, t))
             r1_axpy_f32(D, 1.0f, d->dxn + (size_t)t * D, m->dtok_embd + (size_t)m->tokens[t + 1] * D);
 
     /* the state half: RMSNorm_h, into ∂L/∂x_final for the main backward */
-    for (long t = 0; t < N; t++) memcpy(d->dmtp_part + (size_t)t * D, d->dmtp_eh + (size_t)t * 2 * D + D, row);
-    r1_rows_rmsnorm_backward(m->pool, d->dmtp_h, D, m->dmtp.hnorm, d->dmtp_part, m->x_final, D, m->mtp.hnorm, N, D,
+    r1_rows_rmsnorm_backward(m->pool, d->dmtp_h, D, m->dmtp.hnorm, d->dmtp_eh + D, 2 * (size_t)D, m->x_final, D, m->mtp.hnorm, N, D,
                              c->norm_eps, d->dnorm_rows);
 }

@@ -8,7 +8,7 @@
 typedef struct {
     float *out, *dx, *dweight, *scratch, *gate, *dgate, *dup;
     const float *x, *weight, *dout, *up, *gate_in;
-    size_t dx_stride, x_stride;
+    size_t out_stride, dx_stride, dout_stride, x_stride;
     long n_rows;
     int n;
     float eps;
@@ -16,12 +16,17 @@ typedef struct {
 
 static void rmsnorm_range(void *ctx, long t0, long t1) {
     const rows_job *j = ctx;
-    for (long t = t0; t < t1; t++) r1_rmsnorm(j->out + t * j->n, j->x + t * j->n, j->weight, j->n, j->eps);
+    for (long t = t0; t < t1; t++) r1_rmsnorm(j->out + t * j->out_stride, j->x + t * j->n, j->weight, j->n, j->eps);
+}
+
+void r1_rows_rmsnorm_strided(r1_pool *pool, float *out, size_t out_stride, const float *x, const float *weight,
+                             int n_rows, int n, float eps) {
+    rows_job job = {.out = out, .out_stride = out_stride, .x = x, .weight = weight, .n = n, .eps = eps};
+    r1_pool_for(pool, n_rows, rmsnorm_range, &job);
 }
 
 void r1_rows_rmsnorm(r1_pool *pool, float *out, const float *x, const float *weight, int n_rows, int n, float eps) {
-    rows_job job = {.out = out, .x = x, .weight = weight, .n = n, .eps = eps};
-    r1_pool_for(pool, n_rows, rmsnorm_range, &job);
+    r1_rows_rmsnorm_strided(pool, out, (size_t)n, x, weight, n_rows, n, eps);
 }
 
 /* Each row's weight gradient lands in its own scratch row (added to zero: the
@@ -30,7 +35,7 @@ static void rmsnorm_backward_range(void *ctx, long t0, long t1) {
     const rows_job *j = ctx;
     memset(j->scratch + t0 * j->n, 0, (size_t)(t1 - t0) * j->n * sizeof(float));
     for (long t = t0; t < t1; t++)
-        r1_rmsnorm_backward(j->dx + t * j->dx_stride, j->scratch + t * j->n, j->dout + t * j->n,
+        r1_rmsnorm_backward(j->dx + t * j->dx_stride, j->scratch + t * j->n, j->dout + t * j->dout_stride,
                             j->x + t * j->x_stride, j->weight, j->n, j->eps);
 }
 
@@ -42,10 +47,10 @@ static void weight_sum_range(void *ctx, long i0, long i1) {
 }
 
 void r1_rows_rmsnorm_backward(r1_pool *pool, float *dx, size_t dx_stride, float *dweight, const float *dout,
-                              const float *x, size_t x_stride, const float *weight, int n_rows, int n, float eps,
-                              float *scratch) {
-    rows_job job = {.dx = dx, .dx_stride = dx_stride, .scratch = scratch, .dout = dout, .x = x, .x_stride = x_stride,
-                    .weight = weight, .n = n, .eps = eps};
+                              size_t dout_stride, const float *x, size_t x_stride, const float *weight, int n_rows,
+                              int n, float eps, float *scratch) {
+    rows_job job = {.dx = dx, .dx_stride = dx_stride, .scratch = scratch, .dout = dout, .dout_stride = dout_stride,
+                    .x = x, .x_stride = x_stride, .weight = weight, .n = n, .eps = eps};
     r1_pool_for(pool, n_rows, rmsnorm_backward_range, &job);
     rows_job sum = {.dweight = dweight, .scratch = scratch, .n_rows = n_rows, .n = n};
     r1_pool_for(pool, n, weight_sum_range, &sum);

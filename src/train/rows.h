@@ -11,12 +11,16 @@
 
 /* out[t] = RMSNorm(x[t]) for t < n_rows; rows of n floats, contiguous. */
 void r1_rows_rmsnorm(r1_pool *pool, float *out, const float *x, const float *weight, int n_rows, int n, float eps);
+/* The same into rows out_stride floats apart (a part of a wider row). */
+void r1_rows_rmsnorm_strided(r1_pool *pool, float *out, size_t out_stride, const float *x, const float *weight,
+                             int n_rows, int n, float eps);
 /* r1_rmsnorm_backward of each row: dx[t] (rows dx_stride apart) += ∂L/∂x[t] and
- * dweight += Σ_t ∂L/∂weight, given dout (contiguous) and x (rows x_stride apart).
- * scratch: n_rows × n floats, for the per-row weight gradients before their sum. */
+ * dweight += Σ_t ∂L/∂weight, given dout (rows dout_stride apart) and x (rows
+ * x_stride apart). scratch: n_rows × n floats, for the per-row weight gradients
+ * before their sum. */
 void r1_rows_rmsnorm_backward(r1_pool *pool, float *dx, size_t dx_stride, float *dweight, const float *dout,
-                              const float *x, size_t x_stride, const float *weight, int n_rows, int n, float eps,
-                              float *scratch);
+                              size_t dout_stride, const float *x, size_t x_stride, const float *weight, int n_rows,
+                              int n, float eps, float *scratch);
 /* x[i] = 0 and y[i] += x[i] for i < n. */
 void r1_rows_zero(r1_pool *pool, float *x, size_t n);
 void r1_rows_add(r1_pool *pool, float *y, const float *x, size_t n);

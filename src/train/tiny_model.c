@@ -310,8 +310,6 @@ static size_t layout_acts(r1_train_model *m, float *base, int *ints) {
     if (c->mtp_weight > 0.0f) {
         m->mtp_targets = ints ? ints + n_moe * moe_layer_ints(c) : NULL;
         m->mtp_emb = carve(&cur, &total, N * D);
-        m->mtp_en = carve(&cur, &total, N * D);
-        m->mtp_hn = carve(&cur, &total, N * D);
         m->mtp_eh = carve(&cur, &total, N * 2 * D);
         m->mtp_x_out = carve(&cur, &total, N * D);
         m->mtp_xn = carve(&cur, &total, N * D);
@@ -364,7 +362,6 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     d->dnorm_rows = carve(&cur, &total, N * norm_width);
     if (c->mtp_weight > 0.0f) {
         d->dmtp_eh = carve(&cur, &total, N * 2 * D);
-        d->dmtp_part = carve(&cur, &total, N * D);
         d->dmtp_h = carve(&cur, &total, N * D);
     }
     return total;

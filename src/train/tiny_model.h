@@ -163,7 +163,6 @@ typedef struct {
     float *dlogits;         /* (N, vocab) */
     float *dnorm_rows;      /* (N, max(D, R, Rq)) a norm's weight gradient row by row, before the sum */
     float *dmtp_eh;         /* (N, 2D) ∂L/∂[enorm(e); hnorm(h)] */
-    float *dmtp_part;       /* (N, D) one half of dmtp_eh, contiguous */
     float *dmtp_h;          /* (N, D) ∂(λ·MTP loss)/∂ the main model's final state */
 } r1_train_dacts;
 
@@ -193,8 +192,7 @@ typedef struct {
     /* the MTP module's forward (sized when it exists); the block's own in acts[n_layers] */
     int *mtp_targets;               /* (N) token t+2 of row t, or −1 */
     float *mtp_emb;                 /* (N, D) token t+1's embedding, zero where t+1 is in no document */
-    float *mtp_en, *mtp_hn;         /* (N, D) enorm(mtp_emb), hnorm(x_final) */
-    float *mtp_eh;                  /* (N, 2D) [mtp_en; mtp_hn] */
+    float *mtp_eh;                  /* (N, 2D) [enorm(mtp_emb); hnorm(x_final)] */
     float *mtp_x_out;               /* (N, D) the block's output */
     float *mtp_xn;                  /* (N, D) head_norm(mtp_x_out) */
     float *mtp_logits, *mtp_probs;  /* (N, vocab) */
