@@ -138,6 +138,7 @@ if $R1 train pretrain --init "$TMP/run" --mtp 0.3 --out "$TMP/run-mtp" --quiet -
     ok train-pretrain-mtp
 else fail train-pretrain-mtp "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-bad-mtp $R1 train pretrain --mtp -1 --out "$TMP/run-mtp2"
+expect_error train-pretrain-bad-hasty $R1 train pretrain --hasty-share 2 --out "$TMP/run-hasty"
 # a training checkpoint is not a model: the error says what to use instead
 expect_error eval-checkpoint $R1 eval -m "$TMP/run/checkpoint.gguf" --task countdown --n 1
 if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-checkpoint-message
@@ -155,12 +156,14 @@ else fail help-train-grpo "no usage text"; fi
 expect_error train-grpo-no-init $R1 train grpo --out "$TMP/grpo"
 expect_error train-grpo-bad-variant $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --variant ppo
 expect_error train-grpo-no-epochs $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --ppo-epochs 0
+expect_error train-grpo-bad-credit $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --credit process
 # 2 steps with 2 PPO epochs, evaluated before the first and after the last: rows 0..2
 if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --quiet --steps 2 --prompts 2 --group 3 --max-tokens 32 \
        --variant dr-grpo --ppo-epochs 2 --eval-every 2 --eval-n 2 2> "$TMP/err" && [ -s "$TMP/grpo/model.gguf" ] &&
    [ -s "$TMP/grpo/reward.svg" ] && [ -s "$TMP/grpo/length.svg" ] && [ -s "$TMP/grpo/accuracy.svg" ] &&
-   [ -s "$TMP/grpo/reflect.svg" ] && [ "$(wc -l < "$TMP/grpo/metrics.csv")" -eq 4 ] &&
-   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,kl" &&
+   [ -s "$TMP/grpo/reflect.svg" ] && [ -s "$TMP/grpo/false_step.svg" ] &&
+   [ "$(wc -l < "$TMP/grpo/metrics.csv")" -eq 4 ] &&
+   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,false_step,kl" &&
    grep -q "held-out accuracy" "$TMP/err"; then
     ok train-grpo-run
 else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi

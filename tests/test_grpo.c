@@ -119,7 +119,7 @@ static void test_lr_schedule(test_ctx *t) {
     r1_grpo_config a = r1_grpo_default_config(), b = r1_grpo_default_config();
     a.variant = R1_GRPO_DR_GRPO, a.task = R1_GRPO_TASK_ARITHMETIC, a.ppo_epochs = 3, a.minibatches = 2;
     a.max_extra = 5, a.warmup = 7, a.lr_min = 3e-6f, a.eval_every = 9, a.eval_n = 11, a.eps_high = 0.3f;
-    a.format_reward = 0.25f;
+    a.format_reward = 0.25f, a.credit = R1_CREDIT_STEPS;
     char **strings;
     size_t n;
     r1_err err;
@@ -130,8 +130,9 @@ static void test_lr_schedule(test_ctx *t) {
     CHECK(ok, "set: %s", err.msg);
     CHECK(b.variant == a.variant && b.task == a.task && b.ppo_epochs == 3 && b.minibatches == 2 && b.max_extra == 5 &&
               b.warmup == 7 && b.lr_min == a.lr_min && b.eval_every == 9 && b.eval_n == 11 && b.eps_high == a.eps_high &&
-              b.format_reward == 0.25f,
+              b.format_reward == 0.25f && b.credit == R1_CREDIT_STEPS,
           "settings changed on the way through their strings");
+    CHECK(r1_grpo_config_set(&b, "grpo.credit=process", &err) == R1_ERR && strstr(err.msg, "outcome"), "bad credit");
     CHECK(r1_grpo_config_set(&b, "grpo.variant=ppo", &err) == R1_ERR && strstr(err.msg, "ppo"), "bad variant");
     CHECK(r1_grpo_config_set(&b, "grpo.ppo_epochs=two", &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "bad int");
     CHECK(r1_grpo_config_set(&b, "grpo.task=mix", &err) == R1_OK && b.task == R1_GRPO_TASK_MIX, "%s", err.msg);
@@ -148,6 +149,96 @@ static void test_lr_schedule(test_ctx *t) {
     CHECK(b.format_reward == R1_REWARD_FORMAT, "default format reward %g", b.format_reward);
     b.format_reward = 1;
     CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "format_reward"), "format reward 1 accepted");
+}
+
+/* ---- credit assignment (credit.h) ---- */
+
+/* The text of the tokens whose share of the advantage is (not) zero. */
+static void tokens_text(const r1_tokenizer *tok, const int *ids, const float *per_token, int n, int nonzero,
+                        char *out, size_t size) {
+    size_t len = 0;
+    for (int k = 0; k < n; k++) {
+        const char *bytes;
+        size_t b;
+        if ((per_token[k] != 0) != nonzero || r1_token_to_bytes(tok, ids[k], &bytes, &b) != R1_OK) continue;
+        if (len + b < size) memcpy(out + len, bytes, b), len += b;
+    }
+    out[len] = '\0';
+}
+
+/* steps credit puts a wrong answer's advantage on its first false step (to the end
+ * of that line), or on the answer when every line is true, or on everything when
+ * the completion was cut off; a right answer's on all but its false step; outcome
+ * credit and arithmetic give every token the advantage. */
+static void test_credit_steps(test_ctx *t) {
+    static const char *const false_line = "21, 21 from 65, 93: 93 - 65 = 28. No.\n";
+    static const struct {
+        const char *text;
+        int correct;
+        float advantage;
+        const char *carried;  /* the text of the tokens that carry it; NULL: every token */
+        const char *spared;   /* or of those that do not */
+        int cut_off;          /* no EOS: the token limit stopped it */
+    } cases[] = {
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 21, 21 from 65, 93: 93 - 65 = 28. No.\n</think>\n<answer>1"
+         "</answer>", 0, -1.5f, false_line, NULL, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 21, 21 from 65, 93: 93 - 65 = 28. No.\n 93 - 3 = 90, 90 "
+         "from 65, 25: 65 + 25 = 90. Yes.\n</think>\n<answer>48 + 93 - (65 + 25)</answer>", 1, 0.5f, NULL, false_line, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n</think>\n<answer>1"
+         "</answer>", 0, -1.0f, "</think>\n<answer>1</answer><｜end▁of▁sentence｜>", NULL, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from", 0, -1.0f, NULL, NULL, 1},
+    };
+    r1_err err;
+    const char *vocab = scratch_path("vocab.gguf");
+    r1_tokenizer *tok;
+    CHECK(r1_vocab_write_gguf(vocab, &err) == R1_OK && r1_vocab_tokenizer(vocab, &tok, &err) == R1_OK, "%s", err.msg);
+    r1_problem p = {.kind = R1_TASK_COUNTDOWN, .numbers = {65, 25, 93, 48}, .n_numbers = 4, .target = 51};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int *ids, n;
+        CHECK(r1_tokenize(tok, cases[i].text, strlen(cases[i].text), 0, 1, &ids, &n, &err) == R1_OK, "%s", err.msg);
+        int with_eos[512];
+        memcpy(with_eos, ids, (size_t)n * sizeof *ids);
+        free(ids);
+        if (!cases[i].cut_off) with_eos[n++] = r1_tokenizer_eos(tok); /* drawn, as the sampler records it */
+        float per_token[512];
+        char text[1024];
+        r1_credit_check check;
+        for (int credit = R1_CREDIT_OUTCOME; credit <= R1_CREDIT_STEPS; credit++) {
+            CHECK(r1_credit_assign((r1_credit)credit, tok, &p, with_eos, n, cases[i].correct, cases[i].advantage,
+                                   per_token, &check, &err) == R1_OK,
+                  "%s", err.msg);
+            CHECK(check.checked && check.false_step == (i < 2), "case %zu: checked %d, false step %d", i,
+                  check.checked, check.false_step);
+            const char *carried = credit == R1_CREDIT_STEPS ? cases[i].carried : NULL;
+            const char *spared = credit == R1_CREDIT_STEPS ? cases[i].spared : NULL;
+            for (int k = 0; k < n; k++)
+                CHECK(per_token[k] == 0 || per_token[k] == cases[i].advantage, "case %zu: token %d carries %g", i, k,
+                      per_token[k]);
+            tokens_text(tok, with_eos, per_token, n, 0, text, sizeof text);
+            if (carried) {
+                tokens_text(tok, with_eos, per_token, n, 1, text, sizeof text);
+                CHECK(!strcmp(text, carried), "case %zu, %s: carried by \"%s\"", i, credit ? "steps" : "outcome",
+                      text);
+            } else {
+                CHECK(!strcmp(text, spared ? spared : ""), "case %zu, %s: spared \"%s\"", i,
+                      credit ? "steps" : "outcome", text);
+            }
+        }
+    }
+    /* arithmetic is not checked: outcome credit whatever is asked */
+    r1_problem q = {.kind = R1_TASK_ARITHMETIC, .lhs = 2, .op = '+', .rhs = 3, .answer = "5"};
+    int ids[3] = {'7', '\n', r1_tokenizer_eos(tok)};
+    float per_token[3];
+    r1_credit_check check;
+    CHECK(r1_credit_assign(R1_CREDIT_STEPS, tok, &q, ids, 3, 0, -1.0f, per_token, &check, &err) == R1_OK, "%s",
+          err.msg);
+    CHECK(!check.checked && per_token[0] == -1.0f && per_token[2] == -1.0f, "arithmetic: checked %d, %g",
+          check.checked, per_token[0]);
+    ids[1] = 100000;
+    CHECK(r1_credit_assign(R1_CREDIT_STEPS, tok, &p, ids, 3, 0, -1.0f, per_token, &check, &err) == R1_ERR &&
+              strstr(err.msg, "100000"),
+          "a token outside the vocabulary: %s", err.msg);
+    r1_tokenizer_free(tok);
 }
 
 /* ---- the weighted log-likelihood backward ---- */
@@ -635,6 +726,33 @@ static void test_format_reward(test_ctx *t) {
           half.last_accuracy);
 }
 
+/* A Countdown run with steps credit logs the share of samples with a false step,
+ * and the credit changes the update (the small model's answers are all wrong, so
+ * with a format reward the advantages are not all zero). */
+static void test_credit_run(test_ctx *t) {
+    char dir[PATH_SIZE], other[PATH_SIZE];
+    const char *pre = pretrained(t);
+    r1_err err;
+    r1_grpo_config c = small_run();
+    c.steps = 1, c.task = R1_GRPO_TASK_COUNTDOWN, c.format_reward = 0.5f;
+    r1_grpo_options go = {.out_dir = tmp_path(dir, "credit-outcome"), .init = pre, .quiet = 1};
+    r1_grpo_result res;
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    c.credit = R1_CREDIT_STEPS;
+    go.out_dir = tmp_path(other, "credit-steps");
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK, "grpo: %s", err.msg);
+    CHECK(!same_file(in_dir(dir, "model.gguf"), in_dir(other, "model.gguf")), "steps credit changed nothing");
+    size_t size;
+    char *csv = read_file(in_dir(other, "metrics.csv"), &size);
+    CHECK(csv, "no metrics.csv");
+    const char *row = strstr(csv, "\n1,");
+    double share = -1;
+    /* the fifth column after step: reward, accuracy, length, reflect, false_step */
+    if (row) sscanf(row + 3, "%*[^,],%*[^,],%*[^,],%*[^,],%lf", &share);
+    free(csv);
+    CHECK(share >= 0 && share <= 1, "false_step %g", share);
+}
+
 /* 1 when the MoE layer's selection bias (blk.1.exp_probs_b.bias) is the same in
  * two exported models, 0 when it differs, -1 when a file or the tensor is missing. */
 static int same_expert_bias(const char *path_a, const char *path_b) {
@@ -702,6 +820,8 @@ int main(void) {
         {test_init_from_model, "init_from_model"},
         {test_routing_bias_frozen, "routing_bias_frozen"},
         {test_format_reward, "format_reward"},
+        {test_credit_steps, "credit_steps"},
+        {test_credit_run, "credit_run"},
     };
     return test_main("grpo", tests, (int)(sizeof tests / sizeof tests[0]));
 }

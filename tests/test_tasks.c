@@ -549,73 +549,14 @@ static int lines_add_up(const char *trace) {
     return lines > 0 || strstr(trace, " * 0 = 0.") || strstr(trace, "0 * ");
 }
 
-/* One `x op y = r` at *s, checked: right, or off by one (but not avoid) and
- * followed by `, wait, x op y = ` the right value (a slip, counted). */
-static int read_calc(const char **s, long long *x, long long *y, long long *r, char *op, long long avoid, int *slips) {
-    int used;
-    if (sscanf(*s, "%lld %c %lld = %lld%n", x, op, y, r, &used) != 4) return 0;
-    *s += used;
-    long long right = *op == '+' ? *x + *y : *op == '-' ? *x - *y : *op == '*' ? *x * *y : *y ? *x / *y : -1;
-    if (*op == '/' && (*y == 0 || *x % *y)) return 0;
-    if (*r == right) return 1;
-    long long x2, y2;
-    char op2;
-    if (llabs(*r - right) != 1 || *r == avoid || sscanf(*s, ", wait, %lld %c %lld = %lld%n", &x2, &op2, &y2, r, &used) != 4 ||
-        x2 != *x || y2 != *y || op2 != *op || *r != right)
-        return 0;
-    *s += used;
-    (*slips)++;
-    return 1;
-}
-
-/* A Countdown trace's every line is a true step of the backward search: the need
- * is computed right from N and a number z of the list in view, the rest listed is
- * that list without z, two numbers are tried larger first and only by their own
- * results, and `Yes.` ends exactly the line whose last result is the need. */
+/* A Countdown trace's every line is a true step of the backward search
+ * (r1_countdown_first_false), one says `Yes.`, the thinking ends, and its slips
+ * are the ones the writer made. */
 static int branches_right(const r1_problem *p, const char *trace, int corrected) {
-    const char *end = strstr(trace, "</think>"), *s = trace;
-    long long top_list[4], top_n = 0, top_need = 0;
-    int slips = 0, yes = 0;
-    while (s < end) {
-        int depth = *s == ' ';
-        s += depth;
-        long long list[4], n_list = depth ? top_n : p->n_numbers, N = depth ? top_need : p->target;
-        for (int i = 0; i < n_list; i++) list[i] = depth ? top_list[i] : p->numbers[i];
-        long long x, y, R, rest[3];
-        char op;
-        int used, n_rest = 0;
-        if (!read_calc(&s, &x, &y, &R, &op, -1, &slips)) return 0;
-        long long z = x == N ? y : x; /* N - z, z - N, N / z, N + z, z / N, N * z */
-        if ((x != N && y != N) || sscanf(s, ", %lld from%n", &x, &used) != 1 || x != R) return 0;
-        s += used;
-        while (n_rest < 3 && sscanf(s, "%*[ ,]%lld%n", &rest[n_rest], &used) == 1) s += used, n_rest++;
-        if (*s++ != ':' || n_rest != n_list - 1) return 0;
-        int listed = 0; /* the list without one of its z, in order */
-        for (int i = 0; i < n_list && !listed; i++) {
-            if (list[i] != z) continue;
-            listed = 1;
-            for (int j = 0, k = 0; j < n_list; j++)
-                if (j != i && rest[k++] != list[j]) listed = 0;
-        }
-        if (!listed) return 0;
-        if (n_rest == 3) {
-            if (*s++ != '\n' || depth) return 0;
-            memcpy(top_list, rest, sizeof rest), top_n = 3, top_need = R;
-            continue;
-        }
-        long long a = rest[0] > rest[1] ? rest[0] : rest[1], b = rest[0] + rest[1] - a, last = -1;
-        while (*s == ' ' || *s == ',') {
-            s += *s == ',' ? 2 : 1;
-            if (*s == 'N' || *s == 'Y') break;
-            if (!read_calc(&s, &x, &y, &last, &op, R, &slips) || x != a || y != b) return 0;
-        }
-        s += *s == '.' ? 2 : 0;
-        int said_yes = strncmp(s, "Yes.\n", 5) == 0;
-        if ((!said_yes && strncmp(s, "No.\n", 4) != 0) || said_yes != (last == R)) return 0;
-        yes += said_yes;
-        s += said_yes ? 5 : 4;
-    }
-    return yes == 1 && slips == corrected;
+    r1_countdown_steps steps;
+    long false_at = r1_countdown_first_false(p, trace, strlen(trace), &steps);
+    if (false_at >= 0) printf("  false step at byte %ld: %.40s\n", false_at, trace + false_at);
+    return false_at < 0 && steps.ended && steps.yes == 1 && steps.slips == corrected;
 }
 
 /* Every trace of n problems scores 1, starts inside the thinking and stays within
@@ -700,6 +641,71 @@ static void test_traces_score(test_ctx *t) {
     }
 }
 
+/* A hasty solver's trace is the careful one cut after its first or second failed
+ * two-number line, every line still true, then a guess of every number added; a
+ * search that succeeds by then is the careful trace itself. */
+static void test_hasty_traces(test_ctx *t) {
+    r1_trace_config careful = r1_trace_default_config(), hasty;
+    careful.wrong_share = 0; /* (a slip lands elsewhere in a shorter trace) */
+    hasty = careful, hasty.hasty_share = 1.0;
+    int n_hasty = 0, n = 0;
+    for (int i = 0; i < 1000; i++) {
+        r1_problem p;
+        r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 5, &p);
+        char full[4096], cut[4096];
+        r1_trace_info info;
+        r1_err err;
+        int full_len = r1_trace_write(&p, (uint64_t)i, &careful, full, sizeof full, NULL, &err);
+        int cut_len = r1_trace_write(&p, (uint64_t)i, &hasty, cut, sizeof cut, &info, &err);
+        if (full_len == R1_TRACE_UNTOLD) continue;
+        CHECK(full_len > 0 && cut_len > 0, "%s", err.msg);
+        n++;
+        r1_countdown_steps steps;
+        CHECK(r1_countdown_first_false(&p, cut, (size_t)cut_len, &steps) < 0 && steps.ended, "a false line: %s", cut);
+        if (!info.hasty) {
+            CHECK(steps.yes == 1 && !strcmp(cut, full), "not hasty, but not the careful trace: %s", cut);
+            continue;
+        }
+        n_hasty++;
+        char guess[64];
+        int at = snprintf(guess, sizeof guess, "<answer>%d", p.numbers[0]);
+        for (int k = 1; k < p.n_numbers; k++)
+            at += snprintf(guess + at, sizeof guess - (size_t)at, " + %d", p.numbers[k]);
+        const char *end_think = strstr(cut, "</think>");
+        int verdicts = 0;
+        for (const char *c = strstr(cut, ". No.\n"); c && c < end_think; c = strstr(c + 1, ". No.\n")) verdicts++;
+        CHECK(steps.yes == 0 && strstr(cut, guess) && (verdicts == 1 || verdicts == 2) &&
+                  !strncmp(full, cut, (size_t)(end_think - cut)),
+              "hasty trace: %s\nfull: %s", cut, full);
+    }
+    printf("  hasty_share 1: %d of %d traces give up and guess\n", n_hasty, n);
+    CHECK(n_hasty > n / 4 && n_hasty < n, "%d hasty of %d", n_hasty, n);
+    r1_problem p;
+    r1_err err;
+    char buf[4096];
+    r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, 3, 5, &p);
+    hasty.hasty_share = 1.5;
+    CHECK(r1_trace_write(&p, 9, &hasty, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "hasty_share"), "%s",
+          err.msg);
+}
+
+/* The default config's traces are byte for byte those every earlier run trained
+ * on (the FNV-1a hash of 300 of them, taken at commit a851939, before
+ * hasty_share): a new trace option must not draw from the stream when off. */
+static void test_traces_unchanged(test_ctx *t) {
+    r1_trace_config cfg = r1_trace_default_config();
+    uint64_t hash = 1469598103934665603ull;
+    for (int i = 0; i < 300; i++) {
+        r1_problem p;
+        r1_task_generate(i % 2 ? R1_TASK_COUNTDOWN : R1_TASK_ARITHMETIC, R1_SPLIT_TRAIN, (uint64_t)i, 7, &p);
+        char buf[4096];
+        r1_err err;
+        int len = r1_trace_write(&p, (uint64_t)i, &cfg, buf, sizeof buf, NULL, &err);
+        for (int k = 0; k < len; k++) hash = (hash ^ (unsigned char)buf[k]) * 1099511628211ull;
+    }
+    CHECK(hash == 14159401616398402405ull, "the traces changed: hash %llu", (unsigned long long)hash);
+}
+
 static void test_trace_examples(test_ctx *t) {
     r1_trace_config cfg = r1_trace_default_config();
     char buf[1024];
@@ -769,7 +775,61 @@ static void test_trace_examples(test_ctx *t) {
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "config"), "%s", err.msg);
 }
 
+/* r1_countdown_first_false on hand-made searches of "Using the numbers 65, 25,
+ * 93, 48, make 51." (the trace of RESULTS.md, then each kind of false part
+ * planted in it): '|' marks where the first false part must be found; a text
+ * without '|' has none. */
+static void test_countdown_first_false(test_ctx *t) {
+    static const int numbers[] = {65, 25, 93, 48};
+    static const char *const found_line =
+        " 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.\n";
+    static const struct {
+        const char *text;
+        int slips, yes, ended;
+    } cases[] = {
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n%s</think>\n<answer>48 + 93 - (65 + 25)</answer>", 0, 1, 1},
+        {"51 - 48 = 4, wait, 51 - 48 = 3, 3 from 65, 25, 93:\n%s</think>\n<answer>1</answer>", 1, 1, 1},
+        {"51 - 48 = |4, 4 from 65, 25, 93:\n%s</think>\n", 0, 0, 0},          /* a computation */
+        {"51 - 48 = |4, wait, 51 - 48 = 5, 5 from 65, 25, 93:\n", 0, 0, 0},  /* a wrong correction */
+        {"|50 - 48 = 2, 2 from 65, 25, 93:\n", 0, 0, 0},                     /* not the target */
+        {"|51 - 47 = 4, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* not a number given */
+        {"|51 / 48 = 1, 1 from 65, 25, 93:\n", 0, 0, 0},                     /* no such move */
+        {"51 - 48 = 3|, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* the need restated */
+        {"51 - 48 = 3, 3 from 65|, 93, 25:\n", 0, 0, 0},                     /* the rest miscopied */
+        {"51 - 48 = 3, 3 from 65, 25|:\n", 0, 0, 0},                         /* a number left out */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: |25 + 65 = 90. Yes.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90|, 65 - 25 = 40. No.\n", 0, 0,
+         0},                                                                  /* past the need */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 - 25 = 40. |Yes.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. |No.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n%s|51 - 65 = -14, -14 from 25, 93, 48:\n", 0, 1, 0}, /* on after Yes */
+        {"| 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n", 0, 0, 0},   /* inside no opened problem */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n</think>\n", 0, 0, 1},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 9", 0, 0, 0},  /* cut off, true so far */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = |21, 21 from 65, 9", 0, 0, 0}, /* cut off after a false part */
+    };
+    r1_problem p = countdown(4, numbers, 51);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char marked[512], text[512];
+        snprintf(marked, sizeof marked, cases[i].text, found_line);
+        const char *mark = strchr(marked, '|');
+        long want = mark ? (long)(mark - marked) : -1;
+        size_t n = 0;
+        for (const char *c = marked; *c; c++)
+            if (*c != '|') text[n++] = *c;
+        text[n] = '\0';
+        r1_countdown_steps steps;
+        long got = r1_countdown_first_false(&p, text, n, &steps);
+        CHECK(got == want, "case %zu: first false part at %ld (%.20s), want %ld", i, got, got >= 0 ? text + got : "",
+              want);
+        CHECK(steps.slips == cases[i].slips && steps.yes == cases[i].yes && steps.ended == cases[i].ended,
+              "case %zu: slips %d, yes %d, ended %d", i, steps.slips, steps.yes, steps.ended);
+        CHECK(!steps.ended || !strncmp(text + steps.think_end, "</think>", 8), "case %zu: think_end %ld", i,
+              steps.think_end);
+    }
+}
+
 TEST_MAIN("tasks", T(test_rng_golden), T(test_generate_golden), T(test_generate_deterministic),
           T(test_splits_disjoint), T(test_countdown_reachable), T(test_countdown_solver),
           T(test_arithmetic_distribution), T(test_prompts), T(test_countdown_eval), T(test_reward_format),
-          T(test_reward_arithmetic), T(test_json_lines), T(test_traces_score), T(test_trace_examples))
+          T(test_reward_arithmetic), T(test_json_lines), T(test_traces_score), T(test_hasty_traces), T(test_traces_unchanged), T(test_countdown_first_false), T(test_trace_examples))

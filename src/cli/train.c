@@ -69,7 +69,9 @@ static const char *pretrain_usage =
     "token a byte.\n"
     "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n"
     "  --chain-share X         share of the arithmetic made chains, `What is 48 + 75 - 3?`\n"
-    "                          (default 0; the eval split has none)\n";
+    "                          (default 0; the eval split has none)\n"
+    "  --hasty-share X         share of Countdown traces by a hasty solver that gives up\n"
+    "                          after one or two failed lines and guesses (default 0)\n";
 
 static const char *sft_usage =
     "usage: r1 train sft --data TRACES.jsonl [--init RUN_OR_MODEL] [--out DIR] [--steps N]\n"
@@ -230,10 +232,11 @@ static int cmd_pretrain(int argc, char **argv) {
         int taken = lm_option(argc, argv, &i, &cfg, &o);
         if (taken < 0) return 1;
         if (taken) continue;
-        if (strcmp(arg, "--countdown-share") && strcmp(arg, "--chain-share"))
+        if (strcmp(arg, "--countdown-share") && strcmp(arg, "--chain-share") && strcmp(arg, "--hasty-share"))
             return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
         if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &share) != R1_OK) return 1;
         if (!strcmp(arg, "--chain-share")) cfg.data.chain_share = share;
+        else if (!strcmp(arg, "--hasty-share")) cfg.data.trace.hasty_share = share;
         else cfg.data.countdown_share = share;
         o.setting = arg;
     }
@@ -338,8 +341,9 @@ static const char *grpo_usage =
     "(read in place by the engine), rewards them by rule (1 correct, 0.1 well-formed), and\n"
     "takes clipped policy-gradient steps with group-normalised advantages and a k3 KL penalty\n"
     "to the starting model. DIR receives config.txt, vocab.gguf, checkpoint.gguf, metrics.csv\n"
-    "(reward, accuracy, length, reflect = \"wait\"/\"check\" per completion, kl, clip_fraction,\n"
-    "dropped_groups, test_accuracy, ...), reward.svg, accuracy.svg, length.svg, reflect.svg\n"
+    "(reward, accuracy, length, reflect = \"wait\"/\"check\" per completion, false_step = share\n"
+    "of Countdown samples with a false step, kl, clip_fraction, dropped_groups, test_accuracy,\n"
+    "...), reward.svg, accuracy.svg, length.svg, reflect.svg, false_step.svg\n"
     "and, at the end, model.gguf. Ctrl-C saves a checkpoint and stops.\n"
     "  --init PATH             the start: a pretrain/sft/grpo run directory, its\n"
     "                          checkpoint.gguf, or a model.gguf `r1 train` exported\n"
@@ -366,6 +370,11 @@ static const char *grpo_usage =
     "  --variant V             grpo | dr-grpo | dapo (default grpo); dapo drops groups whose\n"
     "                          rewards are all equal and draws more problems in their place\n"
     "  --max-extra N           dapo: problems drawn at most beyond P per step (default 16)\n"
+    "  --credit C              outcome | steps (default outcome: every token carries its\n"
+    "                          sample's advantage); steps checks each Countdown line by rule\n"
+    "                          and gives a wrong answer's blame to its first false step only,\n"
+    "                          and a right answer's credit to all but that step (a process\n"
+    "                          signal, a departure from R1-Zero; arithmetic keeps outcome)\n"
     "  --task T                countdown | arithmetic | mix (default mix)\n"
     "  --eval-every N          greedy pass@1 on held-out problems every N steps, before the\n"
     "                          first and after the last (default 0: never)\n"
@@ -429,10 +438,11 @@ static int cmd_grpo(int argc, char **argv) {
                 lr_min_given |= floats[k].field == &cfg.lr_min;
             }
         if (matched) continue;
-        if (!strcmp(arg, "--variant") || !strcmp(arg, "--task")) {
+        if (!strcmp(arg, "--variant") || !strcmp(arg, "--task") || !strcmp(arg, "--credit")) {
             if (!(v = cli_value(argc, argv, &i))) return 1;
             int rc = !strcmp(arg, "--variant") ? r1_grpo_variant_by_name(v, &cfg.variant, &err)
-                                               : r1_grpo_task_by_name(v, &cfg.task, &err);
+                     : !strcmp(arg, "--task")  ? r1_grpo_task_by_name(v, &cfg.task, &err)
+                                               : r1_grpo_credit_by_name(v, &cfg.credit, &err);
             if (rc != R1_OK) return cli_error("train grpo: %s: %s", arg, err.msg);
         } else if (!strcmp(arg, "--seed")) {
             if (!(v = cli_value(argc, argv, &i)) || cli_parse_long(arg, v, 0, LONG_MAX, &n) != R1_OK) return 1;

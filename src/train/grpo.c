@@ -137,8 +137,9 @@ static int set_setting(void *cfg, const char *key_value, r1_err *err) {
 typedef struct {
     int *completion;       /* (n_completion) ids drawn, EOS included when it was drawn */
     float *logp_old;       /* (n_completion) log π_old of each, recorded by the sampler */
+    float *advantages;     /* (n_completion) the share of A each carries (credit.h) */
     int n_completion;
-    float reward, advantage;
+    float reward;
     float weight;          /* the variant's normaliser in the sample's minibatch */
 } sample;
 
@@ -178,8 +179,8 @@ static void free_batch(run_state *s, const r1_grpo_config *cfg) {
     for (int g = 0; g < s->n_groups; g++) free(s->prompt_ids[g]), s->prompt_ids[g] = NULL;
     for (int i = 0; i < s->n_groups * cfg->group; i++) {
         sample *sm = &s->samples[i];
-        free(sm->completion), free(sm->logp_old);
-        sm->completion = NULL, sm->logp_old = NULL;
+        free(sm->completion), free(sm->logp_old), free(sm->advantages);
+        sm->completion = NULL, sm->logp_old = NULL, sm->advantages = NULL;
     }
     s->n_groups = 0;
 }
@@ -229,6 +230,8 @@ static int pose(const run_state *s, const r1_grpo_config *cfg, const r1_problem 
 
 typedef struct {
     double reward, accuracy, length, reflect; /* means over every sample drawn */
+    long checked, false_steps;                /* Countdown samples drawn; with a false step */
+    double false_step;                        /* false_steps / checked, nan when none */
     int dropped_groups, extra_groups;
     double seconds;
 } rollout_stats;
@@ -257,33 +260,42 @@ static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, in
         return r1_fail_within(err, "grpo: step %llu, problem %d: ", (unsigned long long)step + 1, draw + 1);
     }
     float rewards[G], advantages[G];
-    for (int j = 0; j < G; j++) {
-        const r1_generation *g = &s->generations[j];
-        rewards[j] = r1_reward_value(&s->rewards[j], cfg->format_reward);
+    for (int j = 0; j < G; j++) rewards[j] = r1_reward_value(&s->rewards[j], cfg->format_reward);
+    int kept = r1_grpo_advantages(cfg->variant, rewards, G, advantages), rc = R1_OK;
+    for (int j = 0; j < G && rc == R1_OK; j++) {
+        r1_generation *g = &s->generations[j];
         st->reward += rewards[j];
         st->accuracy += s->rewards[j].correct;
         st->length += g->n_tokens;
         st->reflect += r1_grpo_reflections(g->text);
+        sample *sm = &s->samples[s->n_groups * G + j];
+        int n_completion = g->n_tokens + g->stopped_at_eos;
+        float *per_token = r1_malloc(err, (size_t)(n_completion ? n_completion : 1) * sizeof(float), "advantages");
+        r1_credit_check check;
+        rc = per_token ? r1_credit_assign(cfg->credit, s->run.tok, &problem, g->tokens, n_completion,
+                                          s->rewards[j].correct, advantages[j], per_token, &check, err)
+                       : R1_ERR;
+        if (rc == R1_OK) st->checked += check.checked, st->false_steps += check.false_step;
+        if (rc != R1_OK || !kept) {
+            free(per_token);
+            continue;
+        }
+        sm->completion = g->tokens, sm->logp_old = g->logprobs, sm->advantages = per_token;
+        g->tokens = NULL, g->logprobs = NULL;
+        sm->n_completion = n_completion;
+        sm->reward = rewards[j];
     }
-    int kept = r1_grpo_advantages(cfg->variant, rewards, G, advantages);
     if (kept) {
         s->prompt_ids[s->n_groups] = ids;
         s->prompt_len[s->n_groups] = n_ids;
-        for (int j = 0; j < G; j++) {
-            r1_generation *g = &s->generations[j];
-            sample *sm = &s->samples[s->n_groups * G + j];
-            sm->completion = g->tokens, sm->logp_old = g->logprobs;
-            g->tokens = NULL, g->logprobs = NULL;
-            sm->n_completion = g->n_tokens + g->stopped_at_eos;
-            sm->reward = rewards[j], sm->advantage = advantages[j];
-        }
         s->n_groups++;
     } else {
         free(ids);
         st->dropped_groups++;
     }
     for (int j = 0; j < G; j++) r1_generation_free(&s->generations[j]);
-    return R1_OK;
+    return rc == R1_OK ? R1_OK : r1_fail_within(err, "grpo: step %llu, problem %d: ", (unsigned long long)step + 1,
+                                               draw + 1);
 }
 
 /* 1. The step's batch: P groups, and with dapo, while fewer than P are kept, up
@@ -297,6 +309,7 @@ static int rollout_step(run_state *s, const r1_grpo_config *cfg, uint64_t step, 
     st->extra_groups = draw - cfg->prompts;
     double n = (double)draw * cfg->group;
     st->reward /= n, st->accuracy /= n, st->length /= n, st->reflect /= n;
+    st->false_step = st->checked ? (double)st->false_steps / (double)st->checked : NAN;
     st->seconds = now_seconds() - t0;
     return R1_OK;
 }
@@ -401,8 +414,8 @@ static int minibatch_grad(run_state *s, const r1_grpo_config *cfg, int *idx, int
             const float *logp_ref = s->have_ref ? s->logp_ref + (size_t)rows[b] * s->completion_cap : s->logp + at;
             for (int k = 0; k < sm->n_completion; k++) {
                 r1_grpo_token_terms terms;
-                float grad = r1_grpo_token_grad(cfg, s->logp[at + k], sm->logp_old[k], logp_ref[k], sm->advantage,
-                                                &terms);
+                float grad = r1_grpo_token_grad(cfg, s->logp[at + k], sm->logp_old[k], logp_ref[k],
+                                                sm->advantages[k], &terms);
                 s->weights[at + k] = sm->weight * grad;
                 *loss += sm->weight * terms.loss;
                 us->kl += terms.kl, us->kl_tokens++, us->clipped += terms.clipped;
@@ -471,16 +484,17 @@ static int test_accuracy(run_state *s, const r1_grpo_config *cfg, double *accura
 /* ---- the loop ---- */
 
 static const char *const metric_columns[] = {
-    "reward",        "accuracy", "length",         "reflect",      "kl",
+    "reward",        "accuracy", "length",         "reflect",      "false_step",   "kl",
     "loss",          "grad_norm", "clip_fraction", "lr",           "dropped_groups",
     "extra_groups",  "test_accuracy", "sample_seconds", "seconds"};
-enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 11 };
+enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 12 };
 
 /* The plots, next to metrics.csv, redrawn from it. */
 static int plot(const r1_lm_run *run, r1_err *err) {
     static const char *const reward_cols[] = {"reward", "accuracy"}, *const accuracy_cols[] = {"accuracy",
                                                                                                  "test_accuracy"},
-                             *const length_cols[] = {"length"}, *const reflect_cols[] = {"reflect"};
+                             *const length_cols[] = {"length"}, *const reflect_cols[] = {"reflect"},
+                             *const false_step_cols[] = {"false_step"};
     const struct {
         const char *file, *title;
         const char *const *columns;
@@ -490,6 +504,7 @@ static int plot(const r1_lm_run *run, r1_err *err) {
         {"accuracy.svg", "r1 train grpo: accuracy on training samples and held-out (greedy)", accuracy_cols, 2},
         {"length.svg", "r1 train grpo: mean completion tokens", length_cols, 1},
         {"reflect.svg", "r1 train grpo: \"wait\"/\"check\" per completion", reflect_cols, 1},
+        {"false_step.svg", "r1 train grpo: share of Countdown samples with a false step", false_step_cols, 1},
     };
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++) {
         char svg[sizeof run->dir + 16];
@@ -551,7 +566,7 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         double test;
         uint64_t done = step + 1;
         if (rc != R1_OK || maybe_evaluate(s, cfg, done, &test, res, err) != R1_OK) return R1_ERR;
-        double values[N_METRICS] = {rs.reward, rs.accuracy,       rs.length,       rs.reflect,   us.kl,
+        double values[N_METRICS] = {rs.reward, rs.accuracy,       rs.length,       rs.reflect,   rs.false_step, us.kl,
                                     us.loss,   us.grad_norm,      us.clip_fraction, lr,          rs.dropped_groups,
                                     rs.extra_groups, test,        rs.seconds,      now_seconds() - t_step};
         if (r1_metrics_log(&s->run.metrics, done, values, err) != R1_OK) return R1_ERR;

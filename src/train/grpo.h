@@ -14,6 +14,9 @@
  *                 max_extra more have been drawn (DAPO, Yu et al. 2025, §3.2
  *                 dynamic sampling, with "all rewards equal" for its "all
  *                 correct or all wrong")
+ *      Each token of a sample carries A, or with credit "steps" (credit.h) only the
+ *      tokens of a Countdown sample's first false step carry it (0 elsewhere) when
+ *      the answer is wrong, and all but those when it is right.
  *   3. per completion token, with ρ = π/π_old and r_ref = π_ref/π:
  *        ℓ = −min(ρA, clip(ρ, 1−ε_low, 1+ε_high)·A) + β·(r_ref − log r_ref − 1)
  *      (DeepSeekMath eq. 3 with the k3 estimator of KL(π‖π_ref), eq. 4), ε_low =
@@ -41,9 +44,11 @@
  *
  * The run directory holds config.txt, vocab.gguf, checkpoint.gguf (stage "grpo":
  * params, expert bias, AdamW moments, the reference's params as ref.*), metrics.csv
- * (step,reward,accuracy,length,reflect,kl,loss,grad_norm,clip_fraction,lr,
- * dropped_groups,extra_groups,test_accuracy,sample_seconds,seconds; test_accuracy
- * is nan between evaluations, and a step-0 row holds the starting model's),
+ * (step,reward,accuracy,length,reflect,false_step,kl,loss,grad_norm,clip_fraction,
+ * lr,dropped_groups,extra_groups,test_accuracy,sample_seconds,seconds; false_step
+ * is the share of Countdown samples whose thinking has a false step, nan without
+ * Countdown; test_accuracy is nan between evaluations, and a step-0 row holds the
+ * starting model's),
  * reward.svg (reward and accuracy), accuracy.svg (training and held-out
  * accuracy), length.svg (mean completion tokens), reflect.svg ("wait"/"check" per
  * completion) and, at the end, model.gguf. Resume: the settings come from the
@@ -57,6 +62,7 @@
 
 #include "base/error.h"
 #include "train/adamw.h"
+#include "train/credit.h"
 #include "train/pretrain.h"
 #include "train/tiny_model.h"
 
@@ -85,6 +91,7 @@ typedef struct {
     float lr_min;           /* after warm-up: cosine from lr to lr_min; lr_min = lr: constant */
     float bias_gamma;       /* speed of the experts' routing-bias update, 0: routing frozen */
     float format_reward;    /* reward of a well-formed wrong answer (0 <= x < 1) */
+    r1_credit credit;       /* which tokens carry a sample's advantage (credit.h) */
     int eval_every;         /* steps between held-out evaluations, 0: none */
     int eval_n;             /* test problems per evaluation */
 } r1_grpo_config;
@@ -95,11 +102,12 @@ typedef struct {
  * routing bias frozen (bias_gamma 0: the aux-loss-free update balances the load of
  * pretraining's broad data; on a few RL problems it only re-routes the experts the
  * model learnt with, at a speed γ that --lr does not slow),
- * seed 1, all cores, no evaluation (eval_n 100); base from
+ * seed 1, all cores, no evaluation (eval_n 100), outcome credit; base from
  * r1_pretrain_default_config(). */
 r1_grpo_config r1_grpo_default_config(void);
 int r1_grpo_variant_by_name(const char *name, r1_grpo_variant *out, r1_err *err);
 int r1_grpo_task_by_name(const char *name, r1_grpo_task *out, r1_err *err);
+int r1_grpo_credit_by_name(const char *name, r1_credit *out, r1_err *err);
 const char *r1_grpo_variant_name(r1_grpo_variant v);
 /* "countdown", "arithmetic", "mix": the task names problem_set.h takes. */
 const char *r1_grpo_task_name(r1_grpo_task t);

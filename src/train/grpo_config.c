@@ -7,6 +7,7 @@
 
 static const char *const variant_names[] = {"grpo", "dr-grpo", "dapo", NULL};
 static const char *const task_names[] = {"countdown", "arithmetic", "mix", NULL};
+static const char *const credit_names[] = {"outcome", "steps", NULL};
 
 r1_grpo_config r1_grpo_default_config(void) {
     r1_grpo_config c = {
@@ -32,6 +33,7 @@ r1_grpo_config r1_grpo_default_config(void) {
         .eval_every = 0, .eval_n = 100,
         .bias_gamma = 0.0f,
         .format_reward = R1_REWARD_FORMAT,
+        .credit = R1_CREDIT_OUTCOME,
     };
     return c;
 }
@@ -39,20 +41,28 @@ r1_grpo_config r1_grpo_default_config(void) {
 static int by_name(const char *const *names, int n, const char *what, const char *name, int *out, r1_err *err) {
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], name)) return *out = i, R1_OK;
-    return r1_fail(err, "grpo: unknown %s '%s' (%s|%s|%s)", what, name, names[0], names[1], names[2]);
+    return r1_fail(err, "grpo: unknown %s '%s' (%s|%s%s%s)", what, name, names[0], names[1], n > 2 ? "|" : "",
+                   n > 2 ? names[2] : "");
 }
 
 int r1_grpo_variant_by_name(const char *name, r1_grpo_variant *out, r1_err *err) {
-    int v;
+    int v = 0;
     if (by_name(variant_names, 3, "variant", name, &v, err) != R1_OK) return R1_ERR;
     *out = (r1_grpo_variant)v;
     return R1_OK;
 }
 
 int r1_grpo_task_by_name(const char *name, r1_grpo_task *out, r1_err *err) {
-    int v;
+    int v = 0;
     if (by_name(task_names, 3, "task", name, &v, err) != R1_OK) return R1_ERR;
     *out = (r1_grpo_task)v;
+    return R1_OK;
+}
+
+int r1_grpo_credit_by_name(const char *name, r1_credit *out, r1_err *err) {
+    int v = 0;
+    if (by_name(credit_names, 2, "credit", name, &v, err) != R1_OK) return R1_ERR;
+    *out = (r1_credit)v;
     return R1_OK;
 }
 
@@ -83,7 +93,8 @@ int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
                        c->lr);
     if (c->eval_every < 0 || c->eval_n < 1)
         return r1_fail(err, "grpo: eval_every %d (≥ 0), eval_n %d (≥ 1)", c->eval_every, c->eval_n);
-    if (c->variant > R1_GRPO_DAPO || c->task > R1_GRPO_TASK_MIX) return r1_fail(err, "grpo: bad variant or task");
+    if (c->variant > R1_GRPO_DAPO || c->task > R1_GRPO_TASK_MIX || c->credit > R1_CREDIT_STEPS)
+        return r1_fail(err, "grpo: bad variant, task or credit");
     return R1_OK;
 }
 
@@ -119,6 +130,7 @@ static const r1_setting fields[] = {
     G("grpo.eval_n", INT, eval_n),
     G("grpo.bias_gamma", FLOAT, bias_gamma),
     G("grpo.format_reward", FLOAT, format_reward),
+    R1_SETTING_NAMED("grpo.credit", r1_grpo_config, credit, credit_names),
 };
 #undef G
 enum { N_FIELDS = sizeof fields / sizeof fields[0] };

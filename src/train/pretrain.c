@@ -45,6 +45,7 @@ static const r1_setting fields[] = {
     F("trace_max_think_bytes", INT, data.trace.max_think_bytes),
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
     F("trace_wrong_share", DOUBLE, data.trace.wrong_share),
+    F("trace_hasty_share", DOUBLE, data.trace.hasty_share),
     F("steps", INT, steps),
     F("warmup", INT, warmup),
     F("lr", FLOAT, opt.lr),
@@ -105,6 +106,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: countdown_share %g is outside 0..1", cfg->data.countdown_share);
     if (!(cfg->data.chain_share >= 0 && cfg->data.chain_share <= 1))
         return r1_fail(err, "pretrain: chain_share %g is outside 0..1", cfg->data.chain_share);
+    if (!(cfg->data.trace.hasty_share >= 0 && cfg->data.trace.hasty_share <= 1))
+        return r1_fail(err, "pretrain: trace_hasty_share %g is outside 0..1", cfg->data.trace.hasty_share);
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

@@ -169,6 +169,27 @@ int r1_countdown_generate(r1_task_split split, uint64_t index, uint64_t seed, r1
 /* 1 when the answer (len bytes) evaluates to exactly the target. */
 int r1_countdown_check(const r1_problem *p, const char *answer, size_t len);
 
+/* ---- checking a Countdown search line by line (countdown_steps.c) ---- */
+
+typedef struct {
+    int lines;  /* lines read that are true steps */
+    int slips;  /* computations corrected at once (`, wait, `) */
+    int yes;    /* lines that said `Yes.` */
+    int ended;  /* the thinking ended: `</think>` was reached, */
+    long think_end; /* at this offset */
+} r1_countdown_steps;
+
+/* Reads the thinking of a Countdown completion (text[0..len), the text after
+ * `<think>\n`, as the model wrote it) as the backward search of traces.c and
+ * returns the byte offset of its first false part: a computation not true (and not
+ * corrected at once), a need that does not use the target or a number not in the
+ * list in view, a rest list that is not that list without the number taken, two
+ * numbers tried other than larger first, results going on past the need, a
+ * verdict that does not match the last result, or any line after `Yes.`. Returns
+ * -1 when every line read is true: the thinking ended (steps->ended), or was cut
+ * off mid-line, where what was written so far is true. */
+long r1_countdown_first_false(const r1_problem *p, const char *text, size_t len, r1_countdown_steps *steps);
+
 /* ---- arithmetic (arithmetic.c) ---- */
 
 /* lhs op rhs (then op2 third, when a chain), exactly. */

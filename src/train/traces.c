@@ -16,7 +16,7 @@
 #define LINE_BYTES 256
 
 r1_trace_config r1_trace_default_config(void) {
-    return (r1_trace_config){.max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25};
+    return (r1_trace_config){.max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0};
 }
 
 /* ---- text building ---- */
@@ -279,13 +279,31 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     }
     for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
 
+    /* a hasty solver gives up after one or two failed two-number lines and guesses
+     * every number added (no draw at hasty_share 0: the other traces stay as
+     * they were) */
+    int hasty_lines = cfg->hasty_share > 0 && chance(rng, cfg->hasty_share) ? 1 + (int)r1_task_rng_below(rng, 2) : 0;
+    int told = s.n_lines, verdicts = 0;
+    for (int i = 0; i < s.n_lines - 1 && hasty_lines; i++)
+        if (keep[i] && s.lines[i].n_rest == 2 && ++verdicts == hasty_lines) told = i + 1;
     int calcs = 0; /* a line computes its need and then each result it tries */
-    for (int i = 0; i < s.n_lines; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
+    for (int i = 0; i < told; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
     teller tell = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
-    for (int i = 0; i < s.n_lines; i++)
+    for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
     info->dead_ends = dead;
     info->corrected = tell.slipped;
+    info->hasty = told < s.n_lines;
+    if (info->hasty) {
+        r1_countdown_expr guess, number, sum;
+        r1_countdown_expr_number(&guess, p->numbers[0]);
+        for (int i = 1; i < p->n_numbers; i++) {
+            r1_countdown_expr_number(&number, p->numbers[i]);
+            r1_countdown_expr_join(&sum, &guess, '+', &number);
+            guess = sum;
+        }
+        answer = guess;
+    }
     put(out, "</think>\n<answer>%s</answer>", answer.text);
     return R1_OK;
 }
@@ -443,8 +461,9 @@ static int arithmetic_trace(const r1_problem *p, r1_task_rng *rng, const r1_trac
 int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cfg, char *buf, size_t size,
                    r1_trace_info *info, r1_err *err) {
     if (cfg->max_dead_ends < 0 || cfg->max_dead_ends > MAX_NARRATED || !(cfg->wrong_share >= 0) ||
-        cfg->wrong_share > 1 || cfg->max_think_bytes < 0)
-        return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share 0..1)", MAX_NARRATED);
+        cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0)
+        return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1)",
+                       MAX_NARRATED);
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';
     /* the problem is mixed into the stream so one seed varies across problems */

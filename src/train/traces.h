@@ -30,6 +30,13 @@
  * In a wrong_share of traces one computation is off by one and caught at once:
  * `67 - 30 = 36, wait, 67 - 30 = 37`, never landing on the value it is compared
  * with, so a slip never looks like a solution.
+ * A hasty_share of Countdown traces is written by a hasty solver: it tells the
+ * search only up to its first or second failed two-number line (one or two, even
+ * odds), then stops and guesses every number added (`</think>\n<answer>65 + 25 +
+ * 93 + 48</answer>`), a wrong answer unless the sum happens to be the target; a
+ * search that succeeds by then is told whole. Such a corpus mixes careful and
+ * hasty solvers, as R1-Zero's base model mixed long and short reasoning, so RL
+ * has a longer search to find worth its length (RESULTS.md).
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
@@ -53,9 +60,10 @@ typedef struct {
     int max_dead_ends;   /* Countdown: failed branches told, at most (0..8; the
                             oldest are dropped) */
     double wrong_share;  /* share of traces with a caught mistake, 0..1 */
+    double hasty_share;  /* Countdown: share of traces by a hasty solver (above), 0..1 */
 } r1_trace_config;
 
-/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25. */
+/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0. */
 r1_trace_config r1_trace_default_config(void);
 
 /* What a written trace holds (for statistics). */
@@ -63,6 +71,7 @@ typedef struct {
     int think_bytes; /* THINKING, up to `</think>` */
     int dead_ends;   /* Countdown failed branches told */
     int corrected;   /* 1 when the trace makes a mistake and corrects it */
+    int hasty;       /* 1 when a hasty solver gave up and guessed (a wrong trace) */
 } r1_trace_info;
 
 /* r1_trace_write's result for a Countdown problem whose every whole-number

@@ -1,0 +1,194 @@
+/* Checking a Countdown search, line by line (task.h, r1_countdown_first_false).
+ *
+ * The traces of traces.c work back from the target. A line takes one number z of
+ * the list in view and computes the need R that the other numbers must make from
+ * N (the target; for an indented line, the need of the line above). With three
+ * numbers left it opens that smaller problem, whose lines follow indented; with
+ * two left it writes out their results, larger number first, and says `Yes.`
+ * exactly when the last one is R:
+ *
+ *   51 - 48 = 3, 3 from 65, 25, 93:
+ *    25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.
+ *    93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.
+ *
+ * Every part of such a line is checkable by rule: the computation, that it uses N,
+ * the rest list (the list in view without z, in order), the results and the
+ * verdict. A computation may be corrected at once (`67 - 30 = 36, wait, 67 - 30 =
+ * 37`): a slip caught, not a false step. The first false part of a sampled
+ * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
+ * puts a wrong answer's blame there. */
+#include <string.h>
+
+#include "train/task.h"
+
+/* Numbers in a trace stay far below this; more digits are a false step (and
+ * keep every product of two inside int64). */
+#define MAX_DIGITS 9
+
+/* A line being read. A line cut off by the token limit has no '\n': a read that
+ * runs into its end sets cut_off, so that what was not written is not judged. */
+typedef struct {
+    const char *at, *end;
+    int cut_off;
+} cursor;
+
+static int read_literal(cursor *c, const char *literal) {
+    size_t n = strlen(literal), left = (size_t)(c->end - c->at);
+    if (left < n) {
+        c->cut_off |= memcmp(c->at, literal, left) == 0;
+        return 0;
+    }
+    if (memcmp(c->at, literal, n) != 0) return 0;
+    c->at += n;
+    return 1;
+}
+
+/* An integer, optionally negative (needs can be); leaves c->at alone on failure. */
+static int read_int(cursor *c, int64_t *value) {
+    const char *s = c->at;
+    int negative = s < c->end && *s == '-';
+    s += negative;
+    int64_t v = 0;
+    int digits = 0;
+    for (; s < c->end && *s >= '0' && *s <= '9' && digits <= MAX_DIGITS; s++, digits++) v = v * 10 + (*s - '0');
+    if (s == c->end) return c->cut_off = 1, 0; /* more digits may have followed */
+    if (digits == 0 || digits > MAX_DIGITS) return 0;
+    *value = negative ? -v : v;
+    c->at = s;
+    return 1;
+}
+
+/* x op y as the traces compute it (a need may be 0 or negative; division exact). */
+static int true_value(int64_t x, char op, int64_t y, int64_t *value) {
+    switch (op) {
+    case '+': *value = x + y; return 1;
+    case '-': *value = x - y; return 1;
+    case '*': *value = x * y; return 1;
+    case '/': if (y == 0 || x % y) return 0; *value = x / y; return 1;
+    default: return 0;
+    }
+}
+
+/* `x op y = r`, true or corrected at once by `, wait, x op y = ` the true value.
+ * On a false part, *false_at is where it starts. */
+static int read_computation(cursor *c, int64_t *x, char *op, int64_t *y, int64_t *r, int *slips,
+                            const char **false_at) {
+    *false_at = c->at;
+    if (!read_int(c, x) || !read_literal(c, " ")) return 0;
+    if (c->at == c->end) return c->cut_off = 1, 0;
+    *op = *c->at++;
+    if (!read_literal(c, " ") || !read_int(c, y) || !read_literal(c, " = ")) return 0;
+    int64_t right;
+    if (!true_value(*x, *op, *y, &right)) return 0; /* no such move: the computation itself */
+    *false_at = c->at;
+    if (!read_int(c, r)) return 0;
+    if (*r == right) return 1;
+    cursor again = *c;
+    int64_t x2, y2, r2;
+    char op2 = 0;
+    int corrected = read_literal(&again, ", wait, ") && read_int(&again, &x2) && read_literal(&again, " ") &&
+                    again.at < again.end && (op2 = *again.at++) == *op && read_literal(&again, " ") &&
+                    read_int(&again, &y2) && read_literal(&again, " = ") && read_int(&again, &r2) && x2 == *x &&
+                    y2 == *y && r2 == right;
+    c->cut_off |= again.cut_off;
+    if (!corrected) return 0;
+    *c = again, *r = right;
+    (*slips)++;
+    return 1;
+}
+
+typedef struct {
+    int64_t list[R1_COUNTDOWN_MAX_NUMBERS - 1]; /* the three numbers an opened line left */
+    int64_t need;                               /* and what they must make */
+    int open;                                   /* indented lines may follow */
+} search_state;
+
+/* One line (its '\n' included, when not cut off). Returns 1 when every part is
+ * true; 0 with *false_at at the first false part, or with c->cut_off when the
+ * line ends before a part could be judged. */
+static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_countdown_steps *steps,
+                      const char **false_at) {
+    *false_at = c->at;
+    int indented = read_literal(c, " ");
+    if (indented && !st->open) return 0; /* no opened problem to be inside */
+    int64_t list[R1_COUNTDOWN_MAX_NUMBERS], N = indented ? st->need : p->target;
+    int n_list = indented ? 3 : p->n_numbers;
+    for (int i = 0; i < n_list; i++) list[i] = indented ? st->list[i] : p->numbers[i];
+    if (!indented) st->open = 0;
+
+    /* the need: R = N op z or z op N, z a number of the list */
+    int64_t x, y, R, z;
+    char op;
+    const char *line_start = *false_at;
+    if (!read_computation(c, &x, &op, &y, &R, &steps->slips, false_at)) return 0;
+    z = x == N ? y : x;
+    int has_z = 0;
+    for (int i = 0; i < n_list; i++) has_z |= list[i] == z;
+    if ((x != N && y != N) || !has_z) return *false_at = line_start, 0;
+
+    /* `, R from` the list without z (any one of its copies), in order */
+    int64_t restated, rest[R1_COUNTDOWN_MAX_NUMBERS];
+    const char *rest_at[R1_COUNTDOWN_MAX_NUMBERS];
+    int n_rest = 0;
+    *false_at = c->at;
+    if (!read_literal(c, ", ") || !read_int(c, &restated) || restated != R || !read_literal(c, " from ")) return 0;
+    for (; n_rest < n_list - 1; n_rest++) {
+        rest_at[n_rest] = c->at;
+        if ((n_rest > 0 && !read_literal(c, ", ")) || !read_int(c, &rest[n_rest])) return *false_at = c->at, 0;
+    }
+    int agree = -1; /* the longest run of rest that some copy of z taken out explains */
+    for (int i = 0; i < n_list; i++) {
+        if (list[i] != z) continue;
+        int k = 0;
+        for (int j = 0; j < n_list && k < n_rest; j++)
+            if (j != i && rest[k] == list[j]) k++;
+            else if (j != i) break;
+        agree = k > agree ? k : agree;
+    }
+    if (agree < n_rest) return *false_at = rest_at[agree], 0;
+    *false_at = c->at;
+    if (!read_literal(c, ":")) return 0;
+    if (n_rest == 3) { /* opens the three-number problem */
+        if (indented || !read_literal(c, "\n")) return 0;
+        memcpy(st->list, rest, sizeof st->list), st->need = R, st->open = 1;
+        return 1;
+    }
+
+    /* two numbers: their results, larger first, then the verdict */
+    int64_t a = rest[0] > rest[1] ? rest[0] : rest[1], b = rest[0] + rest[1] - a, result;
+    int results = 0, reached = 0;
+    for (;;) {
+        *false_at = c->at;
+        if (!read_literal(c, results ? ", " : " ")) break;
+        if (reached) return 0; /* went on past the need */
+        const char *computation_at = c->at;
+        if (!read_computation(c, &x, &op, &y, &result, &steps->slips, false_at)) return 0;
+        if (x != a || y != b) return *false_at = computation_at, 0;
+        reached = result == R, results++;
+    }
+    if (!read_literal(c, ". ")) return 0; /* (no result at all: `44 from 24, 44:. No.`) */
+    *false_at = c->at;
+    if (!read_literal(c, reached ? "Yes.\n" : "No.\n")) return 0;
+    steps->yes += reached;
+    return 1;
+}
+
+long r1_countdown_first_false(const r1_problem *p, const char *text, size_t len, r1_countdown_steps *steps) {
+    memset(steps, 0, sizeof *steps);
+    search_state st = {.open = 0};
+    cursor c = {text, text + len, 0};
+    while (c.at < c.end) {
+        if (read_literal(&(cursor){c.at, c.end, 0}, "</think>")) {
+            steps->ended = 1, steps->think_end = (long)(c.at - text);
+            return -1;
+        }
+        if (steps->yes) return (long)(c.at - text); /* the search went on after it found the need */
+        const char *newline = memchr(c.at, '\n', (size_t)(c.end - c.at));
+        cursor line = {c.at, newline ? newline + 1 : c.end, 0};
+        const char *false_at;
+        if (!check_line(p, &line, &st, steps, &false_at)) return line.cut_off ? -1 : (long)(false_at - text);
+        steps->lines++;
+        c.at = line.end;
+    }
+    return -1;
+}
