@@ -556,6 +556,21 @@ static int branches_right(const r1_problem *p, const char *trace, int corrected)
     r1_countdown_steps steps;
     long false_at = r1_countdown_first_false(p, trace, strlen(trace), &steps);
     if (false_at >= 0) printf("  false step at byte %ld: %.40s\n", false_at, trace + false_at);
+    /* the writer's slips are off by one, never the value the line compares with */
+    for (const char *w = strstr(trace, ", wait, "); w; w = strstr(w + 1, ", wait, ")) {
+        const char *slip = w;
+        while (slip > trace && slip[-1] != ' ') slip--;
+        const char *eq = strstr(w, " = ");
+        long long wrong = atoll(slip), right = eq ? atoll(eq + 3) : wrong, need = -1;
+        const char *line = w;
+        while (line > trace && line[-1] != '\n') line--;
+        const char *from = strstr(line, " from "), *colon = strchr(line, ':');
+        if (from && colon && colon < slip) { /* a result: the need is the number before " from" */
+            while (from > line && from[-1] != ' ') from--;
+            need = atoll(from);
+        }
+        if (llabs(wrong - right) != 1 || wrong == need) return 0;
+    }
     return false_at < 0 && steps.ended && steps.yes == 1 && steps.slips == corrected;
 }
 
@@ -658,7 +673,7 @@ static void test_hasty_traces(test_ctx *t) {
         int full_len = r1_trace_write(&p, (uint64_t)i, &careful, full, sizeof full, NULL, &err);
         int cut_len = r1_trace_write(&p, (uint64_t)i, &hasty, cut, sizeof cut, &info, &err);
         if (full_len == R1_TRACE_UNTOLD) continue;
-        CHECK(full_len > 0 && cut_len > 0, "%s", err.msg);
+        CHECK(full_len > 0 && cut_len > 0, "%s", err.msg); /* (info is set only then) */
         n++;
         r1_countdown_steps steps;
         CHECK(r1_countdown_first_false(&p, cut, (size_t)cut_len, &steps) < 0 && steps.ended, "a false line: %s", cut);
@@ -675,6 +690,7 @@ static void test_hasty_traces(test_ctx *t) {
         int verdicts = 0;
         for (const char *c = strstr(cut, ". No.\n"); c && c < end_think; c = strstr(c + 1, ". No.\n")) verdicts++;
         CHECK(steps.yes == 0 && strstr(cut, guess) && (verdicts == 1 || verdicts == 2) &&
+                  end_think - cut >= 6 && !strncmp(end_think - 6, ". No.\n", 6) &&
                   !strncmp(full, cut, (size_t)(end_think - cut)),
               "hasty trace: %s\nfull: %s", cut, full);
     }
@@ -807,6 +823,13 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n</think>\n", 0, 0, 1},
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 9", 0, 0, 0},  /* cut off, true so far */
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = |21, 21 from 65, 9", 0, 0, 0}, /* cut off after a false part */
+        /* what a model may write: not the trace's shape at all */
+        {"|51 \n51 - 48 = 3, 3 from 65, 25, 93:\n", 0, 0, 0},            /* a line ends where the operator goes */
+        {"|1234567890123 - 48 = 3, 3 from 65, 25, 93:\n", 0, 0, 0},       /* a number too long */
+        {"|51 / 0 = 0, 0 from 65, 25, 93:\n", 0, 0, 0},                   /* division by zero */
+        {"|51 ^ 48 = 3, 3 from 65, 25, 93:\n", 0, 0, 0},                  /* no such operator */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = -", 0, 0, 0},        /* cut off at a sign */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n</thi", 0, 0, 0},
     };
     r1_problem p = countdown(4, numbers, 51);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -827,6 +850,13 @@ static void test_countdown_first_false(test_ctx *t) {
         CHECK(!steps.ended || !strncmp(text + steps.think_end, "</think>", 8), "case %zu: think_end %ld", i,
               steps.think_end);
     }
+    /* a NUL byte where the operator goes: judged by the length, not a terminator */
+    static const char nul[] = "51 - 48 = 3, 3 from 65, 25, 93:\n 25 \0 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n";
+    r1_countdown_steps steps;
+    long got = r1_countdown_first_false(&p, nul, sizeof nul - 1, &steps);
+    CHECK(got == (long)strlen("51 - 48 = 3, 3 from 65, 25, 93:\n "), "NUL: first false part at %ld", got);
+    r1_problem two = countdown(2, numbers, 51); /* not a search of this form: nothing judged */
+    CHECK(r1_countdown_first_false(&two, "51 - 48 = 3\n", 12, &steps) == -1 && steps.lines == 0, "two numbers");
 }
 
 TEST_MAIN("tasks", T(test_rng_golden), T(test_generate_golden), T(test_generate_deterministic),

@@ -76,6 +76,7 @@ static int read_computation(cursor *c, int64_t *x, char *op, int64_t *y, int64_t
     *false_at = c->at;
     if (!read_int(c, x) || !read_literal(c, " ")) return 0;
     if (c->at == c->end) return c->cut_off = 1, 0;
+    if (!strchr("+-*/", *c->at) || *c->at == '\0') return 0;
     *op = *c->at++;
     if (!read_literal(c, " ") || !read_int(c, y) || !read_literal(c, " = ")) return 0;
     int64_t right;
@@ -175,18 +176,22 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
 
 long r1_countdown_first_false(const r1_problem *p, const char *text, size_t len, r1_countdown_steps *steps) {
     memset(steps, 0, sizeof *steps);
+    if (p->n_numbers < 3 || p->n_numbers > R1_COUNTDOWN_MAX_NUMBERS) return -1; /* not a search of this form */
     search_state st = {.open = 0};
     cursor c = {text, text + len, 0};
     while (c.at < c.end) {
-        if (read_literal(&(cursor){c.at, c.end, 0}, "</think>")) {
+        cursor end_think = {c.at, c.end, 0};
+        if (read_literal(&end_think, "</think>")) {
             steps->ended = 1, steps->think_end = (long)(c.at - text);
             return -1;
         }
+        if (end_think.cut_off) return -1; /* `</thi` at the token limit */
         if (steps->yes) return (long)(c.at - text); /* the search went on after it found the need */
         const char *newline = memchr(c.at, '\n', (size_t)(c.end - c.at));
         cursor line = {c.at, newline ? newline + 1 : c.end, 0};
         const char *false_at;
-        if (!check_line(p, &line, &st, steps, &false_at)) return line.cut_off ? -1 : (long)(false_at - text);
+        if (!check_line(p, &line, &st, steps, &false_at))
+            return line.cut_off && !newline ? -1 : (long)(false_at - text); /* only an unfinished line is cut off */
         steps->lines++;
         c.at = line.end;
     }

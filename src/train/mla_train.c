@@ -302,8 +302,8 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
         r1_rows_zero(m->pool, d->dq_lora, (size_t)N * Rq);
         r1_rows_zero(m->pool, d->dq_lora_raw, (size_t)N * Rq);
         r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
-        r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, (size_t)Rq, a->q_lora_raw,
-                                 (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
+        r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, (size_t)Rq,
+                                 a->q_lora_raw, (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
         r1_linear_backward_pool(m->pool, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
     } else {
         r1_linear_backward_pool(m->pool, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);

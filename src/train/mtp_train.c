@@ -102,13 +102,13 @@ void mtp_backward(r1_train_model *m) {
 
     /* the embedding half: RMSNorm_e, then into the shared embedding rows of token t+1 */
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
-    r1_rows_rmsnorm_backward(m->pool, d->dxn, D, m->dmtp.enorm, d->dmtp_eh, 2 * (size_t)D, m->mtp_emb, D, m->mtp.enorm, N, D,
-                             c->norm_eps, d->dnorm_rows);
+    r1_rows_rmsnorm_backward(m->pool, d->dxn, D, m->dmtp.enorm, d->dmtp_eh, 2 * (size_t)D, m->mtp_emb, D,
+                             m->mtp.enorm, N, D, c->norm_eps, d->dnorm_rows);
     for (long t = 0; t < N; t++)
         if (has_next(m, t))
             r1_axpy_f32(D, 1.0f, d->dxn + (size_t)t * D, m->dtok_embd + (size_t)m->tokens[t + 1] * D);
 
     /* the state half: RMSNorm_h, into ∂L/∂x_final for the main backward */
-    r1_rows_rmsnorm_backward(m->pool, d->dmtp_h, D, m->dmtp.hnorm, d->dmtp_eh + D, 2 * (size_t)D, m->x_final, D, m->mtp.hnorm, N, D,
-                             c->norm_eps, d->dnorm_rows);
+    r1_rows_rmsnorm_backward(m->pool, d->dmtp_h, D, m->dmtp.hnorm, d->dmtp_eh + D, 2 * (size_t)D, m->x_final, D,
+                             m->mtp.hnorm, N, D, c->norm_eps, d->dnorm_rows);
 }
