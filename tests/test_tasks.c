@@ -689,6 +689,7 @@ static void test_hasty_traces(test_ctx *t) {
         const char *end_think = strstr(cut, "</think>");
         int verdicts = 0;
         for (const char *c = strstr(cut, ". No.\n"); c && c < end_think; c = strstr(c + 1, ". No.\n")) verdicts++;
+        CHECK(info.dead_ends >= 1 && info.dead_ends <= verdicts, "%d failed branches told in: %s", info.dead_ends, cut);
         CHECK(steps.yes == 0 && strstr(cut, guess) && (verdicts == 1 || verdicts == 2) &&
                   end_think - cut >= 6 && !strncmp(end_think - 6, ". No.\n", 6) &&
                   !strncmp(full, cut, (size_t)(end_think - cut)),

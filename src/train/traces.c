@@ -291,10 +291,12 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     teller tell = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
-    info->dead_ends = dead;
     info->corrected = tell.slipped;
     info->hasty = told < s.n_lines;
-    if (info->hasty) {
+    info->dead_ends = dead;
+    if (info->hasty) { /* every branch told failed; the answer is a guess */
+        info->dead_ends = 0;
+        for (int i = 0; i < told; i++) info->dead_ends += keep[i] && s.lines[i].depth == 0;
         r1_countdown_expr guess, number, sum;
         r1_countdown_expr_number(&guess, p->numbers[0]);
         for (int i = 1; i < p->n_numbers; i++) {
