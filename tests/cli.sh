@@ -139,6 +139,7 @@ if $R1 train pretrain --init "$TMP/run" --mtp 0.3 --out "$TMP/run-mtp" --quiet -
 else fail train-pretrain-mtp "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-bad-mtp $R1 train pretrain --mtp -1 --out "$TMP/run-mtp2"
 expect_error train-pretrain-bad-hasty $R1 train pretrain --hasty-share 2 --out "$TMP/run-hasty"
+expect_error train-pretrain-bad-small $R1 train pretrain --small-share 1.5 --out "$TMP/run-small"
 # a training checkpoint is not a model: the error says what to use instead
 expect_error eval-checkpoint $R1 eval -m "$TMP/run/checkpoint.gguf" --task countdown --n 1
 if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-checkpoint-message

@@ -113,20 +113,23 @@ static void test_vocab_round_trip(test_ctx *t) {
 
 /* ---- batches ---- */
 
-/* Arithmetic prompts in a batch's bytes, and how many of them are chains (two
- * operators before the '?'). */
-static void count_chains(const r1_data *d, int n_tokens, int *questions, int *chains) {
+/* Arithmetic prompts in a batch's bytes, how many of them are chains (two
+ * operators before the '?'), and how many have a one-digit first or second operand. */
+static void count_questions(const r1_data *d, int n_tokens, int *questions, int *chains, int *small) {
     char *text = malloc((size_t)n_tokens + 1);
     int len = 0;
     for (int i = 0; i < n_tokens; i++) text[len++] = d->tokens[i] < 256 ? (char)d->tokens[i] : '|';
     text[len] = '\0';
-    *questions = *chains = 0;
+    *questions = *chains = *small = 0;
     for (const char *q = strstr(text, "What is "); q; q = strstr(q + 1, "What is ")) {
         const char *end = strchr(q, '?');
         if (!end) break;
         int ops = 0;
         for (const char *c = q; c < end; c++) ops += c[0] == ' ' && (c[1] == '+' || c[1] == '-' || c[1] == '*');
-        ++*questions, *chains += ops == 2;
+        long lhs = -1, rhs = -1;
+        char op;
+        sscanf(q, "What is %ld %c %ld", &lhs, &op, &rhs);
+        ++*questions, *chains += ops == 2, *small += (lhs >= 0 && lhs < 10) || (rhs >= 0 && rhs < 10);
     }
     free(text);
 }
@@ -139,12 +142,12 @@ static void test_data_chains(test_ctx *t) {
     c.data.countdown_share = 0;
     r1_data d;
     r1_err err;
-    int questions[2], chains[2];
+    int questions[2], chains[2], small[2];
     for (int k = 0; k < 2; k++) {
         c.data.chain_share = k;
         CHECK(r1_data_init(&d, tok, &c.data, 8, 512, &err) == R1_OK, "%s", err.msg);
         CHECK(r1_data_batch(&d, 3, &err) == R1_OK, "%s", err.msg);
-        count_chains(&d, 8 * 512, &questions[k], &chains[k]);
+        count_questions(&d, 8 * 512, &questions[k], &chains[k], &small[k]);
         r1_data_free(&d);
     }
     r1_tokenizer_free(tok);
@@ -152,6 +155,55 @@ static void test_data_chains(test_ctx *t) {
     CHECK(questions[1] >= 8 && chains[1] >= questions[1] * 6 / 10,
           "chain_share 1: %d chains in %d questions (those whose first result is negative stay two-operand)",
           chains[1], questions[1]);
+}
+
+/* small_share 1 gives every arithmetic problem a one-digit operand (or two), each
+ * answered right by its trace; 0 none. With chains too, the chain goes on from the
+ * small problem's result. */
+static void test_data_small(test_ctx *t) {
+    r1_tokenizer *tok = vocab_tokenizer(t);
+    if (!tok) return;
+    r1_pretrain_config c = tiny_config();
+    c.data.countdown_share = 0;
+    c.data.chain_share = 0.5;
+    r1_data d;
+    r1_err err;
+    int questions[2], chains[2], small[2];
+    for (int k = 0; k < 2; k++) {
+        c.data.small_share = k;
+        CHECK(r1_data_init(&d, tok, &c.data, 8, 512, &err) == R1_OK, "%s", err.msg);
+        CHECK(r1_data_batch(&d, 3, &err) == R1_OK, "%s", err.msg);
+        count_questions(&d, 8 * 512, &questions[k], &chains[k], &small[k]);
+        r1_data_free(&d);
+    }
+    CHECK(questions[0] >= 8 && small[0] == 0, "small_share 0: %d one-digit questions in %d", small[0], questions[0]);
+    CHECK(questions[1] >= 8 && small[1] == questions[1], "small_share 1: %d one-digit questions in %d", small[1],
+          questions[1]);
+    CHECK(chains[1] > 0, "small_share 1 with chain_share 0.5: no chains");
+    /* the problem the data draws, its trace and its answer agree */
+    r1_task_rng rng = {42};
+    for (int i = 0; i < 300; i++) {
+        r1_problem p;
+        CHECK(r1_task_generate(R1_TASK_ARITHMETIC, R1_SPLIT_TRAIN, (uint64_t)i, 1, &p) == R1_OK, "generate %d", i);
+        r1_arithmetic_make_small(&p, &rng);
+        CHECK(p.lhs >= 0 && p.rhs >= 0 && (p.lhs < 10 || p.rhs < 10) && p.lhs < 1000 && p.rhs < 1000,
+              "operands %lld %lld", (long long)p.lhs, (long long)p.rhs);
+        char expect[32];
+        snprintf(expect, sizeof expect, "%lld",
+                 (long long)(p.op == '+' ? p.lhs + p.rhs : p.op == '-' ? p.lhs - p.rhs : p.lhs * p.rhs));
+        CHECK(!strcmp(p.answer, expect), "%lld %c %lld: answer %s, expected %s", (long long)p.lhs, p.op,
+              (long long)p.rhs, p.answer, expect);
+        char *text;
+        size_t len, prompt_len;
+        CHECK(r1_data_example_text(&p, (uint64_t)i, &c.data.trace, &text, &len, &prompt_len, &err) == R1_OK, "%s",
+              err.msg);
+        char tail[64];
+        snprintf(tail, sizeof tail, "<answer>%s</answer>", expect);
+        CHECK(strstr(text + prompt_len, tail) != NULL, "trace of %lld %c %lld ends %s", (long long)p.lhs, p.op,
+              (long long)p.rhs, text + (len > 40 ? len - 40 : 0));
+        free(text);
+    }
+    r1_tokenizer_free(tok);
 }
 
 /* A Countdown problem its trace cannot narrate is replaced by the next draw: a
@@ -276,6 +328,7 @@ static void test_config_strings(test_ctx *t) {
     r1_pretrain_config a = tiny_config(), b = r1_pretrain_default_config();
     a.opt.lr = 0.1f + 1e-9f, a.data.countdown_share = 1.0 / 3, a.data.seed = 0xFFFFFFFFFFFFull;
     a.data.chain_share = 0.25;
+    a.data.small_share = 0.125;
     char **s;
     size_t n;
     r1_err err;
@@ -286,7 +339,7 @@ static void test_config_strings(test_ctx *t) {
     CHECK(ok, "%s", err.msg);
     CHECK(!memcmp(&a.model, &b.model, sizeof a.model) && a.opt.lr == b.opt.lr && a.steps == b.steps &&
               a.data.countdown_share == b.data.countdown_share && a.data.seed == b.data.seed &&
-              a.data.chain_share == b.data.chain_share &&
+              a.data.chain_share == b.data.chain_share && a.data.small_share == b.data.small_share &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
@@ -294,6 +347,9 @@ static void test_config_strings(test_ctx *t) {
     b.data.chain_share = 1.5;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "chain_share"), "chain_share 1.5 accepted");
     b.data.chain_share = 0;
+    b.data.small_share = -0.5;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "small_share"), "small_share -0.5 accepted");
+    b.data.small_share = 0;
     b.model.vocab = 300;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "vocab"), "wrong vocab accepted");
 }
@@ -540,6 +596,7 @@ int main(void) {
         {test_vocab_round_trip, "vocab_round_trip"},
         {test_data_batches, "data_batches"},
         {test_data_chains, "data_chains"},
+        {test_data_small, "data_small"},
         {test_data_untold, "data_untold"},
         {test_metrics_resume_and_plot, "metrics_resume_and_plot"},
         {test_config_strings, "config_strings"},

@@ -70,6 +70,8 @@ static const char *pretrain_usage =
     "  --countdown-share X     share of Countdown problems, the rest arithmetic (default 0.5)\n"
     "  --chain-share X         share of the arithmetic made chains, `What is 48 + 75 - 3?`\n"
     "                          (default 0; the eval split has none)\n"
+    "  --small-share X         share of the arithmetic given a one-digit operand (or two),\n"
+    "                          `What is 7 * 8?` (default 0; the eval split has none)\n"
     "  --hasty-share X         share of Countdown traces by a hasty solver that gives up\n"
     "                          after one or two failed lines and guesses (default 0)\n";
 
@@ -232,10 +234,12 @@ static int cmd_pretrain(int argc, char **argv) {
         int taken = lm_option(argc, argv, &i, &cfg, &o);
         if (taken < 0) return 1;
         if (taken) continue;
-        if (strcmp(arg, "--countdown-share") && strcmp(arg, "--chain-share") && strcmp(arg, "--hasty-share"))
+        if (strcmp(arg, "--countdown-share") && strcmp(arg, "--chain-share") && strcmp(arg, "--small-share") &&
+            strcmp(arg, "--hasty-share"))
             return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
         if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &share) != R1_OK) return 1;
         if (!strcmp(arg, "--chain-share")) cfg.data.chain_share = share;
+        else if (!strcmp(arg, "--small-share")) cfg.data.small_share = share;
         else if (!strcmp(arg, "--hasty-share")) cfg.data.trace.hasty_share = share;
         else cfg.data.countdown_share = share;
         o.setting = arg;

@@ -63,6 +63,13 @@ int r1_arithmetic_make_chain(r1_problem *p, r1_task_rng *rng) {
     return 1;
 }
 
+void r1_arithmetic_make_small(r1_problem *p, r1_task_rng *rng) {
+    uint32_t which = r1_task_rng_below(rng, 3); /* 0: lhs, 1: rhs, 2: both */
+    if (which != 1) p->lhs = r1_task_rng_below(rng, 10);
+    if (which != 0) p->rhs = r1_task_rng_below(rng, 10);
+    r1_arithmetic_set_answer(p);
+}
+
 int r1_arithmetic_check(const r1_problem *p, const char *answer, size_t len) {
     while (len > 0 && (*answer == ' ' || *answer == '\t' || *answer == '\n' || *answer == '\r')) answer++, len--;
     while (len > 0 && (answer[len - 1] == ' ' || answer[len - 1] == '\t' || answer[len - 1] == '\n' ||

@@ -41,6 +41,8 @@ int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg,
         return memset(d, 0, sizeof *d), r1_fail(err, "data: countdown_share %g is outside 0..1", cfg->countdown_share);
     if (!(cfg->chain_share >= 0 && cfg->chain_share <= 1))
         return memset(d, 0, sizeof *d), r1_fail(err, "data: chain_share %g is outside 0..1", cfg->chain_share);
+    if (!(cfg->small_share >= 0 && cfg->small_share <= 1))
+        return memset(d, 0, sizeof *d), r1_fail(err, "data: small_share %g is outside 0..1", cfg->small_share);
     if (alloc_batch(d, cfg, B, T, err) != R1_OK) return R1_ERR;
     d->tok = tok;
     return R1_OK;
@@ -185,8 +187,14 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
         if (r1_task_generate(kind, R1_SPLIT_TRAIN, index, d->cfg.seed, &p) != R1_OK)
             return r1_fail(err, "data: %s problem %llu could not be generated", r1_task_name(kind),
                            (unsigned long long)index);
+        /* one-digit operands and chains each draw from a stream of their own, so a
+         * share of 0 leaves every earlier draw as it was; small first, so that a
+         * chain sees the first result it will go on from */
+        if (kind == R1_TASK_ARITHMETIC && d->cfg.small_share > 0) {
+            r1_task_rng small = {r1_task_mix64(trace_seed ^ 0x736d616c6cull)};
+            if (r1_task_rng_unit(&small) < d->cfg.small_share) r1_arithmetic_make_small(&p, &small);
+        }
         if (kind == R1_TASK_ARITHMETIC && d->cfg.chain_share > 0) {
-            /* a stream of its own, so chain_share 0 leaves every earlier draw as it was */
             r1_task_rng chain = {r1_task_mix64(trace_seed ^ 0x636861696eull)};
             if (r1_task_rng_unit(&chain) < d->cfg.chain_share) r1_arithmetic_make_chain(&p, &chain);
         }

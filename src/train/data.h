@@ -43,11 +43,13 @@ typedef struct {
     double countdown_share;  /* 0..1: share of Countdown problems, the rest arithmetic */
     double chain_share;      /* 0..1: share of the arithmetic problems made chains
                                 (r1_arithmetic_make_chain; 0 draws as before chains were) */
+    double small_share;      /* 0..1: share of the arithmetic problems given one-digit
+                                operands (r1_arithmetic_make_small; 0 draws as before) */
     int prompt_loss;         /* 1: train on the prompt tokens too */
     r1_trace_config trace;
 } r1_data_config;
 
-/* seed 1, countdown_share 0.5, chain_share 0, prompt_loss 1, r1_trace_default_config(). */
+/* seed 1, countdown_share 0.5, chain_share 0, small_share 0, prompt_loss 1, r1_trace_default_config(). */
 r1_data_config r1_data_default_config(void);
 
 /* Examples tokenized once, held back to back. */

@@ -41,6 +41,7 @@ static const r1_setting fields[] = {
     F("seed", U64, data.seed),
     F("countdown_share", DOUBLE, data.countdown_share),
     F("chain_share", DOUBLE, data.chain_share),
+    F("small_share", DOUBLE, data.small_share),
     F("prompt_loss", INT, data.prompt_loss),
     F("trace_max_think_bytes", INT, data.trace.max_think_bytes),
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
@@ -106,6 +107,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: countdown_share %g is outside 0..1", cfg->data.countdown_share);
     if (!(cfg->data.chain_share >= 0 && cfg->data.chain_share <= 1))
         return r1_fail(err, "pretrain: chain_share %g is outside 0..1", cfg->data.chain_share);
+    if (!(cfg->data.small_share >= 0 && cfg->data.small_share <= 1))
+        return r1_fail(err, "pretrain: small_share %g is outside 0..1", cfg->data.small_share);
     if (!(cfg->data.trace.hasty_share >= 0 && cfg->data.trace.hasty_share <= 1))
         return r1_fail(err, "pretrain: trace_hasty_share %g is outside 0..1", cfg->data.trace.hasty_share);
     r1_adamw probe;

@@ -256,4 +256,10 @@ static inline r1_task_rng r1_task_rng_for(uint64_t seed, uint64_t kind, uint64_t
  * pretraining draws them (data.h chain_share) so the model can follow one. */
 int r1_arithmetic_make_chain(r1_problem *p, r1_task_rng *rng);
 
+/* Makes lhs, rhs or both (one in three each) a one-digit number, 0..9, and sets
+ * the answer: `What is 7 * 8?`. The generator's splits hold none (their operands
+ * have 2 or 3 digits); pretraining draws them (data.h small_share) so that the
+ * model does not misread a question a person types first. */
+void r1_arithmetic_make_small(r1_problem *p, r1_task_rng *rng);
+
 #endif
