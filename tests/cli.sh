@@ -140,6 +140,9 @@ else fail train-pretrain-mtp "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-bad-mtp $R1 train pretrain --mtp -1 --out "$TMP/run-mtp2"
 expect_error train-pretrain-bad-hasty $R1 train pretrain --hasty-share 2 --out "$TMP/run-hasty"
 expect_error train-pretrain-bad-small $R1 train pretrain --small-share 1.5 --out "$TMP/run-small"
+if grep -q 'small_share 1.5 is outside 0..1' "$TMP/err" && $R1 train pretrain --help | grep -q -- '--small-share X'; then
+    ok train-pretrain-small-share-option
+else fail train-pretrain-small-share-option "$(head -c 300 "$TMP/err")"; fi
 # a training checkpoint is not a model: the error says what to use instead
 expect_error eval-checkpoint $R1 eval -m "$TMP/run/checkpoint.gguf" --task countdown --n 1
 if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-checkpoint-message

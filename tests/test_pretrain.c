@@ -127,8 +127,7 @@ static void count_questions(const r1_data *d, int n_tokens, int *questions, int 
         int ops = 0;
         for (const char *c = q; c < end; c++) ops += c[0] == ' ' && (c[1] == '+' || c[1] == '-' || c[1] == '*');
         long lhs = -1, rhs = -1;
-        char op;
-        sscanf(q, "What is %ld %c %ld", &lhs, &op, &rhs);
+        sscanf(q, "What is %ld %*c %ld", &lhs, &rhs);
         ++*questions, *chains += ops == 2, *small += (lhs >= 0 && lhs < 10) || (rhs >= 0 && rhs < 10);
     }
     free(text);
@@ -158,8 +157,8 @@ static void test_data_chains(test_ctx *t) {
 }
 
 /* small_share 1 gives every arithmetic problem a one-digit operand (or two), each
- * answered right by its trace; 0 none. With chains too, the chain goes on from the
- * small problem's result. */
+ * answered right by its trace; 0 none. A chain goes on from the small problem's
+ * result. */
 static void test_data_small(test_ctx *t) {
     r1_tokenizer *tok = vocab_tokenizer(t);
     if (!tok) return;
@@ -182,27 +181,32 @@ static void test_data_small(test_ctx *t) {
     CHECK(chains[1] > 0, "small_share 1 with chain_share 0.5: no chains");
     /* the problem the data draws, its trace and its answer agree */
     r1_task_rng rng = {42};
+    int n_chained = 0;
     for (int i = 0; i < 300; i++) {
         r1_problem p;
         CHECK(r1_task_generate(R1_TASK_ARITHMETIC, R1_SPLIT_TRAIN, (uint64_t)i, 1, &p) == R1_OK, "generate %d", i);
         r1_arithmetic_make_small(&p, &rng);
         CHECK(p.lhs >= 0 && p.rhs >= 0 && (p.lhs < 10 || p.rhs < 10) && p.lhs < 1000 && p.rhs < 1000,
               "operands %lld %lld", (long long)p.lhs, (long long)p.rhs);
+        long long first = p.op == '+' ? p.lhs + p.rhs : p.op == '-' ? p.lhs - p.rhs : p.lhs * p.rhs, value = first;
+        if (i % 2 && r1_arithmetic_make_chain(&p, &rng))
+            value = p.op2 == '+' ? first + p.third : first - p.third, n_chained++;
         char expect[32];
-        snprintf(expect, sizeof expect, "%lld",
-                 (long long)(p.op == '+' ? p.lhs + p.rhs : p.op == '-' ? p.lhs - p.rhs : p.lhs * p.rhs));
+        snprintf(expect, sizeof expect, "%lld", value);
         CHECK(!strcmp(p.answer, expect), "%lld %c %lld: answer %s, expected %s", (long long)p.lhs, p.op,
               (long long)p.rhs, p.answer, expect);
-        char *text;
-        size_t len, prompt_len;
-        CHECK(r1_data_example_text(&p, (uint64_t)i, &c.data.trace, &text, &len, &prompt_len, &err) == R1_OK, "%s",
-              err.msg);
+        char *text = NULL;
+        size_t len = 0, prompt_len = 0;
+        int written = r1_data_example_text(&p, (uint64_t)i, &c.data.trace, &text, &len, &prompt_len, &err) == R1_OK;
+        CHECK(written, "%s", err.msg);
+        if (!written) continue;
         char tail[64];
         snprintf(tail, sizeof tail, "<answer>%s</answer>", expect);
         CHECK(strstr(text + prompt_len, tail) != NULL, "trace of %lld %c %lld ends %s", (long long)p.lhs, p.op,
               (long long)p.rhs, text + (len > 40 ? len - 40 : 0));
         free(text);
     }
+    CHECK(n_chained >= 100, "only %d of 150 small problems made chains", n_chained);
     r1_tokenizer_free(tok);
 }
 
