@@ -113,14 +113,24 @@ static void test_vocab_round_trip(test_ctx *t) {
 
 /* ---- batches ---- */
 
-/* Arithmetic prompts in a batch's bytes, how many of them are chains (two
- * operators before the '?'), and how many have a one-digit first or second operand. */
-static void count_questions(const r1_data *d, int n_tokens, int *questions, int *chains, int *small) {
-    char *text = malloc((size_t)n_tokens + 1);
-    int len = 0;
-    for (int i = 0; i < n_tokens; i++) text[len++] = d->tokens[i] < 256 ? (char)d->tokens[i] : '|';
-    text[len] = '\0';
-    *questions = *chains = *small = 0;
+typedef struct {
+    int questions; /* arithmetic prompts */
+    int chains;    /* of them with two operators before the '?' */
+    int small;     /* of them with a one-digit first or second operand */
+} question_counts;
+
+/* Counts the arithmetic prompts in batch 3 (8 × 512) of cfg's data; 0 with err set
+ * when the batch cannot be made. */
+static int count_questions(const r1_tokenizer *tok, const r1_data_config *cfg, question_counts *n, r1_err *err) {
+    enum { B = 8, T = 512 };
+    r1_data d;
+    memset(n, 0, sizeof *n);
+    if (r1_data_init(&d, tok, cfg, B, T, err) != R1_OK) return 0;
+    if (r1_data_batch(&d, 3, err) != R1_OK) return r1_data_free(&d), 0;
+    char *text = malloc(B * T + 1);
+    for (int i = 0; i < B * T; i++) text[i] = d.tokens[i] < 256 ? (char)d.tokens[i] : '|';
+    text[B * T] = '\0';
+    r1_data_free(&d);
     for (const char *q = strstr(text, "What is "); q; q = strstr(q + 1, "What is ")) {
         const char *end = strchr(q, '?');
         if (!end) break;
@@ -128,9 +138,10 @@ static void count_questions(const r1_data *d, int n_tokens, int *questions, int 
         for (const char *c = q; c < end; c++) ops += c[0] == ' ' && (c[1] == '+' || c[1] == '-' || c[1] == '*');
         long lhs = -1, rhs = -1;
         sscanf(q, "What is %ld %*c %ld", &lhs, &rhs);
-        ++*questions, *chains += ops == 2, *small += (lhs >= 0 && lhs < 10) || (rhs >= 0 && rhs < 10);
+        n->questions++, n->chains += ops == 2, n->small += (lhs >= 0 && lhs < 10) || (rhs >= 0 && rhs < 10);
     }
     free(text);
+    return 1;
 }
 
 /* chain_share 1 makes every arithmetic problem that can be one a chain; 0 none. */
@@ -139,21 +150,18 @@ static void test_data_chains(test_ctx *t) {
     if (!tok) return;
     r1_pretrain_config c = tiny_config();
     c.data.countdown_share = 0;
-    r1_data d;
     r1_err err;
-    int questions[2], chains[2], small[2];
+    question_counts n[2];
     for (int k = 0; k < 2; k++) {
         c.data.chain_share = k;
-        CHECK(r1_data_init(&d, tok, &c.data, 8, 512, &err) == R1_OK, "%s", err.msg);
-        CHECK(r1_data_batch(&d, 3, &err) == R1_OK, "%s", err.msg);
-        count_questions(&d, 8 * 512, &questions[k], &chains[k], &small[k]);
-        r1_data_free(&d);
+        CHECK(count_questions(tok, &c.data, &n[k], &err), "%s", err.msg);
     }
     r1_tokenizer_free(tok);
-    CHECK(questions[0] >= 8 && chains[0] == 0, "chain_share 0: %d chains in %d questions", chains[0], questions[0]);
-    CHECK(questions[1] >= 8 && chains[1] >= questions[1] * 6 / 10,
+    CHECK(n[0].questions >= 8 && n[0].chains == 0, "chain_share 0: %d chains in %d questions", n[0].chains,
+          n[0].questions);
+    CHECK(n[1].questions >= 8 && n[1].chains >= n[1].questions * 6 / 10,
           "chain_share 1: %d chains in %d questions (those whose first result is negative stay two-operand)",
-          chains[1], questions[1]);
+          n[1].chains, n[1].questions);
 }
 
 /* small_share 1 gives every arithmetic problem a one-digit operand (or two), each
@@ -165,20 +173,17 @@ static void test_data_small(test_ctx *t) {
     r1_pretrain_config c = tiny_config();
     c.data.countdown_share = 0;
     c.data.chain_share = 0.5;
-    r1_data d;
     r1_err err;
-    int questions[2], chains[2], small[2];
+    question_counts n[2];
     for (int k = 0; k < 2; k++) {
         c.data.small_share = k;
-        CHECK(r1_data_init(&d, tok, &c.data, 8, 512, &err) == R1_OK, "%s", err.msg);
-        CHECK(r1_data_batch(&d, 3, &err) == R1_OK, "%s", err.msg);
-        count_questions(&d, 8 * 512, &questions[k], &chains[k], &small[k]);
-        r1_data_free(&d);
+        CHECK(count_questions(tok, &c.data, &n[k], &err), "%s", err.msg);
     }
-    CHECK(questions[0] >= 8 && small[0] == 0, "small_share 0: %d one-digit questions in %d", small[0], questions[0]);
-    CHECK(questions[1] >= 8 && small[1] == questions[1], "small_share 1: %d one-digit questions in %d", small[1],
-          questions[1]);
-    CHECK(chains[1] > 0, "small_share 1 with chain_share 0.5: no chains");
+    CHECK(n[0].questions >= 8 && n[0].small == 0, "small_share 0: %d one-digit questions in %d", n[0].small,
+          n[0].questions);
+    CHECK(n[1].questions >= 8 && n[1].small == n[1].questions, "small_share 1: %d one-digit questions in %d",
+          n[1].small, n[1].questions);
+    CHECK(n[1].chains > 0, "small_share 1 with chain_share 0.5: no chains");
     /* the problem the data draws, its trace and its answer agree */
     r1_task_rng rng = {42};
     int n_chained = 0;

@@ -227,21 +227,26 @@ static int cmd_pretrain(int argc, char **argv) {
     r1_pretrain_config cfg = r1_pretrain_default_config();
     lm_options o = {.stage = "train pretrain",
                     .run = {.out_dir = "runs/pretrain", .checkpoint_every = 100, .interrupted = &cli_interrupted}};
+    const struct {
+        const char *option;
+        double *share;
+    } shares[] = {{"--countdown-share", &cfg.data.countdown_share},
+                  {"--chain-share", &cfg.data.chain_share},
+                  {"--small-share", &cfg.data.small_share},
+                  {"--hasty-share", &cfg.data.trace.hasty_share}};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
-        float share;
         if (cli_is_help(arg)) return printf("%s%s%s", pretrain_usage, lm_usage, size_usage), 0;
         int taken = lm_option(argc, argv, &i, &cfg, &o);
         if (taken < 0) return 1;
         if (taken) continue;
-        if (strcmp(arg, "--countdown-share") && strcmp(arg, "--chain-share") && strcmp(arg, "--small-share") &&
-            strcmp(arg, "--hasty-share"))
+        size_t k = 0;
+        while (k < sizeof shares / sizeof shares[0] && strcmp(arg, shares[k].option)) k++;
+        if (k == sizeof shares / sizeof shares[0])
             return cli_error("train pretrain: unknown option '%s' (see r1 train pretrain --help)", arg);
+        float share;
         if (!(v = cli_value(argc, argv, &i)) || cli_parse_float(arg, v, &share) != R1_OK) return 1;
-        if (!strcmp(arg, "--chain-share")) cfg.data.chain_share = share;
-        else if (!strcmp(arg, "--small-share")) cfg.data.small_share = share;
-        else if (!strcmp(arg, "--hasty-share")) cfg.data.trace.hasty_share = share;
-        else cfg.data.countdown_share = share;
+        *shares[k].share = share;
         o.setting = arg;
     }
     if (lm_options_finish(&cfg, &o) != R1_OK) return 1;

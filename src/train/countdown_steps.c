@@ -76,7 +76,7 @@ static int read_computation(cursor *c, int64_t *x, char *op, int64_t *y, int64_t
     *false_at = c->at;
     if (!read_int(c, x) || !read_literal(c, " ")) return 0;
     if (c->at == c->end) return c->cut_off = 1, 0;
-    if (!strchr("+-*/", *c->at) || *c->at == '\0') return 0;
+    if (*c->at == '\0' || !strchr("+-*/", *c->at)) return 0; /* strchr would find the NUL */
     *op = *c->at++;
     if (!read_literal(c, " ") || !read_int(c, y) || !read_literal(c, " = ")) return 0;
     int64_t right;
