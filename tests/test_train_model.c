@@ -332,11 +332,13 @@ static void test_memorise(test_ctx *t) {
  * each example gives alone in a row of its own (balance loss off: it is taken per
  * row, not per document). */
 static void check_packed_documents(test_ctx *t, r1_train_config c) {
-    c.balance_alpha = 0.0f, c.init_std = 0.2f;
+    /* longer than the attention strips of 24, so that a strip skips the keys (or
+     * queries) of the other document */
+    enum { LA = 29, LB = 31, T = LA + LB };
+    c.balance_alpha = 0.0f, c.init_std = 0.2f, c.seq_len = T;
     r1_train_model m;
     r1_err err;
     CHECK(r1_train_model_init(&m, &c, 9, &err) == R1_OK, "%s", err.msg);
-    enum { LA = 5, LB = 7, T = LA + LB };
     int tokens[T], targets[T], doc_start[T], alone_targets[LB];
     random_tokens(tokens, NULL, T, c.vocab);
     for (int i = 0; i < T; i++) {

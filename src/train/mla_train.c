@@ -36,7 +36,11 @@ static void run_on_pool(r1_train_model *m, r1_pool_fn fn, int layer) {
  * the keys (queries) that strip can see: the strip's diagonal block is computed
  * whole, a 1/(2·T/ATTN_STRIP) share of extra work spent on the zeros above the
  * diagonal, which the rows hold as exact zeros so that the products over them add
- * nothing. A multiple of the GEMM tile's 6 rows. */
+ * nothing. In a row packed with documents a strip's products start at its first
+ * query's document (keys) or stop at its last key's document (queries): a term
+ * across documents is an exact zero, so the skipped ones would add nothing either,
+ * and with pretraining's examples of a few hundred tokens most of the triangle is
+ * skipped. A multiple of the GEMM tile's 6 rows. */
 enum { ATTN_STRIP = 24 };
 
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -73,10 +77,10 @@ static void attention_forward_heads(void *ctx, int thread, int n_threads) {
         transpose(keys_t, a->k_nope + ((size_t)h * N + (size_t)b * T) * nope, nope, T, nope);
         transpose(keys_t + (size_t)nope * T, a->k_rope + (size_t)b * T * rope, rope, T, rope);
         for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
-            int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;
+            int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows, k0 = doc_start(m, (size_t)b * T + t0);
             float *scores = att + (size_t)t0 * T;
-            r1_gemm_nn_f32(R1_GEMM_SET, rows, keys, QK, q + (size_t)t0 * H * QK, (size_t)H * QK, keys_t, T, scores,
-                           T);
+            r1_gemm_nn_f32(R1_GEMM_SET, rows, keys - k0, QK, q + (size_t)t0 * H * QK, (size_t)H * QK, keys_t + k0, T,
+                           scores + k0, T);
             for (int r = 0; r < rows; r++) {
                 float *row = scores + (size_t)r * T;
                 int t = t0 + r, start = doc_start(m, (size_t)b * T + t);
@@ -85,7 +89,8 @@ static void attention_forward_heads(void *ctx, int thread, int n_threads) {
                 r1_softmax(row + start, t + 1 - start);
                 memset(row + t + 1, 0, (size_t)(T - t - 1) * sizeof(float));
             }
-            r1_gemm_nn_f32(R1_GEMM_SET, rows, V, keys, scores, T, v, V, o + (size_t)t0 * H * V, (size_t)H * V);
+            r1_gemm_nn_f32(R1_GEMM_SET, rows, V, keys - k0, scores + k0, T, v + (size_t)k0 * V, V,
+                           o + (size_t)t0 * H * V, (size_t)H * V);
         }
     }
 }
@@ -122,23 +127,27 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
             float *dq = d->dq + ((size_t)b * T * H + h) * QK;
             transpose(values_t, v, V, T, V);
             for (int t0 = 0; t0 < T; t0 += ATTN_STRIP) {
-                int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows;
+                int rows = min_int(ATTN_STRIP, T - t0), keys = t0 + rows, k0 = doc_start(m, (size_t)b * T + t0);
                 float *strip = dscore + (size_t)t0 * T;
-                r1_gemm_nn_f32(R1_GEMM_SET, rows, keys, V, dout + (size_t)t0 * ldo, ldo, values_t, T, strip, T);
+                r1_gemm_nn_f32(R1_GEMM_SET, rows, keys - k0, V, dout + (size_t)t0 * ldo, ldo, values_t + k0, T,
+                               strip + k0, T);
                 for (int r = 0; r < rows; r++) {
                     float *row = strip + (size_t)r * T;
                     int t = t0 + r, start = doc_start(m, (size_t)b * T + t);
-                    memcpy(datt, row, (size_t)(t + 1) * sizeof(float));
+                    memcpy(datt + start, row + start, (size_t)(t + 1 - start) * sizeof(float));
                     memset(row, 0, (size_t)T * sizeof(float));
                     r1_softmax_backward(row + start, datt + start, att + (size_t)t * T + start, t + 1 - start);
                     for (int j = start; j <= t; j++) row[j] *= scale;
                 }
-                r1_gemm_nn_f32(R1_GEMM_ADD, rows, nope, keys, strip, T, k_nope, nope, dq + (size_t)t0 * ldq, ldq);
-                r1_gemm_nn_f32(R1_GEMM_ADD, rows, rope, keys, strip, T, k_rope, rope, dq + (size_t)t0 * ldq + nope,
-                               ldq);
+                r1_gemm_nn_f32(R1_GEMM_ADD, rows, nope, keys - k0, strip + k0, T, k_nope + (size_t)k0 * nope, nope,
+                               dq + (size_t)t0 * ldq, ldq);
+                r1_gemm_nn_f32(R1_GEMM_ADD, rows, rope, keys - k0, strip + k0, T, k_rope + (size_t)k0 * rope, rope,
+                               dq + (size_t)t0 * ldq + nope, ldq);
             }
             for (int j0 = 0; j0 < T; j0 += ATTN_STRIP) {
                 int cols = min_int(ATTN_STRIP, T - j0), queries = T - j0;
+                while (queries > cols && doc_start(m, (size_t)b * T + j0 + queries - 1) >= j0 + cols)
+                    queries--; /* a query in a later document than every key of the strip */
                 size_t corner = (size_t)j0 * T + j0;
                 r1_gemm_tn_f32(R1_GEMM_ADD, cols, V, queries, att + corner, T, dout + (size_t)j0 * ldo, ldo,
                                dv + (size_t)j0 * V, V);
