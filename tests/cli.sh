@@ -165,9 +165,9 @@ expect_error train-grpo-bad-credit $R1 train grpo --init "$TMP/run" --out "$TMP/
 if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --quiet --steps 2 --prompts 2 --group 3 --max-tokens 32 \
        --variant dr-grpo --ppo-epochs 2 --eval-every 2 --eval-n 2 2> "$TMP/err" && [ -s "$TMP/grpo/model.gguf" ] &&
    [ -s "$TMP/grpo/reward.svg" ] && [ -s "$TMP/grpo/length.svg" ] && [ -s "$TMP/grpo/accuracy.svg" ] &&
-   [ -s "$TMP/grpo/reflect.svg" ] && [ -s "$TMP/grpo/false_step.svg" ] &&
+   [ -s "$TMP/grpo/reflect.svg" ] && [ -s "$TMP/grpo/false_step.svg" ] && [ -s "$TMP/grpo/backtrack.svg" ] &&
    [ "$(wc -l < "$TMP/grpo/metrics.csv")" -eq 4 ] &&
-   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,false_step,kl" &&
+   head -1 "$TMP/grpo/metrics.csv" | grep -q "reward,accuracy,length,reflect,false_step,backtrack,kl" &&
    grep -q "held-out accuracy" "$TMP/err"; then
     ok train-grpo-run
 else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi

@@ -54,6 +54,9 @@ static void test_advantages(test_ctx *t) {
     CHECK(r1_grpo_advantages(R1_GRPO_GRPO, same, 3, a) == 1 && a[1] == 0, "grpo equal group: A = %g", a[1]);
     CHECK(r1_grpo_reflections("Wait, check: wait. Checking") == 4, "reflections %d",
           r1_grpo_reflections("Wait, check: wait. Checking"));
+    const char *search = "26 - 4 = 22, 22 from 51, 81: 81 - 51 = 30. No.\n51 - 26 = 25: 81 - 4 = 77. No.\n"
+                         "81 - 26 = 55: 51 + 4 = 55. Yes.\nNo.";
+    CHECK(r1_grpo_backtracks(search) == 2, "backtracks %d", r1_grpo_backtracks(search));
 }
 
 /* ∂ℓ/∂logπ by central differences, at ratios inside and outside the clip range,
@@ -617,7 +620,7 @@ static void test_run_and_resume(test_ctx *t) {
     CHECK(res.finished && res.steps_done == 3, "finished %d after %llu steps", res.finished,
           (unsigned long long)res.steps_done);
     const char *files[] = {"checkpoint.gguf", "metrics.csv", "reward.svg", "accuracy.svg",
-                           "length.svg",      "reflect.svg", "model.gguf", "config.txt"};
+                           "length.svg",      "reflect.svg", "backtrack.svg", "model.gguf", "config.txt"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         CHECK(access(in_dir(full, files[i]), F_OK) == 0, "%s missing", files[i]);
     CHECK(access(in_dir(full, "policy.gguf"), F_OK) != 0, "the policy went through a file");

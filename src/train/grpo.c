@@ -74,6 +74,12 @@ int r1_grpo_reflections(const char *text) {
     return n;
 }
 
+int r1_grpo_backtracks(const char *text) {
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, ". No.")); p += 5) n++;
+    return n;
+}
+
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -229,7 +235,7 @@ static int pose(const run_state *s, const r1_grpo_config *cfg, const r1_problem 
 }
 
 typedef struct {
-    double reward, accuracy, length, reflect; /* means over every sample drawn */
+    double reward, accuracy, length, reflect, backtrack; /* means over every sample drawn */
     long checked, false_steps;                /* Countdown samples drawn; with a false step */
     double false_step;                        /* false_steps / checked, nan when none */
     int dropped_groups, extra_groups;
@@ -268,6 +274,7 @@ static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, in
         st->accuracy += s->rewards[j].correct;
         st->length += g->n_tokens;
         st->reflect += r1_grpo_reflections(g->text);
+        st->backtrack += r1_grpo_backtracks(g->text);
         sample *sm = &s->samples[s->n_groups * G + j];
         int n_completion = g->n_tokens + g->stopped_at_eos;
         float *per_token = r1_malloc(err, (size_t)(n_completion ? n_completion : 1) * sizeof(float), "advantages");
@@ -308,7 +315,7 @@ static int rollout_step(run_state *s, const r1_grpo_config *cfg, uint64_t step, 
         if (draw_group(s, cfg, step, draw, st, err) != R1_OK) return R1_ERR;
     st->extra_groups = draw - cfg->prompts;
     double n = (double)draw * cfg->group;
-    st->reward /= n, st->accuracy /= n, st->length /= n, st->reflect /= n;
+    st->reward /= n, st->accuracy /= n, st->length /= n, st->reflect /= n, st->backtrack /= n;
     st->false_step = st->checked ? (double)st->false_steps / (double)st->checked : NAN;
     st->seconds = now_seconds() - t0;
     return R1_OK;
@@ -484,17 +491,17 @@ static int test_accuracy(run_state *s, const r1_grpo_config *cfg, double *accura
 /* ---- the loop ---- */
 
 static const char *const metric_columns[] = {
-    "reward",        "accuracy", "length",         "reflect",      "false_step",   "kl",
-    "loss",          "grad_norm", "clip_fraction", "lr",           "dropped_groups",
+    "reward",        "accuracy", "length",         "reflect",      "false_step",   "backtrack",
+    "kl",            "loss",     "grad_norm",      "clip_fraction", "lr",          "dropped_groups",
     "extra_groups",  "test_accuracy", "sample_seconds", "seconds"};
-enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 12 };
+enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 13 };
 
 /* The plots, next to metrics.csv, redrawn from it. */
 static int plot(const r1_lm_run *run, r1_err *err) {
     static const char *const reward_cols[] = {"reward", "accuracy"}, *const accuracy_cols[] = {"accuracy",
                                                                                                  "test_accuracy"},
                              *const length_cols[] = {"length"}, *const reflect_cols[] = {"reflect"},
-                             *const false_step_cols[] = {"false_step"};
+                             *const false_step_cols[] = {"false_step"}, *const backtrack_cols[] = {"backtrack"};
     const struct {
         const char *file, *title;
         const char *const *columns;
@@ -505,6 +512,7 @@ static int plot(const r1_lm_run *run, r1_err *err) {
         {"length.svg", "r1 train grpo: mean completion tokens", length_cols, 1},
         {"reflect.svg", "r1 train grpo: \"wait\"/\"check\" per completion", reflect_cols, 1},
         {"false_step.svg", "r1 train grpo: share of Countdown samples with a false step", false_step_cols, 1},
+        {"backtrack.svg", "r1 train grpo: candidates ruled out (\". No.\") per completion", backtrack_cols, 1},
     };
     for (size_t i = 0; i < sizeof plots / sizeof plots[0]; i++) {
         char svg[sizeof run->dir + 16];
@@ -566,9 +574,10 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         double test;
         uint64_t done = step + 1;
         if (rc != R1_OK || maybe_evaluate(s, cfg, done, &test, res, err) != R1_OK) return R1_ERR;
-        double values[N_METRICS] = {rs.reward, rs.accuracy,       rs.length,       rs.reflect,   rs.false_step, us.kl,
-                                    us.loss,   us.grad_norm,      us.clip_fraction, lr,          rs.dropped_groups,
-                                    rs.extra_groups, test,        rs.seconds,      now_seconds() - t_step};
+        double values[N_METRICS] = {rs.reward,      rs.accuracy,  rs.length,    rs.reflect,       rs.false_step,
+                                    rs.backtrack,   us.kl,        us.loss,      us.grad_norm,     us.clip_fraction,
+                                    lr,             rs.dropped_groups, rs.extra_groups, test,    rs.seconds,
+                                    now_seconds() - t_step};
         if (r1_metrics_log(&s->run.metrics, done, values, err) != R1_OK) return R1_ERR;
         if (step == start) res->first_reward = rs.reward;
         res->last_reward = rs.reward, res->last_accuracy = rs.accuracy, res->last_length = rs.length;

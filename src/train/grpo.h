@@ -44,14 +44,15 @@
  *
  * The run directory holds config.txt, vocab.gguf, checkpoint.gguf (stage "grpo":
  * params, expert bias, AdamW moments, the reference's params as ref.*), metrics.csv
- * (step,reward,accuracy,length,reflect,false_step,kl,loss,grad_norm,clip_fraction,
- * lr,dropped_groups,extra_groups,test_accuracy,sample_seconds,seconds; false_step
- * is the share of Countdown samples whose thinking has a false step, nan without
- * Countdown; test_accuracy is nan between evaluations, and a step-0 row holds the
+ * (step,reward,accuracy,length,reflect,false_step,backtrack,kl,loss,grad_norm,
+ * clip_fraction,lr,dropped_groups,extra_groups,test_accuracy,sample_seconds,seconds;
+ * false_step is the share of Countdown samples whose thinking has a false step, nan
+ * without Countdown; backtrack the mean count of candidates a completion's checks
+ * rule out; test_accuracy is nan between evaluations, and a step-0 row holds the
  * starting model's),
  * reward.svg (reward and accuracy), accuracy.svg (training and held-out
  * accuracy), length.svg (mean completion tokens), reflect.svg ("wait"/"check" per
- * completion) and, at the end, model.gguf. Resume: the settings come from the
+ * completion), false_step.svg, backtrack.svg and, at the end, model.gguf. Resume: the settings come from the
  * checkpoint; problems and sample seeds are pure functions of (seed, step, draw,
  * sample), so a resumed run continues as the uninterrupted one would. */
 #ifndef R1_GRPO_H
@@ -138,8 +139,13 @@ typedef struct {
 float r1_grpo_token_grad(const r1_grpo_config *cfg, float logp, float logp_old, float logp_ref, float advantage,
                          r1_grpo_token_terms *terms);
 
-/* Occurrences of "wait", "Wait", "check", "Check" in text. */
+/* Occurrences of "wait", "Wait", "check", "Check" in text: in the traces a "wait"
+ * follows a slip the next step corrects (traces.c). */
 int r1_grpo_reflections(const char *text);
+/* Occurrences of ". No." in text: each is a Countdown candidate that the trace
+ * tried, checked and abandoned (`26 - 4 = 22, 22 from 51, 81: 81 - 51 = 30. No.`),
+ * the backtracking the search narrates. */
+int r1_grpo_backtracks(const char *text);
 
 typedef struct {
     const char *out_dir;
