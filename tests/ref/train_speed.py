@@ -7,6 +7,7 @@ then the best and the median of --reps steps, in tokens/s.
     /usr/bin/python3 tests/ref/train_speed.py --threads 2                  # both configs
     /usr/bin/python3 tests/ref/train_speed.py --threads 1 --config default
     /usr/bin/python3 tests/ref/train_speed.py --threads 2 --blas-threads 1  # torch's own threads only
+    /usr/bin/python3 tests/ref/train_speed.py --threads 2 --bf16   # forward under bfloat16 autocast
 
 Configs (the same as `r1 train bench --batch B --seq T --set ...`):
     default  r1's pretraining model (3.84M parameters), B 4 x T 512
@@ -20,7 +21,10 @@ a PyTorch MoE would, so that PyTorch does the same arithmetic as r1 (--moe dense
 times the reference's form). Debian's torch takes BLAS from libblas.so.3: install
 libopenblas0-pthread, or it runs the reference BLAS (~7x slower). OpenBLAS starts
 one thread per core whatever torch.set_num_threads says, so the script sets its
-threads to --threads too, and prints the library and its thread count.
+threads to --threads too, and prints the library and its thread count. --bf16 runs
+the forward under torch.autocast("cpu", torch.bfloat16) (mixed precision: matrix
+products in bfloat16 through oneDNN, float32 weights and optimizer), which r1 does
+not do: r1 trains in float32 throughout.
 """
 import argparse
 import ctypes
@@ -151,7 +155,7 @@ def use_blas_threads(n):
     return "%s, %d threads" % (os.path.basename(openblas[0]), lib.openblas_get_num_threads())
 
 
-def bench(name, moe, reps, seed, blas_threads):
+def bench(name, moe, reps, seed, blas_threads, bf16):
     c, B, T = CONFIGS[name]
     train_ref.DTYPE = torch.float32  # the module's rope and routing tensors follow the weights
     ref = (SparseMoE if moe == "sparse" else train_ref.TrainRef)(random_model(c, seed), c["balance_alpha"])
@@ -169,7 +173,8 @@ def bench(name, moe, reps, seed, blas_threads):
     for r in range(reps + 1):  # the first step warms up
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = ref.forward(tokens, targets)[0]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = ref.forward(tokens, targets)[0]
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
@@ -183,9 +188,9 @@ def bench(name, moe, reps, seed, blas_threads):
     best = min(times)
     rates = sorted(B * T / t[0] for t in times)
     median = rates[len(rates) // 2] if len(rates) % 2 else 0.5 * (rates[len(rates) // 2 - 1] + rates[len(rates) // 2])
-    print("torch %.2fM B%dxT%d t%d %.0f tokens/s (median %.0f) fwd/bwd/opt %.3f/%.3f/%.3f s  [%s, moe %s, blas %s]" %
+    print("torch %.2fM B%dxT%d t%d %.0f tokens/s (median %.0f) fwd/bwd/opt %.3f/%.3f/%.3f s  [%s, moe %s, blas %s%s]" %
           (n_params / 1e6, B, T, torch.get_num_threads(), B * T / best[0], median, best[1], best[2], best[3], name,
-           moe, blas_threads))
+           moe, blas_threads, ", bf16 autocast" if bf16 else ""))
     sys.stdout.flush()
 
 
@@ -197,13 +202,14 @@ def main():
     ap.add_argument("--moe", choices=["sparse", "dense"], default="sparse")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bf16", action="store_true", help="the forward under bfloat16 autocast (mixed precision)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     blas = use_blas_threads(args.blas_threads or args.threads)
     print("torch %s, %d threads, BLAS: %s" % (torch.__version__, torch.get_num_threads(), blas))
     for name in sorted(CONFIGS) if args.config == "all" else [args.config]:
-        bench(name, args.moe, args.reps, args.seed, args.blas_threads or args.threads)
+        bench(name, args.moe, args.reps, args.seed, args.blas_threads or args.threads, args.bf16)
 
 
 if __name__ == "__main__":
