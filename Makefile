@@ -21,7 +21,7 @@ endif
 # Files named *_avx2.c hold the AVX2+FMA kernels, *_avx512.c the AVX-512 ones; only
 # they get the ISA flags, and they are called only after a run-time CPU check.
 AVX2FLAGS := -mavx2 -mfma -mf16c
-AVX512FLAGS := -mavx512f -mfma
+AVX512FLAGS := -mavx512f -mavx512bw -mavx512bf16 -mfma
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))

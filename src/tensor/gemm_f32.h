@@ -37,5 +37,9 @@ void r1_gemm_f32_avx2(r1_gemm_mode mode, int M, int N, int K, const float *A, si
 void r1_gemm_f32_avx512(r1_gemm_mode mode, int M, int N, int K, const float *A, size_t a_i, size_t a_k,
                         const float *B, size_t b_k, size_t b_j, float *C, size_t ldc);
 r1_gemm_f32_fn r1_gemm_f32_kernel(void);
+/* Runs kernel (a float or a bfloat16 one, gemm_bf16.h) on a product in the kernels'
+ * addressing; with K = 0 the product is zero (the kernels want K ≥ 1). */
+void r1_gemm_call(r1_gemm_f32_fn kernel, r1_gemm_mode mode, int M, int N, int K, const float *A, size_t a_i,
+                  size_t a_k, const float *B, size_t b_k, size_t b_j, float *C, size_t ldc);
 
 #endif

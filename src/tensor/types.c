@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "tensor/activation.h"
+#include "tensor/gemm_bf16.h"
 #include "tensor/gemm_f32.h"
 #include "tensor/quant.h"
 
@@ -46,6 +47,7 @@ static void (*swiglu_f32_kernel)(int64_t n, float *gate, const float *up) = r1_s
 static void (*swiglu_backward_f32_kernel)(int64_t n, float *dgate, float *dup, const float *dout,
                                           const float *gate_in, const float *up_in) = r1_swiglu_backward_f32_scalar;
 static r1_gemm_f32_fn gemm_f32_kernel = r1_gemm_f32_scalar;
+static r1_gemm_f32_fn gemm_bf16_kernel = r1_gemm_bf16_scalar;
 static int kernels_level;
 static pthread_once_t kernels_default_once = PTHREAD_ONCE_INIT;
 /* set once the default is in place: the float kernels are called millions of times
@@ -70,6 +72,10 @@ int r1_kernels_cpu_has_avx512(void) {
     return r1_kernels_cpu_has_avx2() && __builtin_cpu_supports("avx512f");
 }
 
+int r1_kernels_cpu_has_avx512_bf16(void) {
+    return r1_kernels_cpu_has_avx512() && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
+}
+
 static int cpu_level(void) { return r1_kernels_cpu_has_avx512() ? 2 : r1_kernels_cpu_has_avx2() ? 1 : 0; }
 
 static void select_kernels(int level) {
@@ -80,6 +86,7 @@ static void select_kernels(int level) {
     swiglu_f32_kernel = avx2 ? r1_swiglu_f32_avx2 : r1_swiglu_f32_scalar;
     swiglu_backward_f32_kernel = avx2 ? r1_swiglu_backward_f32_avx2 : r1_swiglu_backward_f32_scalar;
     gemm_f32_kernel = level >= 2 ? r1_gemm_f32_avx512 : avx2 ? r1_gemm_f32_avx2 : r1_gemm_f32_scalar;
+    gemm_bf16_kernel = level >= 2 && r1_kernels_cpu_has_avx512_bf16() ? r1_gemm_bf16_avx512 : r1_gemm_bf16_scalar;
     for (size_t i = 0; i < TABLE_SIZE; i++) {
         type_table[i].traits.vec_dot = avx2 ? type_table[i].vec_dot_avx2 : type_table[i].vec_dot_scalar;
         type_table[i].traits.gemm = avx2 ? type_table[i].gemm_avx2 : NULL;
@@ -134,6 +141,11 @@ int r1_kernels_level(void) {
 r1_gemm_f32_fn r1_gemm_f32_kernel(void) {
     ensure_kernels_selected();
     return gemm_f32_kernel;
+}
+
+r1_gemm_f32_fn r1_gemm_bf16_kernel(void) {
+    ensure_kernels_selected();
+    return gemm_bf16_kernel;
 }
 
 /* ---- traits and names ----------------------------------------------------- */

@@ -93,6 +93,8 @@ int r1_kernels_select(int level);
 int r1_kernels_level(void);
 int r1_kernels_cpu_has_avx2(void);
 int r1_kernels_cpu_has_avx512(void);
+/* AVX512_BF16 (VDPBF16PS): tensor/gemm_bf16.h's fast kernel, at level 2 only. */
+int r1_kernels_cpu_has_avx512_bf16(void);
 
 /* Half-precision conversions (IEEE binary16 and bfloat16), round-to-nearest-even. */
 float r1_fp16_to_fp32(uint16_t h);
