@@ -138,6 +138,16 @@ if $R1 train pretrain --init "$TMP/run" --mtp 0.3 --out "$TMP/run-mtp" --quiet -
     ok train-pretrain-mtp
 else fail train-pretrain-mtp "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-bad-mtp $R1 train pretrain --mtp -1 --out "$TMP/run-mtp2"
+# bfloat16 products: the choice is kept in config.txt (and so by --resume), and the
+# model it trains runs
+if $R1 train pretrain --init "$TMP/run" --precision bf16 --out "$TMP/run-bf16" --quiet --steps 2 --batch 2 \
+       --seq 128 2> "$TMP/err" && grep -q "^precision=bf16$" "$TMP/run-bf16/config.txt" &&
+   $R1 run -m "$TMP/run-bf16/model.gguf" "What is 2 + 2?" -n 2 --temp 0 -t 1 > "$TMP/out" 2>> "$TMP/err"; then
+    ok train-pretrain-bf16
+else fail train-pretrain-bf16 "$(head -c 300 "$TMP/err")"; fi
+expect_error train-pretrain-bad-precision $R1 train pretrain --precision fp8 --out "$TMP/run-fp8"
+if grep -q "unknown value 'fp8' (f32|bf16)" "$TMP/err"; then ok train-pretrain-bad-precision-message
+else fail train-pretrain-bad-precision-message "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-bad-hasty $R1 train pretrain --hasty-share 2 --out "$TMP/run-hasty"
 expect_error train-pretrain-bad-small $R1 train pretrain --small-share 1.5 --out "$TMP/run-small"
 if grep -q 'small_share 1.5 is outside 0..1' "$TMP/err" && $R1 train pretrain --help | grep -q -- '--small-share X'; then
@@ -149,9 +159,13 @@ if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-chec
 else fail eval-checkpoint-message "$(head -c 300 "$TMP/err")"; fi
 # train bench: a tiny model, two timed steps, one line of tokens/s
 if $R1 train bench --batch 2 --seq 16 --set dim=32 --set layers=2 --set heads=2 -t 2 -r 2 > "$TMP/out" 2> "$TMP/err" &&
-    grep -Eq '^train [0-9.]+M B2xT16 t2 [0-9]+ tokens/s \(median [0-9]+\)' "$TMP/out"; then
+    grep -Eq '^train [0-9.]+M B2xT16 t2 f32 [0-9]+ tokens/s \(median [0-9]+\)' "$TMP/out"; then
     ok train-bench
 else fail train-bench "$(head -c 300 "$TMP/out" "$TMP/err")"; fi
+if $R1 train bench --batch 2 --seq 16 --set dim=32 --set layers=2 --set heads=2 -t 1 -r 1 --precision bf16 \
+       > "$TMP/out" 2> "$TMP/err" && grep -Eq '^train [0-9.]+M B2xT16 t1 bf16 [0-9]+ tokens/s' "$TMP/out"; then
+    ok train-bench-bf16
+else fail train-bench-bf16 "$(head -c 300 "$TMP/out" "$TMP/err")"; fi
 expect_error train-bench-bad-setting $R1 train bench --set dim=0
 expect_error train-bench-bad-option $R1 train bench --bogus 1
 # grpo from that pretrain run: 2 steps, then metrics, plots, export, resume

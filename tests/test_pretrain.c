@@ -338,6 +338,7 @@ static void test_config_strings(test_ctx *t) {
     a.opt.lr = 0.1f + 1e-9f, a.data.countdown_share = 1.0 / 3, a.data.seed = 0xFFFFFFFFFFFFull;
     a.data.chain_share = 0.25;
     a.data.small_share = 0.125;
+    a.model.precision = R1_LINEAR_BF16; /* memcmp of model below */
     char **s;
     size_t n;
     r1_err err;

@@ -1,7 +1,8 @@
 /* The trainer with a thread pool (train/tiny_model.h r1_train_model_set_pool, the
  * pooled linear layer of train/linear.h): the loss, the logits, the expert loads and
  * every gradient are bit-identical with no pool and with 1, 2 or 3 threads, since
- * each sum is taken by one thread in a fixed order. */
+ * each sum is taken by one thread in a fixed order — with float products and with
+ * bfloat16 ones, which also stay near the float step. */
 #include "test.h"
 
 #include "base/pool.h"
@@ -32,8 +33,9 @@ static void step_result_free(step_result *r) {
 }
 
 /* One forward and backward of a fixed batch with n_threads (0: no pool). */
-static int run_step(int n_threads, step_result *r, r1_err *err) {
+static int run_step(r1_linear_precision precision, int n_threads, step_result *r, r1_err *err) {
     r1_train_config c = threads_config();
+    c.precision = precision;
     r1_train_model m;
     if (r1_train_model_init(&m, &c, 42, err) != R1_OK) return R1_ERR;
     r1_pool *pool = n_threads > 0 ? r1_pool_create(n_threads) : NULL;
@@ -74,15 +76,15 @@ static long first_difference(const float *a, const float *b, size_t n) {
     return -1;
 }
 
-static void test_bit_identical_across_threads(test_ctx *t) {
+static void check_bit_identical_across_threads(test_ctx *t, r1_linear_precision precision) {
     r1_err err;
     step_result ref = {0};
-    CHECK(run_step(0, &ref, &err) == R1_OK, "%s", err.msg);
+    CHECK(run_step(precision, 0, &ref, &err) == R1_OK, "%s", err.msg);
     CHECK(isfinite(ref.loss) && ref.loss > 0.0f, "loss %g", ref.loss);
     static const int thread_counts[] = {1, 2, 3};
     for (int i = 0; i < 3; i++) {
         step_result r = {0};
-        int rc = run_step(thread_counts[i], &r, &err);
+        int rc = run_step(precision, thread_counts[i], &r, &err);
         long logit = rc == R1_OK ? first_difference(ref.logits, r.logits, ref.n_logits) : -1;
         long grad = rc == R1_OK ? first_difference(ref.grads, r.grads, ref.n_grads) : -1;
         long load = rc == R1_OK ? first_difference(ref.load, r.load, ref.n_load) : -1;
@@ -102,6 +104,35 @@ static void test_bit_identical_across_threads(test_ctx *t) {
     step_result_free(&ref);
 }
 
+static void test_bit_identical_across_threads(test_ctx *t) { check_bit_identical_across_threads(t, R1_LINEAR_F32); }
+static void test_bf16_bit_identical_across_threads(test_ctx *t) {
+    check_bit_identical_across_threads(t, R1_LINEAR_BF16);
+}
+
+/* ‖a − b‖ / ‖b‖ over n floats. */
+static double relative_distance(const float *a, const float *b, size_t n) {
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < n; i++) diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]), norm += (double)b[i] * b[i];
+    return sqrt(diff / norm);
+}
+
+/* bfloat16 products keep 8 bits of each operand: the step moves by about that
+ * much (2⁻⁹ relative per operand), not more, and does move. */
+static void test_bf16_near_float(test_ctx *t) {
+    r1_err err;
+    step_result f32 = {0}, bf16 = {0};
+    int rc = run_step(R1_LINEAR_F32, 0, &f32, &err);
+    if (rc == R1_OK) rc = run_step(R1_LINEAR_BF16, 2, &bf16, &err);
+    double loss_change = fabs((double)bf16.loss - f32.loss) / f32.loss;
+    double logits = rc == R1_OK ? relative_distance(bf16.logits, f32.logits, f32.n_logits) : 0;
+    double grads = rc == R1_OK ? relative_distance(bf16.grads, f32.grads, f32.n_grads) : 0;
+    step_result_free(&f32), step_result_free(&bf16);
+    CHECK(rc == R1_OK, "%s", err.msg);
+    printf("  bf16 against f32: loss %.2e, logits %.2e, gradients %.2e (relative)\n", loss_change, logits, grads);
+    CHECK(loss_change < 1e-3 && logits < 1e-2 && grads < 2e-2, "bf16 is too far from f32");
+    CHECK(logits > 1e-5 && grads > 1e-5, "bf16 products changed nothing");
+}
+
 /* The pooled linear layer against its single-thread self on a shape with a partial
  * tile, for forward, backward, and backward without dx. */
 static void test_linear_pool_matches(test_ctx *t) {
@@ -115,10 +146,10 @@ static void test_linear_pool_matches(test_ctx *t) {
     r1_pool *pool = r1_pool_create(2);
     CHECK(pool, "cannot start 2 threads");
     r1_linear_forward(y0, x, W, T_, IN, OUT);
-    r1_linear_forward_pool(pool, y1, x, W, T_, IN, OUT);
+    r1_linear_forward_pool(pool, R1_LINEAR_F32, y1, x, W, T_, IN, OUT);
     r1_linear_backward(dx0, dW0, dy, x, W, T_, IN, OUT);
-    r1_linear_backward_pool(pool, dx1, dW1, dy, x, W, T_, IN, OUT);
-    r1_linear_backward_pool(pool, NULL, dW1, dy, x, W, T_, IN, OUT);
+    r1_linear_backward_pool(pool, R1_LINEAR_F32, dx1, dW1, dy, x, W, T_, IN, OUT);
+    r1_linear_backward_pool(pool, R1_LINEAR_F32, NULL, dW1, dy, x, W, T_, IN, OUT);
     r1_linear_backward(NULL, dW0, dy, x, W, T_, IN, OUT);
     r1_pool_free(pool);
     CHECK(first_difference(y0, y1, T_ * OUT) < 0, "forward differs");
@@ -162,5 +193,6 @@ static void test_optimizer_pool_matches(test_ctx *t) {
     CHECK(same, "pooled optimizer differs (norm %.9g vs %.9g)", norm[1], norm[0]);
 }
 
-TEST_MAIN("train_threads", T(test_bit_identical_across_threads), T(test_linear_pool_matches),
+TEST_MAIN("train_threads", T(test_bit_identical_across_threads), T(test_bf16_bit_identical_across_threads),
+          T(test_bf16_near_float), T(test_linear_pool_matches),
           T(test_optimizer_pool_matches))

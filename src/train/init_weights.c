@@ -75,6 +75,7 @@ void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg) {
     cfg->seq_len = kept.seq_len, cfg->batch = kept.batch;
     cfg->balance_alpha = kept.balance_alpha, cfg->bias_gamma = kept.bias_gamma, cfg->init_std = kept.init_std;
     cfg->mtp_weight = kept.mtp_weight; /* a training choice: the MTP module is not the model */
+    cfg->precision = kept.precision;
 }
 
 /* The n floats of tensor name in the file, or NULL with the error set. */

@@ -31,7 +31,7 @@ typedef struct {
 int r1_init_weights_open(r1_init_weights *w, const char *path, r1_err *err);
 
 /* Copies the architecture into cfg, keeping cfg's seq_len, batch, balance_alpha,
- * bias_gamma, init_std and mtp_weight. */
+ * bias_gamma, init_std, mtp_weight and precision. */
 void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg);
 
 /* Copies every tensor of m (built from the architecture) from the file: the same

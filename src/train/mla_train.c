@@ -256,21 +256,22 @@ void mla_forward(r1_train_model *m, int layer, float *out) {
 
     /* queries */
     if (Rq > 0) {
-        r1_linear_forward_pool(m->pool, a->q_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
+        r1_linear_forward_pool(m->pool, m->cfg.precision, a->q_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
         r1_rows_rmsnorm(m->pool, a->q_lora, a->q_lora_raw, L->q_a_norm, N, Rq, c->norm_eps);
-        r1_linear_forward_pool(m->pool, a->q, a->q_lora, L->q_b, N, Rq, H * QK);
+        r1_linear_forward_pool(m->pool, m->cfg.precision, a->q, a->q_lora, L->q_b, N, Rq, H * QK);
     } else {
-        r1_linear_forward_pool(m->pool, a->q, a->xn_attn, L->q_b, N, D, H * QK);
+        r1_linear_forward_pool(m->pool, m->cfg.precision, a->q, a->xn_attn, L->q_b, N, D, H * QK);
     }
     /* latent, rope key, and the per-head keys and values expanded from the latent */
-    r1_linear_forward_pool(m->pool, a->kv_a, a->xn_attn, L->kv_a, N, D, R + rope);
+    r1_linear_forward_pool(m->pool, m->cfg.precision, a->kv_a, a->xn_attn, L->kv_a, N, D, R + rope);
     run_on_pool(m, latent_forward_tokens, layer);
     for (int h = 0; h < H; h++)
-        r1_linear_forward_pool(m->pool, a->v + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
+        r1_linear_forward_pool(m->pool, m->cfg.precision, a->v + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R,
+                               N, R, V);
 
     /* causal attention within each sequence, one (sequence, head) pair per task */
     run_on_pool(m, attention_forward_heads, layer);
-    r1_linear_forward_pool(m->pool, out, a->attn_out, L->wo, N, H * V, D);
+    r1_linear_forward_pool(m->pool, m->cfg.precision, out, a->attn_out, L->wo, N, H * V, D);
 }
 
 void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) {
@@ -290,7 +291,7 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     r1_rows_zero(m->pool, d->dk_nope, (size_t)H * N * nope);
     r1_rows_zero(m->pool, d->dv, (size_t)H * N * V);
 
-    r1_linear_backward_pool(m->pool, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
+    r1_linear_backward_pool(m->pool, m->cfg.precision, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
 
     /* attention: o = Σ att_j v_j, att = softmax(score), score = q·k·scale */
     run_on_pool(m, attention_backward_sequences, layer);
@@ -299,22 +300,23 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     run_on_pool(m, latent_backward_tokens, layer);
     run_on_pool(m, key_weight_backward_rows, layer);
     for (int h = 0; h < H; h++)
-        r1_linear_backward_pool(m->pool, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V, a->c_kv,
-                                L->v_b + (size_t)h * V * R, N, R, V);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V,
+                                a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     run_on_pool(m, rope_backward_tokens, layer);
     r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, (size_t)R, a->kv_a,
                              (size_t)(R + rope), L->kv_a_norm, N, R, c->norm_eps, d->dnorm_rows);
-    r1_linear_backward_pool(m->pool, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
+    r1_linear_backward_pool(m->pool, m->cfg.precision, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
 
     if (Rq > 0) {
         r1_rows_zero(m->pool, d->dq_lora, (size_t)N * Rq);
         r1_rows_zero(m->pool, d->dq_lora_raw, (size_t)N * Rq);
-        r1_linear_backward_pool(m->pool, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq, H * QK);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq,
+                                H * QK);
         r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, (size_t)Rq,
                                  a->q_lora_raw, (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
-        r1_linear_backward_pool(m->pool, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
     } else {
-        r1_linear_backward_pool(m->pool, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);
     }
 }

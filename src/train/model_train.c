@@ -59,7 +59,7 @@ int r1_train_forward(r1_train_model *m, const int *tokens, const int *targets, i
     for (int il = 0; il < c->n_layers; il++)
         block_forward(m, il, il + 1 < c->n_layers ? m->acts[il + 1].x_in : m->x_final);
     r1_rows_rmsnorm(m->pool, m->xn_final, m->x_final, m->output_norm, N, D, c->norm_eps);
-    r1_linear_forward_pool(m->pool, m->logits, m->xn_final, m->output, N, D, V);
+    r1_linear_forward_pool(m->pool, R1_LINEAR_F32, m->logits, m->xn_final, m->output, N, D, V);
 
     m->n_targets = 0;
     m->ce_loss = m->mtp_loss = 0.0f;
@@ -127,7 +127,7 @@ static void backward_from_dlogits(r1_train_model *m, const float *dx_final) {
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
     if (dx_final) memcpy(d->dres, dx_final, (size_t)N * D * sizeof(float));
     else r1_rows_zero(m->pool, d->dres, (size_t)N * D);
-    r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
+    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->doutput_norm, d->dxn, D, m->x_final, D, m->output_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
 

@@ -52,10 +52,10 @@ void mtp_forward(r1_train_model *m) {
     /* the two normalised halves straight into their places in [e; h] */
     r1_rows_rmsnorm_strided(m->pool, m->mtp_eh, 2 * (size_t)D, m->mtp_emb, m->mtp.enorm, N, D, c->norm_eps);
     r1_rows_rmsnorm_strided(m->pool, m->mtp_eh + D, 2 * (size_t)D, m->x_final, m->mtp.hnorm, N, D, c->norm_eps);
-    r1_linear_forward_pool(m->pool, m->acts[L].x_in, m->mtp_eh, m->mtp.eh_proj, N, 2 * D, D);
+    r1_linear_forward_pool(m->pool, m->cfg.precision, m->acts[L].x_in, m->mtp_eh, m->mtp.eh_proj, N, 2 * D, D);
     block_forward(m, L, m->mtp_x_out);
     r1_rows_rmsnorm(m->pool, m->mtp_xn, m->mtp_x_out, m->mtp.head_norm, N, D, c->norm_eps);
-    r1_linear_forward_pool(m->pool, m->mtp_logits, m->mtp_xn, m->output, N, D, V);
+    r1_linear_forward_pool(m->pool, R1_LINEAR_F32, m->mtp_logits, m->mtp_xn, m->output, N, D, V);
 
     r1_pool_for(m->pool, N, score_mtp_targets, m);
     double sum = 0.0;
@@ -91,14 +91,15 @@ void mtp_backward(r1_train_model *m) {
     /* head: logits = output · RMSNorm_head(h'') */
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
     r1_rows_zero(m->pool, d->dres, (size_t)N * D);
-    r1_linear_backward_pool(m->pool, d->dxn, m->doutput, d->dlogits, m->mtp_xn, m->output, N, D, V);
+    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, d->dxn, m->doutput, d->dlogits, m->mtp_xn, m->output, N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->dmtp.head_norm, d->dxn, D, m->mtp_x_out, D, m->mtp.head_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
     block_backward(m, L); /* d->dres: ∂L/∂h' */
 
     /* h' = M [e; h] */
     r1_rows_zero(m->pool, d->dmtp_eh, (size_t)N * 2 * D);
-    r1_linear_backward_pool(m->pool, d->dmtp_eh, m->dmtp.eh_proj, d->dres, m->mtp_eh, m->mtp.eh_proj, N, 2 * D, D);
+    r1_linear_backward_pool(m->pool, m->cfg.precision, d->dmtp_eh, m->dmtp.eh_proj, d->dres, m->mtp_eh, m->mtp.eh_proj,
+                            N, 2 * D, D);
 
     /* the embedding half: RMSNorm_e, then into the shared embedding rows of token t+1 */
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);

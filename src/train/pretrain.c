@@ -11,6 +11,7 @@
 /* ---- settings as key=value ---- */
 
 #define F(key, type, member) R1_SETTING(key, R1_SETTING_##type, r1_pretrain_config, member)
+static const char *const precision_names[] = {"f32", "bf16", NULL}; /* r1_linear_precision */
 static const r1_setting fields[] = {
     F("vocab", INT, model.vocab),
     F("dim", INT, model.dim),
@@ -38,6 +39,7 @@ static const r1_setting fields[] = {
     F("bias_gamma", FLOAT, model.bias_gamma),
     F("init_std", FLOAT, model.init_std),
     F("mtp_weight", FLOAT, model.mtp_weight),
+    R1_SETTING_NAMED("precision", r1_pretrain_config, model.precision, precision_names),
     F("seed", U64, data.seed),
     F("countdown_share", DOUBLE, data.countdown_share),
     F("chain_share", DOUBLE, data.chain_share),

@@ -24,6 +24,7 @@
 #include "gguf/gguf.h"
 #include "model/model.h"
 #include "model/ops.h"
+#include "train/linear.h"
 
 /* r1_moe_route's scratch, 2E + 2G floats (r1_train_config_check keeps it enough) */
 #define R1_TRAIN_ROUTE_SCRATCH 1024
@@ -48,6 +49,12 @@ typedef struct {
      * embedding); 0: no MTP module. The module is trained, checkpointed and
      * discarded on export, as V3 discards it for inference. */
     float mtp_weight;
+    /* The precision of the projections' and FFNs' products: float, or bfloat16
+     * operands with float sums (twice the multiply-adds per cycle on AVX512_BF16).
+     * The output head, the router and the attention scores stay float, as
+     * DeepSeek-V3 keeps them in higher precision (§3.3.1). A training choice, not
+     * part of the model. */
+    r1_linear_precision precision;
 } r1_train_config;
 
 /* A few million parameters: dim 256, 4 layers (1 dense), 8 experts top-2. */
