@@ -21,7 +21,7 @@ endif
 # Files named *_avx2.c hold the AVX2+FMA kernels, *_avx512.c the AVX-512 ones; only
 # they get the ISA flags, and they are called only after a run-time CPU check.
 AVX2FLAGS := -mavx2 -mfma -mf16c
-AVX512FLAGS := -mavx512f -mavx512bw -mavx512bf16 -mfma
+AVX512FLAGS := -mavx512f -mfma
 
 LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -52,6 +52,11 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AVX512FLAGS) -MMD -MP -c $< -o $@
+
+# the bfloat16 GEMM also uses AVX512BW word permutes and VDPBF16PS; types.c checks both
+# before it calls it, so only that file gets them
+$(BUILD)/src/tensor/gemm_bf16_avx512.o build-fuzz/src/tensor/gemm_bf16_avx512.o: \
+    AVX512FLAGS += -mavx512bw -mavx512bf16
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -175,6 +175,13 @@ expect_error train-grpo-no-init $R1 train grpo --out "$TMP/grpo"
 expect_error train-grpo-bad-variant $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --variant ppo
 expect_error train-grpo-no-epochs $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --ppo-epochs 0
 expect_error train-grpo-bad-credit $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --credit process
+# the precision is each run's choice: grpo's --precision holds, and a bf16 start does not pass it on
+if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo-bf16" --quiet --steps 1 --prompts 2 --group 2 --max-tokens 8 \
+       --precision bf16 2> "$TMP/err" && grep -q "^precision=bf16$" "$TMP/grpo-bf16/config.txt" &&
+   $R1 train grpo --init "$TMP/run-bf16" --out "$TMP/grpo-f32" --quiet --steps 1 --prompts 2 --group 2 \
+       --max-tokens 8 2>> "$TMP/err" && grep -q "^precision=f32$" "$TMP/grpo-f32/config.txt"; then
+    ok train-grpo-precision
+else fail train-grpo-precision "$(head -c 300 "$TMP/err")"; fi
 # 2 steps with 2 PPO epochs, evaluated before the first and after the last: rows 0..2
 if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --quiet --steps 2 --prompts 2 --group 3 --max-tokens 32 \
        --variant dr-grpo --ppo-epochs 2 --eval-every 2 --eval-n 2 2> "$TMP/err" && [ -s "$TMP/grpo/model.gguf" ] &&

@@ -86,8 +86,8 @@ static int cpu_levels(void) { return r1_kernels_cpu_has_avx512() ? 3 : r1_kernel
  * columns untouched. */
 static void test_matches_double(test_ctx *t) {
     int levels = cpu_levels();
-    for (int level = 0; level < levels; level++)
-    for (int precision = FLOAT32; precision <= BFLOAT16; precision++) {
+    for (int run = 0; run < 2 * levels; run++) { /* each level, each precision */
+        int level = run / 2, precision = run % 2 ? BFLOAT16 : FLOAT32;
         CHECK(r1_kernels_select(level) == level, "select(%d)", level);
         for (int form = 0; form < 3; form++)
             for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
@@ -134,8 +134,8 @@ static void test_matches_double(test_ctx *t) {
  * places that do not fall on tile edges: the same bits. */
 static void test_blocks_are_bit_identical(test_ctx *t) {
     int levels = cpu_levels();
-    for (int level = 0; level < levels; level++)
-    for (int precision = FLOAT32; precision <= BFLOAT16; precision++) {
+    for (int run = 0; run < 2 * levels; run++) { /* each level, each precision */
+        int level = run / 2, precision = run % 2 ? BFLOAT16 : FLOAT32;
         CHECK(r1_kernels_select(level) == level, "select(%d)", level);
         for (int form = 0; form < 3; form++) {
             product p;

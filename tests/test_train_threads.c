@@ -116,8 +116,8 @@ static double relative_distance(const float *a, const float *b, size_t n) {
     return sqrt(diff / norm);
 }
 
-/* bfloat16 products keep 8 bits of each operand: the step moves by about that
- * much (2⁻⁹ relative per operand), not more, and does move. */
+/* bfloat16 products keep 8 bits of each operand: the step moves by about their
+ * rounding (2⁻⁹ relative, ~2e-3), not much more (limits 2.5–5× that), and does move. */
 static void test_bf16_near_float(test_ctx *t) {
     r1_err err;
     step_result f32 = {0}, bf16 = {0};
@@ -129,7 +129,7 @@ static void test_bf16_near_float(test_ctx *t) {
     step_result_free(&f32), step_result_free(&bf16);
     CHECK(rc == R1_OK, "%s", err.msg);
     printf("  bf16 against f32: loss %.2e, logits %.2e, gradients %.2e (relative)\n", loss_change, logits, grads);
-    CHECK(loss_change < 1e-3 && logits < 1e-2 && grads < 2e-2, "bf16 is too far from f32");
+    CHECK(loss_change < 1e-3 && logits < 5e-3 && grads < 1e-2, "bf16 is too far from f32");
     CHECK(logits > 1e-5 && grads > 1e-5, "bf16 products changed nothing");
 }
 

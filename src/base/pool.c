@@ -7,6 +7,7 @@
 #include "base/pool.h"
 
 #define SPIN_ROUNDS 200000
+#define WORKER_STACK_BYTES (4u << 20)
 
 struct r1_pool {
     int n_threads;
@@ -87,18 +88,30 @@ r1_pool *r1_pool_create(int n_threads) {
         free(pool);
         return NULL;
     }
+    /* the GEMM kernels keep their packed panels on the stack (up to ~280 KB): ask
+     * for room rather than rely on the platform's default (musl: 128 KB) */
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr) pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
     for (int i = 1; i < n_threads; i++) {
         worker_arg *arg = malloc(sizeof *arg);
-        if (!arg) { pool->n_threads = i; r1_pool_free(pool); return NULL; }
+        if (!arg) {
+            pool->n_threads = i;
+            r1_pool_free(pool);
+            if (have_attr) pthread_attr_destroy(&attr);
+            return NULL;
+        }
         arg->pool = pool;
         arg->index = i;
-        if (pthread_create(&pool->threads[i], NULL, worker_main, arg) != 0) {
+        if (pthread_create(&pool->threads[i], have_attr ? &attr : NULL, worker_main, arg) != 0) {
             free(arg);
             pool->n_threads = i;
             r1_pool_free(pool);
+            if (have_attr) pthread_attr_destroy(&attr);
             return NULL;
         }
     }
+    if (have_attr) pthread_attr_destroy(&attr);
     return pool;
 }
 

@@ -36,7 +36,8 @@ int main(int argc, char **argv) {
         return argc < 2 ? 1 : 0;
     }
     /* R1_SCALAR=1 runs the portable kernels, to compare them with the SIMD ones;
-     * R1_NO_AVX512=1 keeps the float GEMM on its AVX2 kernel */
+     * R1_NO_AVX512=1 keeps the float GEMM on its AVX2 kernel (and the bfloat16
+     * one on its scalar reference) */
     const char *scalar = getenv("R1_SCALAR"), *no_avx512 = getenv("R1_NO_AVX512");
     if (no_avx512 && strcmp(no_avx512, "0") != 0) r1_kernels_select(1);
     if (scalar && strcmp(scalar, "0") != 0) r1_kernels_select(0);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "tensor/types.h"
+#include "tensor/gemm_bf16.h"
 #include "train/distill.h"
 #include "train/grpo.h"
 #include "train/pretrain.h"
@@ -138,20 +138,20 @@ static int path_value(int argc, char **argv, int *i, char *out, size_t size) {
     return R1_OK;
 }
 
-/* The run options and the training settings the stages share, into cfg and o:
- * 1 when argv[*i] was one (its value taken), 0 when not, -1 on a bad value. */
-/* --precision P: the setting, and a note where the CPU would run it slowly. */
+/* --precision P: the setting, and a note where this machine would run it slowly. */
 static int precision_option(const char *stage, const char *value, r1_pretrain_config *cfg) {
     char key_value[64];
     r1_err err;
     snprintf(key_value, sizeof key_value, "precision=%s", value);
     if (r1_pretrain_config_set(cfg, key_value, &err) != R1_OK) return cli_error("%s: --precision: %s", stage, err.msg);
-    if (cfg->model.precision == R1_LINEAR_BF16 && !r1_kernels_cpu_has_avx512_bf16())
-        fprintf(stderr, "%s: note: this CPU lacks AVX512_BF16; bf16 products run on the scalar reference, many "
-                        "times slower than f32\n", stage);
+    if (cfg->model.precision == R1_LINEAR_BF16 && r1_gemm_bf16_kernel() == r1_gemm_bf16_scalar)
+        fprintf(stderr, "%s: note: bf16 products run on the scalar reference here (no AVX512_BF16, or a lower "
+                        "kernel level chosen), many times slower than f32\n", stage);
     return 0;
 }
 
+/* The run options and the training settings the stages share, into cfg and o:
+ * 1 when argv[*i] was one (its value taken), 0 when not, -1 on a bad value. */
 static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_options *o) {
     const char *arg = argv[*i], *v;
     long n;
@@ -410,8 +410,9 @@ static const char *grpo_usage =
     "                          the test split, as `r1 eval --task T --n M --temp 0` poses them)\n"
     "  --seed S                problems and sampling seed (default 1)\n"
     "  --precision P           f32 (default) or bf16: the update's projection and FFN\n"
-    "                          products take bfloat16 operands with float sums (sampling\n"
-    "                          stays float)\n"
+    "                          products take bfloat16 operands with float sums; sampling\n"
+    "                          stays float, so the PPO ratio also carries bf16's rounding\n"
+    "                          (~1e-3, inside the clip range)\n"
     "  -t, --threads N         threads for sampling and training (default: all cores)\n"
     "  --checkpoint-every N    steps between checkpoints (default 10; 0: only at the end)\n"
     "  --quiet                 no progress bar\n";
@@ -509,10 +510,12 @@ static int cmd_grpo(int argc, char **argv) {
 }
 
 static const char *bench_usage =
-    "usage: r1 train bench [--batch B] [--seq T] [--precision P] [--set KEY=VALUE ...] [-t THREADS] [-r REPS]\n"
+    "usage: r1 train bench [--batch B] [--seq T] [--precision P] [--set KEY=VALUE ...]\n"
+    "                      [-t THREADS] [-r REPS]\n"
     "Times training steps of the pretraining model (zero_grad, forward, backward, gradient\n"
     "clipping, AdamW) on fixed random tokens: one warm-up step, then REPS steps, and prints\n"
-    "  train <params>M B<B>xT<T> t<threads> <f32|bf16> <best tokens/s> (median <tokens/s>) fwd/bwd/opt <s>/<s>/<s>\n"
+    "  train <params>M B<B>xT<T> t<threads> <f32|bf16> <best tokens/s> (median <tokens/s>)\n"
+    "        fwd/bwd/opt <s>/<s>/<s>\n"
     "  --batch B               sequences per step (default 8)\n"
     "  --seq T                 tokens per sequence (default 512)\n"
     "  --precision P           f32 (default) or bf16: the projections' and FFNs' products\n"

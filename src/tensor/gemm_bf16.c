@@ -13,7 +13,8 @@ void r1_gemm_bf16_scalar(r1_gemm_mode mode, int M, int N, int K, const float *A,
                          const float *B, size_t b_k, size_t b_j, float *C, size_t ldc) {
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
-            float *c = C + (size_t)i * ldc + j, sum = mode == R1_GEMM_SET ? 0.0f : *c;
+            float *c = C + (size_t)i * ldc + j;
+            float sum = mode == R1_GEMM_SET ? 0.0f : *c;
             for (int k = 0; k < K; k += 2) {
                 float a_odd = 0.0f, b_odd = 0.0f;
                 if (k + 1 < K) {

@@ -23,9 +23,10 @@
 
 #include "tensor/gemm_f32.h"
 
-/* The kernels (K ≥ 1); r1_gemm_bf16_kernel() is the AVX512_BF16 one where the CPU
- * has it, else the scalar reference. The AVX-512 kernel wants a_k = 1 or a_i = 1,
- * as in the three forms of gemm_f32.h. */
+/* The kernels (K ≥ 1); r1_gemm_bf16_kernel() is the AVX512_BF16 one at kernel
+ * level 2 (types.h) where the CPU has it, else the scalar reference. The AVX-512
+ * kernel packs layouts with a_k = 1 or a_i = 1 (the three forms of gemm_f32.h) and
+ * hands others to the reference. */
 void r1_gemm_bf16_scalar(r1_gemm_mode mode, int M, int N, int K, const float *A, size_t a_i, size_t a_k,
                          const float *B, size_t b_k, size_t b_j, float *C, size_t ldc);
 void r1_gemm_bf16_avx512(r1_gemm_mode mode, int M, int N, int K, const float *A, size_t a_i, size_t a_k,

@@ -21,6 +21,7 @@
 typedef uint32_t bf16_pair; /* two bfloat16: k = 2p in the low half, 2p + 1 in the high */
 
 enum { TILE_ROWS = 12, TILE_COLS = 32, K_CHUNK = 256, PAIR_CHUNK = K_CHUNK / 2, M_BLOCK = 480 };
+_Static_assert(K_CHUNK % 2 == 0, "a chunk's pairs must be the whole product's pairs");
 
 /* lanes [0, n) of one 16-lane vector, n clamped to 0..16 */
 static __mmask16 lanes(int n) { return n <= 0 ? 0 : n >= 16 ? 0xffff : (__mmask16)((1u << n) - 1); }
@@ -146,8 +147,12 @@ static void run_tile(int rows, int masked, int set, int pairs, const bf16_pair *
 
 void r1_gemm_bf16_avx512(r1_gemm_mode mode, int M, int N, int K, const float *A, size_t a_i, size_t a_k,
                          const float *B, size_t b_k, size_t b_j, float *C, size_t ldc) {
+    if (a_k != 1 && a_i != 1) { /* no packing for that layout: the reference gives the same bits */
+        r1_gemm_bf16_scalar(mode, M, N, K, A, a_i, a_k, B, b_k, b_j, C, ldc);
+        return;
+    }
     _Alignas(64) bf16_pair block[M_BLOCK * PAIR_CHUNK], panel[PAIR_CHUNK * TILE_COLS], columns[TILE_COLS * PAIR_CHUNK];
-    for (int k0 = 0; k0 < K; k0 += K_CHUNK) { /* K_CHUNK is even: the pairs of every chunk are the whole product's */
+    for (int k0 = 0; k0 < K; k0 += K_CHUNK) {
         int kc = K - k0 < K_CHUNK ? K - k0 : K_CHUNK, pairs = (kc + 1) / 2;
         int set = k0 == 0 && mode == R1_GEMM_SET; /* later chunks add to the first's sums */
         for (int m0 = 0; m0 < M; m0 += M_BLOCK) {

@@ -495,6 +495,7 @@ static const char *const metric_columns[] = {
     "kl",            "loss",     "grad_norm",      "clip_fraction", "lr",          "dropped_groups",
     "extra_groups",  "test_accuracy", "sample_seconds", "seconds"};
 enum { N_METRICS = sizeof metric_columns / sizeof metric_columns[0], TEST_ACCURACY_COLUMN = 13 };
+_Static_assert(N_METRICS <= R1_METRICS_MAX_COLUMNS, "metrics.c logs at most R1_METRICS_MAX_COLUMNS columns");
 
 /* The plots, next to metrics.csv, redrawn from it. */
 static int plot(const r1_lm_run *run, r1_err *err) {
@@ -605,8 +606,8 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
 /* The settings and the starting point: a new run's from cfg_in and the --init
  * weights (init_weights.h), whose architecture it takes into cfg->base.model
  * with, from a checkpoint, that run's batch shape and balancing constants (grpo
- * has no options for them; an exported model brings r1_train_config_default()'s);
- * a resumed run's from its checkpoint. Then the policy, its optimizer and the
+ * has no options for them; an exported model brings r1_train_config_default()'s)
+ * and cfg_in's precision; a resumed run's from its checkpoint. Then the policy, its optimizer and the
  * reference model, built and loaded. */
 static int build(run_state *s, const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_config *cfg,
                  r1_err *err) {
@@ -619,6 +620,7 @@ static int build(run_state *s, const r1_grpo_config *cfg_in, const r1_grpo_optio
         if (r1_init_weights_open(&init, opts->init, err) != R1_OK) return r1_fail_within(err, "grpo: ");
         have_init = 1;
         cfg->base.model = init.arch;
+        cfg->base.model.precision = cfg_in->base.model.precision; /* this run's choice, not the weights' */
         if (strlen(opts->init) >= sizeof cfg->base.init) { /* kept in the settings, for the record */
             r1_fail(err, "grpo: --init path longer than %zu bytes", sizeof cfg->base.init - 1);
             goto done;

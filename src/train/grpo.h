@@ -52,9 +52,10 @@
  * starting model's),
  * reward.svg (reward and accuracy), accuracy.svg (training and held-out
  * accuracy), length.svg (mean completion tokens), reflect.svg ("wait"/"check" per
- * completion), false_step.svg, backtrack.svg and, at the end, model.gguf. Resume: the settings come from the
- * checkpoint; problems and sample seeds are pure functions of (seed, step, draw,
- * sample), so a resumed run continues as the uninterrupted one would. */
+ * completion), false_step.svg, backtrack.svg and, at the end, model.gguf.
+ * Resume: the settings come from the checkpoint; problems and sample seeds are
+ * pure functions of (seed, step, draw, sample), so a resumed run continues as the
+ * uninterrupted one would. */
 #ifndef R1_GRPO_H
 #define R1_GRPO_H
 

@@ -22,6 +22,7 @@ static int arch_from_checkpoint(r1_init_weights *w, r1_err *err) {
     }
     w->arch = cfg.model;
     w->arch.mtp_weight = 0.0f; /* the main model's architecture: an MTP module is each run's choice */
+    w->arch.precision = R1_LINEAR_F32; /* and so is the precision of its products */
     return R1_OK;
 }
 

@@ -266,7 +266,7 @@ void mla_forward(r1_train_model *m, int layer, float *out) {
     r1_linear_forward_pool(m->pool, m->cfg.precision, a->kv_a, a->xn_attn, L->kv_a, N, D, R + rope);
     run_on_pool(m, latent_forward_tokens, layer);
     for (int h = 0; h < H; h++)
-        r1_linear_forward_pool(m->pool, m->cfg.precision, a->v + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R,
+        r1_linear_forward_pool(m->pool, R1_LINEAR_F32, a->v + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R,
                                N, R, V);
 
     /* causal attention within each sequence, one (sequence, head) pair per task */
@@ -300,7 +300,7 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     run_on_pool(m, latent_backward_tokens, layer);
     run_on_pool(m, key_weight_backward_rows, layer);
     for (int h = 0; h < H; h++)
-        r1_linear_backward_pool(m->pool, m->cfg.precision, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V,
+        r1_linear_backward_pool(m->pool, R1_LINEAR_F32, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V,
                                 a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     run_on_pool(m, rope_backward_tokens, layer);

@@ -49,11 +49,13 @@ typedef struct {
      * embedding); 0: no MTP module. The module is trained, checkpointed and
      * discarded on export, as V3 discards it for inference. */
     float mtp_weight;
-    /* The precision of the projections' and FFNs' products: float, or bfloat16
-     * operands with float sums (twice the multiply-adds per cycle on AVX512_BF16).
-     * The output head, the router and the attention scores stay float, as
-     * DeepSeek-V3 keeps them in higher precision (§3.3.1). A training choice, not
-     * part of the model. */
+    /* The precision of the linear layers' products — the query projections, the
+     * latent's down-projection attn_kv_a, attn_output, the FFNs and experts, MTP's
+     * eh_proj: float, or bfloat16 operands with float sums (twice the multiply-adds
+     * per cycle on AVX512_BF16). The output head, the router and attention (with the
+     * latent's expansion into keys and values, W_uk and W_uv) stay float, as
+     * DeepSeek-V3 keeps its output head, gating and attention in higher precision
+     * (§3.3.1). A training choice, not part of the model. */
     r1_linear_precision precision;
 } r1_train_config;
 
@@ -215,7 +217,9 @@ typedef struct {
      * backward: the index in its row where each token's document starts. Packed
      * rows hold several examples; a token attends only within its own document and
      * its RoPE position counts from that document's start, exactly as the engine
-     * sees a prompt at inference. NULL: each row is one document. */
+     * sees a prompt at inference. Within a row the starts never decrease and never
+     * pass the token's own index (attention's strips rely on it, mla_train.c).
+     * NULL: each row is one document. */
     const int *doc_start;
     int n_targets;                  /* non-ignored targets of the last forward */
     float ce_loss, balance_loss;    /* the parts of the last forward's loss */
