@@ -78,6 +78,10 @@ $(EMBED_OBJ): src/cli/embedded_model.S $(EMBED_MODEL)
 $(BIN): $(CLI_OBJ) $(EMBED_OBJ) $(BUILD)/libr1.a
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
+# every compile waits for deps, so `make -j` on a fresh machine installs the headers
+# before the first file needs them (order-only: a run of deps rebuilds nothing)
+$(LIB_OBJ) $(CLI_OBJ) $(EMBED_OBJ) $(TEST_BIN): | deps
+
 $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libr1.a -o $@ $(LDFLAGS) $(LDLIBS)
