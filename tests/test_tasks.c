@@ -643,6 +643,35 @@ static void test_traces_score(test_ctx *t) {
                100.0 * (double)st.corrected / (double)st.count, st.think_max);
         CHECK(st.corrected > st.count * 9 / 10, "corrected %ld of %ld", st.corrected, st.count);
     }
+    /* the marked rest lists: every line still a true step by the same checker */
+    cfg = r1_trace_default_config();
+    cfg.marked_rest = 1;
+    {
+        trace_stats st;
+        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, marked_rest 1");
+        printf("  countdown, marked_rest 1: thinking mean %.0f bytes; failed branches per trace %.2f\n",
+               (double)st.think_total / (double)st.count, (double)st.dead_total / (double)st.count);
+    }
+    /* a search cut off anywhere (as by a token limit) is true so far: nothing judged */
+    for (int marked = 0; marked < 2; marked++) {
+        cfg = r1_trace_default_config();
+        cfg.marked_rest = marked;
+        long judged = 0;
+        for (int i = 0; i < 300; i++) {
+            r1_problem p;
+            char buf[4096];
+            r1_err err;
+            r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 3, &p);
+            if (r1_trace_write(&p, (uint64_t)i, &cfg, buf, sizeof buf, NULL, &err) < 0) continue;
+            size_t think = (size_t)(strstr(buf, "</think>") - buf);
+            for (size_t len = 0; len < think; len++) {
+                r1_countdown_steps steps;
+                long at = r1_countdown_first_false(&p, buf, len, &steps);
+                if (at >= 0 && judged++ == 0) printf("  judged false at %ld: %.*s\n", at, (int)len, buf);
+            }
+        }
+        CHECK(judged == 0, "%ld prefixes of marked_rest %d traces judged false", judged, marked);
+    }
     cfg = r1_trace_default_config();
     cfg.wrong_share = 0;
     cfg.max_dead_ends = 2;
@@ -742,6 +771,22 @@ static void test_trace_examples(test_ctx *t) {
     CHECK(strstr(buf, "51 - 48 = 3, 3 from 65, 25, 93:\n") &&
               strstr(buf, " 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.\n</think>\n<answer>48 + 93 - (65 + 25)</answer>"),
           "%s", buf);
+    cfg.marked_rest = 1; /* the same search, each rest the whole list with the numbers taken marked */
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0, "%s", err.msg);
+    CHECK(strstr(buf, "51 - 48 = 3, 3 from 65, 25, 93, 48 used:\n") &&
+              strstr(buf, " 93 - 3 = 90, 90 from 65, 25, 93 used, 48 used: 65 + 25 = 90. Yes.\n</think>\n"
+                          "<answer>48 + 93 - (65 + 25)</answer>"),
+          "%s", buf);
+    p = countdown(3, n, 26);
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
+              strcmp(buf, "26 - 7 = 19, 19 from 7 used, 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.\n"
+                          "26 - 5 = 21, 21 from 7, 3, 5 used: 7 + 3 = 10, 7 * 3 = 21. Yes.\n</think>\n"
+                          "<answer>5 + 7 * 3</answer>") == 0,
+          "%s", buf);
+    cfg.marked_rest = 2;
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "marked_rest"), "%s",
+          err.msg);
+    cfg.marked_rest = 0;
     int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
     p = countdown(3, pairs, 24);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_TRACE_UNTOLD && strstr(err.msg, "not narrate"),
@@ -831,6 +876,19 @@ static void test_countdown_first_false(test_ctx *t) {
         {"|51 ^ 48 = 3, 3 from 65, 25, 93:\n", 0, 0, 0},                  /* no such operator */
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = -", 0, 0, 0},        /* cut off at a sign */
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28. No.\n</thi", 0, 0, 0},
+        /* marked rest lists (traces.h, marked_rest): the whole list, the numbers taken marked used */
+        {"51 - 48 = 3, 3 from 65, 25, 93, 48 used:\n 93 - 3 = 90, 90 from 65, 25, 93 used, 48 used: 65 + 25 = 90. "
+         "Yes.\n</think>\n", 0, 1, 1},
+        {"51 - 48 = 3, 3 from 65, 25, 93, 48 used:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.\n</think>\n", 0,
+         1, 1},                                                               /* a plain rest inside a marked one */
+        {"51 - 48 = 3, 3 from 65| used, 25, 93, 48:\n", 0, 0, 0},            /* the wrong number marked */
+        {"51 - 48 = 3, 3 from 65, 25, 93, 48 used:\n 93 - 3 = 90, 90 from 65, 25, 93 used, 48|: 65 + 25 = 90. Yes.\n",
+         0, 0, 0},                                                            /* a mark dropped in the copy */
+        {"51 - 48 = 3, 3 from 65, 25, 93, 48", 0, 0, 0},                      /* cut off before its mark */
+        {"51 - 48 = 3, 3 from 65, 25, ", 0, 0, 0},                            /* cut off, plain or marked */
+        {"51 - 48 = 4, wait, 51 ", 0, 0, 0},                                  /* cut off in a correction */
+        {"51 - 48 = 3, 3 from 65, 25, 93, 48 used:\n 93 - 3 = 90, 90 from 65, 25, 93 us", 0, 0, 0}, /* cut off */
+        {"51 - 48 = 3, 3 from 65, 25, 93, 48 u", 0, 0, 0},                    /* cut off in the first mark */
     };
     r1_problem p = countdown(4, numbers, 51);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

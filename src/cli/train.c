@@ -79,7 +79,10 @@ static const char *pretrain_usage =
     "  --small-share X         share of the arithmetic given a one-digit operand (or two),\n"
     "                          `What is 7 * 8?` (default 0; the eval split has none)\n"
     "  --hasty-share X         share of Countdown traces by a hasty solver that gives up\n"
-    "                          after one or two failed lines and guesses (default 0)\n";
+    "                          after one or two failed lines and guesses (default 0)\n"
+    "The other trace settings go by --set: trace_max_think_bytes (400), trace_max_dead_ends\n"
+    "(8), trace_wrong_share (0.25) and trace_marked_rest (0; 1 writes each Countdown rest\n"
+    "list whole, the numbers taken marked: `3 from 65, 25, 93, 48 used`).\n";
 
 static const char *sft_usage =
     "usage: r1 train sft --data TRACES.jsonl [--init RUN_OR_MODEL] [--out DIR] [--steps N]\n"

@@ -12,7 +12,8 @@
  *    93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90. Yes.
  *
  * Every part of such a line is checkable by rule: the computation, that it uses N,
- * the rest list (the list in view without z, in order), the results and the
+ * the rest list (the list in view without z, in order; or, marked, the whole list
+ * with z marked: `3 from 65, 25, 93, 48 used`), the results and the
  * verdict. A computation may be corrected at once (`67 - 30 = 36, wait, 67 - 30 =
  * 37`): a slip caught, not a false step. The first false part of a sampled
  * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
@@ -69,15 +70,20 @@ static int true_value(int64_t x, char op, int64_t y, int64_t *value) {
     }
 }
 
+/* One of + - * /. */
+static int read_operator(cursor *c, char *op) {
+    if (c->at == c->end) return c->cut_off = 1, 0;
+    if (*c->at == '\0' || !strchr("+-*/", *c->at)) return 0; /* strchr would find the NUL */
+    *op = *c->at++;
+    return 1;
+}
+
 /* `x op y = r`, true or corrected at once by `, wait, x op y = ` the true value.
  * On a false part, *false_at is where it starts. */
 static int read_computation(cursor *c, int64_t *x, char *op, int64_t *y, int64_t *r, int *slips,
                             const char **false_at) {
     *false_at = c->at;
-    if (!read_int(c, x) || !read_literal(c, " ")) return 0;
-    if (c->at == c->end) return c->cut_off = 1, 0;
-    if (*c->at == '\0' || !strchr("+-*/", *c->at)) return 0; /* strchr would find the NUL */
-    *op = *c->at++;
+    if (!read_int(c, x) || !read_literal(c, " ") || !read_operator(c, op)) return 0;
     if (!read_literal(c, " ") || !read_int(c, y) || !read_literal(c, " = ")) return 0;
     int64_t right;
     if (!true_value(*x, *op, *y, &right)) return 0; /* no such move: the computation itself */
@@ -88,7 +94,7 @@ static int read_computation(cursor *c, int64_t *x, char *op, int64_t *y, int64_t
     int64_t x2, y2, r2;
     char op2 = 0;
     int corrected = read_literal(&again, ", wait, ") && read_int(&again, &x2) && read_literal(&again, " ") &&
-                    again.at < again.end && (op2 = *again.at++) == *op && read_literal(&again, " ") &&
+                    read_operator(&again, &op2) && op2 == *op && read_literal(&again, " ") &&
                     read_int(&again, &y2) && read_literal(&again, " = ") && read_int(&again, &r2) && x2 == *x &&
                     y2 == *y && r2 == right;
     c->cut_off |= again.cut_off;
@@ -98,11 +104,46 @@ static int read_computation(cursor *c, int64_t *x, char *op, int64_t *y, int64_t
     return 1;
 }
 
+/* The list in view: the problem's numbers, or the list of the line that opened the
+ * problem being worked. A marked list (traces.h, marked_rest) keeps every number,
+ * those taken marked used; a plain one holds only those not taken. */
 typedef struct {
-    int64_t list[R1_COUNTDOWN_MAX_NUMBERS - 1]; /* the three numbers an opened line left */
-    int64_t need;                               /* and what they must make */
-    int open;                                   /* indented lines may follow */
+    int64_t number[R1_COUNTDOWN_MAX_NUMBERS];
+    int taken[R1_COUNTDOWN_MAX_NUMBERS];
+    int n;
+} number_list;
+
+typedef struct {
+    number_list list; /* the list an opened line left */
+    int64_t need;     /* and what its free numbers must make */
+    int open;         /* indented lines may follow */
 } search_state;
+
+/* `65, 93 used, 25` read as the list in view with its i-th number taken: plain,
+ * the list without it; marked, the list with it marked used. Returns how many
+ * entries agree, *got holding them; *stop is after the last, or where the first
+ * that disagrees goes wrong (its ", " or its mark). */
+static int read_rest(cursor *stop, const number_list *view, int i, int marked, number_list *got) {
+    *got = (number_list){.n = 0};
+    for (int j = 0; j < view->n; j++) {
+        int taken = view->taken[j] || j == i;
+        if (taken && !marked) continue;
+        cursor c = *stop;
+        int64_t v;
+        if ((got->n > 0 && !read_literal(&c, ", ")) || !read_int(&c, &v) || v != view->number[j]) {
+            stop->cut_off |= c.cut_off;
+            break;
+        }
+        cursor mark = c; /* a taken number must be marked, a free one must not */
+        if (read_literal(&mark, R1_COUNTDOWN_TAKEN) != taken || mark.cut_off) {
+            *stop = c, stop->cut_off |= mark.cut_off;
+            break;
+        }
+        *stop = mark;
+        got->number[got->n] = v, got->taken[got->n++] = taken && marked;
+    }
+    return got->n;
+}
 
 /* One line (its '\n' included, when not cut off). Returns 1 when every part is
  * true; 0 with *false_at at the first false part, or with c->cut_off when the
@@ -112,51 +153,63 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
     *false_at = c->at;
     int indented = read_literal(c, " ");
     if (indented && !st->open) return 0; /* no opened problem to be inside */
-    int64_t list[R1_COUNTDOWN_MAX_NUMBERS], N = indented ? st->need : p->target;
-    int n_list = indented ? 3 : p->n_numbers;
-    for (int i = 0; i < n_list; i++) list[i] = indented ? st->list[i] : p->numbers[i];
-    if (!indented) st->open = 0;
+    int64_t N = indented ? st->need : p->target;
+    number_list view = st->list; /* indented: the list of the line that opened the problem */
+    if (!indented) {
+        view = (number_list){.n = p->n_numbers};
+        for (int i = 0; i < p->n_numbers; i++) view.number[i] = p->numbers[i];
+        st->open = 0;
+    }
+    int n_free = 0;
+    for (int i = 0; i < view.n; i++) n_free += !view.taken[i];
 
-    /* the need: R = N op z or z op N, z a number of the list */
+    /* the need: R = N op z or z op N, z a free number of the list */
     int64_t x, y, R, z;
     char op;
     const char *line_start = *false_at;
     if (!read_computation(c, &x, &op, &y, &R, &steps->slips, false_at)) return 0;
     z = x == N ? y : x;
     int has_z = 0;
-    for (int i = 0; i < n_list; i++) has_z |= list[i] == z;
+    for (int i = 0; i < view.n; i++) has_z |= !view.taken[i] && view.number[i] == z;
     if ((x != N && y != N) || !has_z) return *false_at = line_start, 0;
 
-    /* `, R from` the list without z (any one of its copies), in order */
-    int64_t restated, rest[R1_COUNTDOWN_MAX_NUMBERS];
-    const char *rest_at[R1_COUNTDOWN_MAX_NUMBERS];
-    int n_rest = 0;
+    /* `, R from` the list without z (any one of its copies), in order, then `:`:
+     * z left out (plain) or marked used (marked). Every reading is tried: one that
+     * fits decides; else a line cut off where some reading still fits is not
+     * judged; else the reading that went furthest says where the list is false. */
+    int64_t restated;
     *false_at = c->at;
     if (!read_literal(c, ", ") || !read_int(c, &restated) || restated != R || !read_literal(c, " from ")) return 0;
-    for (; n_rest < n_list - 1; n_rest++) {
-        rest_at[n_rest] = c->at;
-        if ((n_rest > 0 && !read_literal(c, ", ")) || !read_int(c, &rest[n_rest])) return *false_at = c->at, 0;
-    }
-    int agree = -1; /* the longest run of rest that some copy of z taken out explains */
-    for (int i = 0; i < n_list; i++) {
-        if (list[i] != z) continue;
-        int k = 0;
-        for (int j = 0; j < n_list && k < n_rest; j++)
-            if (j != i && rest[k] == list[j]) k++;
-            else if (j != i) break;
-        agree = k > agree ? k : agree;
-    }
-    if (agree < n_rest) return *false_at = rest_at[agree], 0;
+    number_list rest = {.n = 0};
+    cursor furthest = *c;
+    int fits = 0, cut_off = 0;
+    for (int marked = 0; marked < 2 && !fits; marked++)
+        for (int i = 0; i < view.n && !fits; i++) {
+            if (view.taken[i] || view.number[i] != z) continue;
+            cursor stop = *c;
+            int whole = read_rest(&stop, &view, i, marked, &rest) == (marked ? view.n : n_free - 1);
+            cursor colon = stop;
+            fits = whole && read_literal(&colon, ":");
+            cut_off |= stop.cut_off || colon.cut_off;
+            if (fits) furthest = colon;
+            else if (stop.at > furthest.at) furthest = stop;
+        }
+    if (!fits) return c->cut_off |= cut_off, *false_at = furthest.at, 0;
+    *c = furthest;
     *false_at = c->at;
-    if (!read_literal(c, ":")) return 0;
+    int64_t free_numbers[R1_COUNTDOWN_MAX_NUMBERS];
+    int n_rest = 0;
+    for (int i = 0; i < rest.n; i++)
+        if (!rest.taken[i]) free_numbers[n_rest++] = rest.number[i];
     if (n_rest == 3) { /* opens the three-number problem */
         if (indented || !read_literal(c, "\n")) return 0;
-        memcpy(st->list, rest, sizeof st->list), st->need = R, st->open = 1;
+        st->list = rest, st->need = R, st->open = 1;
         return 1;
     }
 
     /* two numbers: their results, larger first, then the verdict */
-    int64_t a = rest[0] > rest[1] ? rest[0] : rest[1], b = rest[0] + rest[1] - a, result;
+    int64_t a = free_numbers[0] > free_numbers[1] ? free_numbers[0] : free_numbers[1];
+    int64_t b = free_numbers[0] + free_numbers[1] - a, result;
     int results = 0, reached = 0;
     for (;;) {
         *false_at = c->at;

@@ -49,6 +49,7 @@ static const r1_setting fields[] = {
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
     F("trace_wrong_share", DOUBLE, data.trace.wrong_share),
     F("trace_hasty_share", DOUBLE, data.trace.hasty_share),
+    F("trace_marked_rest", INT, data.trace.marked_rest),
     F("steps", INT, steps),
     F("warmup", INT, warmup),
     F("lr", FLOAT, opt.lr),
@@ -113,6 +114,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: small_share %g is outside 0..1", cfg->data.small_share);
     if (!(cfg->data.trace.hasty_share >= 0 && cfg->data.trace.hasty_share <= 1))
         return r1_fail(err, "pretrain: trace_hasty_share %g is outside 0..1", cfg->data.trace.hasty_share);
+    if (cfg->data.trace.marked_rest != 0 && cfg->data.trace.marked_rest != 1)
+        return r1_fail(err, "pretrain: trace_marked_rest %d must be 0 or 1", cfg->data.trace.marked_rest);
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

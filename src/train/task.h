@@ -183,12 +183,16 @@ typedef struct {
  * `<think>\n`, as the model wrote it) as the backward search of traces.c and
  * returns the byte offset of its first false part: a computation not true (and not
  * corrected at once), a need that does not use the target or a number not in the
- * list in view, a rest list that is not that list without the number taken, two
+ * list in view, a rest list that is not that list without the number taken (or
+ * with it marked used: traces.h, marked_rest), two
  * numbers tried other than larger first, results going on past the need, a
  * verdict that does not match the last result, or any line after `Yes.`. Returns
  * -1 when every line read is true: the thinking ended (steps->ended), or was cut
  * off mid-line, where what was written so far is true. */
 long r1_countdown_first_false(const r1_problem *p, const char *text, size_t len, r1_countdown_steps *steps);
+
+/* What follows a number taken in a marked rest list (traces.h, marked_rest). */
+#define R1_COUNTDOWN_TAKEN " used"
 
 /* ---- arithmetic (arithmetic.c) ---- */
 

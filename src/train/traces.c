@@ -16,7 +16,8 @@
 #define LINE_BYTES 256
 
 r1_trace_config r1_trace_default_config(void) {
-    return (r1_trace_config){.max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0};
+    return (r1_trace_config){
+        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0};
 }
 
 /* ---- text building ---- */
@@ -76,7 +77,8 @@ typedef struct {
     int64_t z;       /* the number taken */
     char join;       /* N = z join R ('+', '-', '*', '/'), or R join z with rest_left */
     int rest_left;   /* the rest stands left of z in the answer */
-    int64_t rest[R1_COUNTDOWN_MAX_NUMBERS - 1];
+    unsigned taken;  /* bit i: the problem's number i is used (z and the lines above) */
+    int64_t rest[R1_COUNTDOWN_MAX_NUMBERS - 1]; /* the numbers not taken, in order */
     int n_rest;
     calc tries[2];   /* n_rest == 2: the results compared with R */
     int n_tries, found;
@@ -84,6 +86,8 @@ typedef struct {
 
 typedef struct {
     r1_task_rng *rng;
+    const int64_t *numbers; /* the problem's, in the prompt's order */
+    int n_numbers;
     branch lines[MAX_BRANCHES];
     int n_lines;
 } backward;
@@ -129,12 +133,14 @@ static int check_pair(branch *br, int64_t R) {
     return br->found;
 }
 
-/* Narrates the search for N from nums (3 or 4 of them); 1 when it reaches N. */
-static int work_back(backward *s, const int64_t *nums, int n, int64_t N, int depth) {
+/* Narrates the search for N from the numbers not yet taken (3 or 4 of them); 1
+ * when it reaches N. */
+static int work_back(backward *s, unsigned taken, int64_t N, int depth) {
     way ways[R1_COUNTDOWN_MAX_NUMBERS * 6];
     int zs[R1_COUNTDOWN_MAX_NUMBERS * 6], n_ways = 0;
-    for (int i = 0; i < n; i++) {
-        int k = ways_for(N, nums[i], ways + n_ways);
+    for (int i = 0; i < s->n_numbers; i++) {
+        if (taken >> i & 1) continue;
+        int k = ways_for(N, s->numbers[i], ways + n_ways);
         for (int j = 0; j < k; j++) zs[n_ways + j] = i;
         n_ways += k;
     }
@@ -156,11 +162,11 @@ static int work_back(backward *s, const int64_t *nums, int n, int64_t N, int dep
         const way *w = &ways[order[o]];
         branch *br = &s->lines[s->n_lines++];
         memset(br, 0, sizeof *br);
-        br->depth = depth, br->need = w->need, br->z = nums[zs[order[o]]], br->join = w->join;
-        br->rest_left = w->rest_left;
-        for (int i = 0; i < n; i++)
-            if (i != zs[order[o]]) br->rest[br->n_rest++] = nums[i];
-        if (br->n_rest == 2 ? check_pair(br, w->need.r) : work_back(s, br->rest, br->n_rest, w->need.r, depth + 1))
+        br->depth = depth, br->need = w->need, br->z = s->numbers[zs[order[o]]], br->join = w->join;
+        br->rest_left = w->rest_left, br->taken = taken | 1u << zs[order[o]];
+        for (int i = 0; i < s->n_numbers; i++)
+            if (!(br->taken >> i & 1)) br->rest[br->n_rest++] = s->numbers[i];
+        if (br->n_rest == 2 ? check_pair(br, w->need.r) : work_back(s, br->taken, w->need.r, depth + 1))
             return br->found = 1;
     }
     return 0;
@@ -171,6 +177,8 @@ static int work_back(backward *s, const int64_t *nums, int n, int64_t N, int dep
 typedef struct {
     text *out;
     r1_task_rng *rng;
+    const backward *search;
+    int marked_rest; /* the rest written as the whole list, the numbers taken marked used */
     int calc_at; /* computations written so far */
     int slip_at; /* the one written wrong and then corrected, -1 for none */
     int slipped; /* 1 once it is written */
@@ -195,13 +203,19 @@ static void put_calc(teller *t, const calc *c, int64_t avoid) {
     put(t->out, "%lld", (long long)c->r);
 }
 
-/* `67 - 63 = 4, 4 from 34, 30: 34 - 30 = 4. Yes.` A rest of three numbers is
- * worked on the lines after, each indented by one space. */
+/* `67 - 63 = 4, 4 from 34, 30: 34 - 30 = 4. Yes.` (or, marked, `4 from 63 used,
+ * 34, 30`). A rest of three numbers is worked on the lines after, each indented by
+ * one space. */
 static void put_branch(teller *t, const branch *br) {
     put(t->out, "%s", br->depth ? " " : "");
     put_calc(t, &br->need, -1);
     put(t->out, ", %lld from", (long long)br->need.r);
-    for (int i = 0; i < br->n_rest; i++) put(t->out, "%s %lld", i ? "," : "", (long long)br->rest[i]);
+    if (t->marked_rest)
+        for (int i = 0; i < t->search->n_numbers; i++)
+            put(t->out, "%s %lld%s", i ? "," : "", (long long)t->search->numbers[i],
+                br->taken >> i & 1 ? R1_COUNTDOWN_TAKEN : "");
+    else
+        for (int i = 0; i < br->n_rest; i++) put(t->out, "%s %lld", i ? "," : "", (long long)br->rest[i]);
     put(t->out, ":");
     if (br->n_rest != 2) {
         put(t->out, "\n");
@@ -226,12 +240,12 @@ static void join_branch(const branch *br, const r1_countdown_expr *rest, r1_coun
 
 static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace_config *cfg, text *out,
                            r1_trace_info *info, r1_err *err) {
-    backward s; /* 90 KB */
+    backward s; /* 86 KB */
     memset(&s, 0, sizeof s);
-    s.rng = rng;
     int64_t nums[R1_COUNTDOWN_MAX_NUMBERS];
     for (int i = 0; i < p->n_numbers; i++) nums[i] = p->numbers[i];
-    if (!work_back(&s, nums, p->n_numbers, p->target, 0)) {
+    s.rng = rng, s.numbers = nums, s.n_numbers = p->n_numbers;
+    if (!work_back(&s, 0, p->target, 0)) {
         if (!r1_countdown_solve(p->numbers, p->n_numbers, p->target, 1, NULL, 0))
             return r1_fail(err, "traces: countdown target %d has no whole-number solution from these numbers",
                            p->target);
@@ -266,7 +280,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     for (int i = 0; i < s.n_lines; i++) {
         char line[LINE_BYTES];
         text lt = {line, sizeof line, 0, 0};
-        teller measure = {&lt, rng, 0, -1, 0};
+        teller measure = {&lt, rng, &s, cfg->marked_rest, 0, -1, 0};
         put_branch(&measure, &s.lines[i]);
         bytes[i] = lt.len, total += lt.len, keep[i] = 1;
         dead += s.lines[i].depth == 0;
@@ -288,7 +302,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
         if (keep[i] && s.lines[i].n_rest == 2 && ++verdicts == hasty_lines) told = i + 1;
     int calcs = 0; /* a line computes its need and then each result it tries */
     for (int i = 0; i < told; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
-    teller tell = {out, rng, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
+    teller tell = {out, rng, &s, cfg->marked_rest, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
     info->corrected = tell.slipped;
@@ -463,8 +477,10 @@ static int arithmetic_trace(const r1_problem *p, r1_task_rng *rng, const r1_trac
 int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cfg, char *buf, size_t size,
                    r1_trace_info *info, r1_err *err) {
     if (cfg->max_dead_ends < 0 || cfg->max_dead_ends > MAX_NARRATED || !(cfg->wrong_share >= 0) ||
-        cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0)
-        return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1)",
+        cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0 ||
+        (cfg->marked_rest != 0 && cfg->marked_rest != 1))
+        return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1, "
+                            "marked_rest 0 or 1)",
                        MAX_NARRATED);
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';

@@ -37,6 +37,14 @@
  * search that succeeds by then is told whole. Such a corpus mixes careful and
  * hasty solvers, as R1-Zero's base model mixed long and short reasoning, so RL
  * has a longer search to find worth its length (RESULTS.md).
+ * With marked_rest, a line's rest is not the list in view with z left out but the
+ * problem's whole list, each number taken so far followed by `used`, so that each
+ * list is a copy of the one above with one number marked. The mark comes after the
+ * number: a tiny model that must decide before a number whether to leave it out
+ * confuses numbers with the same first digit (RESULTS.md, "Marking the numbers
+ * used"), while after it the whole number is in view.
+ *   `51 - 48 = 3, 3 from 65, 25, 93, 48 used:`
+ *   ` 93 - 3 = 90, 90 from 65, 25, 93 used, 48 used: 65 + 25 = 90. Yes.`
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
@@ -61,9 +69,11 @@ typedef struct {
                             oldest are dropped) */
     double wrong_share;  /* share of traces with a caught mistake, 0..1 */
     double hasty_share;  /* Countdown: share of traces by a hasty solver (above), 0..1 */
+    int marked_rest;     /* Countdown: 1 writes each rest as the whole list with the
+                            numbers taken marked `used` (above), 0 leaves them out */
 } r1_trace_config;
 
-/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0. */
+/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, marked_rest 0. */
 r1_trace_config r1_trace_default_config(void);
 
 /* What a written trace holds (for statistics). */
