@@ -140,7 +140,7 @@ static int read_rest(cursor *stop, const number_list *view, int i, int marked, n
             break;
         }
         *stop = mark;
-        got->number[got->n] = v, got->taken[got->n++] = taken && marked;
+        got->number[got->n] = v, got->taken[got->n++] = taken; /* (plain: never taken) */
     }
     return got->n;
 }
