@@ -407,6 +407,31 @@ static void test_sample_filter(test_ctx *t) {
     CHECK(rc == R1_OK && res.interrupted && access(all, F_OK) != 0, "interrupted sampling wrote a file");
 }
 
+/* The sound filter keeps a Countdown search only when every line is true: the same
+ * right answer after a rest list copied wrong (22 from 51, 4) is left out, and so is
+ * a search cut off before `</think>`. Arithmetic has no step checker: always sound. */
+static void test_sample_sound(test_ctx *t) {
+    r1_problem p;
+    memset(&p, 0, sizeof p);
+    p.kind = R1_TASK_COUNTDOWN, p.n_numbers = 3, p.target = 26;
+    p.numbers[0] = 51, p.numbers[1] = 81, p.numbers[2] = 4;
+    const char *good = "26 - 4 = 22, 22 from 51, 81: 81 - 51 = 30. No.\n"
+                       "81 - 26 = 55, 55 from 51, 4: 51 + 4 = 55. Yes.\n</think>\n<answer>81 - (51 + 4)</answer>";
+    const char *slip = "26 - 4 = 22, 22 from 51, 4: 51 - 4 = 47. No.\n"
+                       "81 - 26 = 55, 55 from 51, 4: 51 + 4 = 55. Yes.\n</think>\n<answer>81 - (51 + 4)</answer>";
+    CHECK(r1_sample_sound(&p, good, strlen(good)), "a true search was judged unsound");
+    CHECK(!r1_sample_sound(&p, slip, strlen(slip)), "a wrong rest list was judged sound");
+    CHECK(!r1_sample_sound(&p, good, 40), "a search cut off was judged sound");
+    r1_problem a;
+    memset(&a, 0, sizeof a);
+    a.kind = R1_TASK_ARITHMETIC;
+    CHECK(r1_sample_sound(&a, "x", 1), "arithmetic is always sound");
+    r1_sample_filter f;
+    r1_err err;
+    CHECK(r1_sample_filter_by_name("sound", &f, &err) == R1_OK && f == R1_SAMPLE_KEEP_SOUND, "the name");
+    CHECK(r1_sample_filter_by_name("sure", &f, &err) != R1_OK && strstr(err.msg, "sure"), "a bad name");
+}
+
 /* A generated set is its problems one by one (what grpo draws); a mix alternates the
  * tasks, Countdown first; an unknown task is named. */
 static void test_problem_sets(test_ctx *t) {
@@ -473,4 +498,4 @@ static void test_distill_phases(test_ctx *t) {
 
 TEST_MAIN("sft", T(test_traces_good_lines), T(test_traces_bad_lines), T(test_traces_write_read),
           T(test_settings_round_trip), T(test_example_batches), T(test_sft_run_and_resume), T(test_sft_errors),
-          T(test_sample_filter), T(test_problem_sets), T(test_distill_phases))
+          T(test_sample_filter), T(test_sample_sound), T(test_problem_sets), T(test_distill_phases))

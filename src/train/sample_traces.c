@@ -13,7 +13,8 @@
 int r1_sample_filter_by_name(const char *name, r1_sample_filter *out, r1_err *err) {
     if (!strcmp(name, "all")) return *out = R1_SAMPLE_KEEP_ALL, R1_OK;
     if (!strcmp(name, "correct")) return *out = R1_SAMPLE_KEEP_CORRECT, R1_OK;
-    return r1_fail(err, "unknown filter '%s' (correct|all)", name);
+    if (!strcmp(name, "sound")) return *out = R1_SAMPLE_KEEP_SOUND, R1_OK;
+    return r1_fail(err, "unknown filter '%s' (correct|sound|all)", name);
 }
 
 typedef struct {
@@ -26,13 +27,20 @@ typedef struct {
     r1_sample_result *res;
 } sink;
 
+int r1_sample_sound(const r1_problem *p, const char *text, size_t len) {
+    if (p->kind != R1_TASK_COUNTDOWN) return 1;
+    r1_countdown_steps steps;
+    return r1_countdown_first_false(p, text, len, &steps) < 0 && steps.ended;
+}
+
 static int write_group(void *ctx, const r1_rollout_group *g, r1_err *err) {
     sink *s = ctx;
     for (int j = 0; j < g->k; j++) {
         int correct = g->rewards[j].correct;
         s->res->samples++;
         s->res->correct += correct;
-        if (s->filter == R1_SAMPLE_KEEP_CORRECT && !correct) continue;
+        if (s->filter != R1_SAMPLE_KEEP_ALL && !correct) continue;
+        if (s->filter == R1_SAMPLE_KEEP_SOUND && !r1_sample_sound(g->problem, g->samples[j].text, g->samples[j].len)) continue;
         r1_trace_record rec = {.prompt = g->question, .completion = g->samples[j].text,
                                .completion_len = g->samples[j].len, .reward = g->rewards[j].reward,
                                .task = r1_task_name(g->problem->kind)};

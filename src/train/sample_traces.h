@@ -10,10 +10,17 @@
 #include "base/error.h"
 #include "train/rollout.h"
 
-typedef enum { R1_SAMPLE_KEEP_ALL, R1_SAMPLE_KEEP_CORRECT } r1_sample_filter;
+/* sound: correct, and for Countdown every line of the search true as well
+ * (r1_countdown_first_false): a right answer reached through a slip teaches the slip. */
+typedef enum { R1_SAMPLE_KEEP_ALL, R1_SAMPLE_KEEP_CORRECT, R1_SAMPLE_KEEP_SOUND } r1_sample_filter;
 
-/* "all", "correct" */
+/* "all", "correct", "sound" */
 int r1_sample_filter_by_name(const char *name, r1_sample_filter *out, r1_err *err);
+
+/* 1 when a sample (text[0..len), after `<think>\n`) is sound in the filter's sense:
+ * any sample of a task without a step checker; a Countdown search whose thinking ended
+ * with every line true. Correctness is checked apart (the reward). */
+int r1_sample_sound(const r1_problem *p, const char *text, size_t len);
 
 typedef struct {
     long problems;     /* problems sampled */
