@@ -17,6 +17,12 @@ int r1_sample_filter_by_name(const char *name, r1_sample_filter *out, r1_err *er
     return r1_fail(err, "unknown filter '%s' (correct|sound|all)", name);
 }
 
+int r1_sample_sound(const r1_problem *p, const char *text, size_t len) {
+    if (p->kind != R1_TASK_COUNTDOWN) return 1;
+    r1_countdown_steps steps;
+    return r1_countdown_first_false(p, text, len, &steps) < 0 && steps.ended;
+}
+
 typedef struct {
     FILE *f;
     r1_sample_filter filter;
@@ -27,12 +33,6 @@ typedef struct {
     r1_sample_result *res;
 } sink;
 
-int r1_sample_sound(const r1_problem *p, const char *text, size_t len) {
-    if (p->kind != R1_TASK_COUNTDOWN) return 1;
-    r1_countdown_steps steps;
-    return r1_countdown_first_false(p, text, len, &steps) < 0 && steps.ended;
-}
-
 static int write_group(void *ctx, const r1_rollout_group *g, r1_err *err) {
     sink *s = ctx;
     for (int j = 0; j < g->k; j++) {
@@ -40,9 +40,10 @@ static int write_group(void *ctx, const r1_rollout_group *g, r1_err *err) {
         s->res->samples++;
         s->res->correct += correct;
         if (s->filter != R1_SAMPLE_KEEP_ALL && !correct) continue;
-        if (s->filter == R1_SAMPLE_KEEP_SOUND && !r1_sample_sound(g->problem, g->samples[j].text, g->samples[j].len)) continue;
-        r1_trace_record rec = {.prompt = g->question, .completion = g->samples[j].text,
-                               .completion_len = g->samples[j].len, .reward = g->rewards[j].reward,
+        const r1_generation *sample = &g->samples[j];
+        if (s->filter == R1_SAMPLE_KEEP_SOUND && !r1_sample_sound(g->problem, sample->text, sample->len)) continue;
+        r1_trace_record rec = {.prompt = g->question, .completion = sample->text,
+                               .completion_len = sample->len, .reward = g->rewards[j].reward,
                                .task = r1_task_name(g->problem->kind)};
         if (r1_traces_file_write(s->f, &rec, err) != R1_OK) return R1_ERR;
         s->res->kept++;
