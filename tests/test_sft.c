@@ -496,6 +496,28 @@ static void test_distill_phases(test_ctx *t) {
     CHECK(r1_distill(&c, &o, &res, &err) == R1_ERR && strstr(err.msg, "chess"), "bad task: %s", err.msg);
 }
 
+/* A student started from --init is the init's size, and distill.txt says so (it once
+ * kept the default student's dim 128 and 2 layers beside `init=`). */
+static void test_distill_init_settings(test_ctx *t) {
+    char model[PATH_SIZE], dir[PATH_SIZE], path[PATH_SIZE + 32];
+    r1_err err;
+    CHECK(make_teacher(t, model, &err) == R1_OK, "teacher: %s", err.msg);
+    r1_distill_config c = r1_distill_default_config();
+    snprintf(c.teacher, sizeof c.teacher, "%s", model);
+    snprintf(c.student.base.init, sizeof c.student.base.init, "%s", model);
+    volatile sig_atomic_t stop = 1; /* settings written, then stopped before the first sample */
+    r1_pretrain_options o = {.out_dir = tmp_path(dir, "distill_init"), .quiet = 1, .interrupted = &stop};
+    r1_distill_result res;
+    CHECK(r1_distill(&c, &o, &res, &err) == R1_OK && res.sample.interrupted, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/distill.txt", dir);
+    size_t size;
+    char *text = read_file(path, &size);
+    CHECK(text && strstr(text, "\ndim=32\n") && strstr(text, "\nlayers=1\n"), "distill.txt: %s",
+          text ? text : "missing");
+    free(text);
+}
+
 TEST_MAIN("sft", T(test_traces_good_lines), T(test_traces_bad_lines), T(test_traces_write_read),
           T(test_settings_round_trip), T(test_example_batches), T(test_sft_run_and_resume), T(test_sft_errors),
-          T(test_sample_filter), T(test_sample_sound), T(test_problem_sets), T(test_distill_phases))
+          T(test_sample_filter), T(test_sample_sound), T(test_problem_sets), T(test_distill_phases),
+          T(test_distill_init_settings))

@@ -64,6 +64,17 @@ static int write_settings(const r1_distill_config *c, const char *path, r1_err *
     return rc;
 }
 
+/* With --init the student's architecture is its weights' (sft takes it again when
+ * it starts); taking it now makes distill.txt name the model that is trained rather
+ * than the default student's size. */
+static int take_init_architecture(r1_distill_config *c, r1_err *err) {
+    r1_init_weights init;
+    int have_init;
+    if (r1_lm_run_open_init(&c->student.base, &init, &have_init, err) != R1_OK) return R1_ERR;
+    if (have_init) r1_init_weights_close(&init);
+    return R1_OK;
+}
+
 /* Phase 1: the teacher's correct traces into path. */
 static int sample_teacher(const r1_distill_config *c, const char *path, const r1_pretrain_options *opts,
                           r1_sample_result *res, r1_err *err) {
@@ -105,7 +116,7 @@ int r1_distill(const r1_distill_config *cfg_in, const r1_pretrain_options *opts,
         if (r1_settings_read_file(settings_path, "distill", set_setting, &cfg, err) != R1_OK) return R1_ERR;
     } else {
         snprintf(cfg.student.traces, sizeof cfg.student.traces, "%s", traces_path);
-        if (check(&cfg, err) != R1_OK) return R1_ERR;
+        if (take_init_architecture(&cfg, err) != R1_OK || check(&cfg, err) != R1_OK) return R1_ERR;
         if (r1_lm_run_make_dirs("distill", dir, err) != R1_OK) return R1_ERR;
         if (access(settings_path, F_OK) == 0 || access(checkpoint_path, F_OK) == 0)
             return r1_fail(err, "distill: %s already holds a run: continue it with --resume, or choose another --out",
