@@ -453,12 +453,18 @@ static void test_problem_sets(test_ctx *t) {
     CHECK(r1_problem_set_generate(&set, "sudoku", R1_SPLIT_TRAIN, 0, 0, &err) == R1_ERR, "an unknown task for n 0");
 }
 
+/* The default distillation settings with make_teacher's model as the teacher. */
+static r1_distill_config taught_by(const char *model) {
+    r1_distill_config c = r1_distill_default_config();
+    snprintf(c.teacher, sizeof c.teacher, "%s", model);
+    return c;
+}
+
 static void test_distill_phases(test_ctx *t) {
     char model[PATH_SIZE], dir[PATH_SIZE], path[PATH_SIZE + 32];
     r1_err err;
     CHECK(make_teacher(t, model, &err) == R1_OK, "teacher: %s", err.msg);
-    r1_distill_config c = r1_distill_default_config();
-    snprintf(c.teacher, sizeof c.teacher, "%s", model);
+    r1_distill_config c = taught_by(model);
     snprintf(c.task, sizeof c.task, "arithmetic");
     c.n = 2, c.k = 2, c.max_tokens = 40, c.threads = 1, c.temperature = 0;
     c.student = tiny_sft("", 6);
@@ -502,8 +508,7 @@ static void test_distill_init_settings(test_ctx *t) {
     char model[PATH_SIZE], dir[PATH_SIZE], path[PATH_SIZE + 32];
     r1_err err;
     CHECK(make_teacher(t, model, &err) == R1_OK, "teacher: %s", err.msg);
-    r1_distill_config c = r1_distill_default_config();
-    snprintf(c.teacher, sizeof c.teacher, "%s", model);
+    r1_distill_config c = taught_by(model);
     snprintf(c.student.base.init, sizeof c.student.base.init, "%s", model);
     volatile sig_atomic_t stop = 1; /* settings written, then stopped before the first sample */
     r1_pretrain_options o = {.out_dir = tmp_path(dir, "distill_init"), .quiet = 1, .interrupted = &stop};
