@@ -153,6 +153,11 @@ expect_error train-pretrain-bad-small $R1 train pretrain --small-share 1.5 --out
 if grep -q 'small_share 1.5 is outside 0..1' "$TMP/err" && $R1 train pretrain --help | grep -q -- '--small-share X'; then
     ok train-pretrain-small-share-option
 else fail train-pretrain-small-share-option "$(head -c 300 "$TMP/err")"; fi
+expect_error train-pretrain-bad-small-countdown $R1 train pretrain --small-countdown-share -1 --out "$TMP/run-small"
+if grep -q 'small_countdown_share -1 is outside 0..1' "$TMP/err" &&
+   $R1 train pretrain --help | grep -q -- '--small-countdown-share X'; then
+    ok train-pretrain-small-countdown-share-option
+else fail train-pretrain-small-countdown-share-option "$(head -c 300 "$TMP/err")"; fi
 # a training checkpoint is not a model: the error says what to use instead
 expect_error eval-checkpoint $R1 eval -m "$TMP/run/checkpoint.gguf" --task countdown --n 1
 if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-checkpoint-message

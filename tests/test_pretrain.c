@@ -215,6 +215,80 @@ static void test_data_small(test_ctx *t) {
     r1_tokenizer_free(tok);
 }
 
+/* r1_countdown_make_small gives a train problem one or two one-digit numbers and a
+ * target they reach, keeps it in the train split (or leaves it as it was), and
+ * small_countdown_share 1 puts a one-digit number in every Countdown prompt of a
+ * batch, where the generator alone puts one in about a quarter. */
+static int one_digit_numbers(const r1_problem *p) {
+    int n = 0;
+    for (int i = 0; i < p->n_numbers; i++) n += p->numbers[i] < 10;
+    return n;
+}
+
+static void test_data_small_countdown(test_ctx *t) {
+    r1_task_rng rng = {7};
+    int made = 0, twice = 0;
+    for (int i = 0; i < 300; i++) {
+        r1_problem p, before;
+        CHECK(r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 1, &p) == R1_OK, "generate %d", i);
+        before = p;
+        if (!r1_countdown_make_small(&p, &rng)) {
+            CHECK(!memcmp(&p, &before, sizeof p), "problem %d changed though make_small declined", i);
+            continue;
+        }
+        made++;
+        int changed = 0;
+        for (int k = 0; k < p.n_numbers; k++) {
+            changed += p.numbers[k] != before.numbers[k];
+            CHECK(p.numbers[k] == before.numbers[k] || (p.numbers[k] >= 1 && p.numbers[k] <= 9),
+                  "problem %d: number %d became %d", i, before.numbers[k], p.numbers[k]);
+        }
+        twice += changed == 2;
+        CHECK(changed <= 2 && one_digit_numbers(&p) >= 1 && p.n_numbers == before.n_numbers,
+              "problem %d: %d numbers changed", i, changed);
+        CHECK(r1_task_split_of(&p) == R1_SPLIT_TRAIN, "problem %d moved to the test split", i);
+        CHECK(p.target >= 1 && p.target <= 100 && r1_countdown_solve(p.numbers, p.n_numbers, p.target, 1, NULL, 0),
+              "problem %d: target %d not reached", i, p.target);
+    }
+    CHECK(made == 300 && twice >= 80, "made %d of 300 small, %d with two changed", made, twice);
+
+    r1_tokenizer *tok = vocab_tokenizer(t);
+    if (!tok) return;
+    r1_pretrain_config c = tiny_config();
+    c.data.countdown_share = 1;
+    int prompts[2] = {0, 0}, with_small[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        c.data.small_countdown_share = k;
+        r1_data d;
+        r1_err err;
+        enum { B = 8, T = 512 };
+        int ok = r1_data_init(&d, tok, &c.data, B, T, &err) == R1_OK;
+        CHECK(ok, "%s", err.msg);
+        if (!ok) break;
+        CHECK(r1_data_batch(&d, 3, &err) == R1_OK, "%s", err.msg);
+        char text[B * T + 1];
+        for (int i = 0; i < B * T; i++) text[i] = d.tokens[i] < 256 ? (char)d.tokens[i] : '|';
+        text[B * T] = '\0';
+        r1_data_free(&d);
+        for (const char *q = strstr(text, "Using the numbers "); q; q = strstr(q + 1, "Using the numbers ")) {
+            r1_problem p = {.kind = R1_TASK_COUNTDOWN};
+            const char *at = q + strlen("Using the numbers ");
+            int n;
+            while (p.n_numbers < R1_COUNTDOWN_MAX_NUMBERS && sscanf(at, "%d%n", &p.numbers[p.n_numbers], &n) == 1) {
+                p.n_numbers++;
+                if (strncmp(at + n, ", ", 2)) break;
+                at += n + 2;
+            }
+            prompts[k]++, with_small[k] += one_digit_numbers(&p) > 0;
+        }
+    }
+    r1_tokenizer_free(tok);
+    CHECK(prompts[0] >= 8 && with_small[0] < prompts[0], "share 0: %d of %d prompts with a one-digit number",
+          with_small[0], prompts[0]);
+    CHECK(prompts[1] >= 8 && with_small[1] == prompts[1], "share 1: %d of %d prompts with a one-digit number",
+          with_small[1], prompts[1]);
+}
+
 /* A Countdown problem its trace cannot narrate is replaced by the next draw: a
  * run of Countdown only still fills its batches. */
 static void test_data_untold(test_ctx *t) {
@@ -338,6 +412,8 @@ static void test_config_strings(test_ctx *t) {
     a.opt.lr = 0.1f + 1e-9f, a.data.countdown_share = 1.0 / 3, a.data.seed = 0xFFFFFFFFFFFFull;
     a.data.chain_share = 0.25;
     a.data.small_share = 0.125;
+    a.data.small_countdown_share = 0.375;
+    a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0;
     a.model.precision = R1_LINEAR_BF16; /* memcmp of model below */
     char **s;
     size_t n;
@@ -350,6 +426,8 @@ static void test_config_strings(test_ctx *t) {
     CHECK(!memcmp(&a.model, &b.model, sizeof a.model) && a.opt.lr == b.opt.lr && a.steps == b.steps &&
               a.data.countdown_share == b.data.countdown_share && a.data.seed == b.data.seed &&
               a.data.chain_share == b.data.chain_share && a.data.small_share == b.data.small_share &&
+              a.data.small_countdown_share == b.data.small_countdown_share &&
+              a.data.trace.compare == b.data.trace.compare && a.data.trace.slip_on_hit == b.data.trace.slip_on_hit &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
@@ -360,6 +438,17 @@ static void test_config_strings(test_ctx *t) {
     b.data.small_share = -0.5;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "small_share"), "small_share -0.5 accepted");
     b.data.small_share = 0;
+    b.data.small_countdown_share = 2;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "small_countdown_share"),
+          "small_countdown_share 2 accepted");
+    b.data.small_countdown_share = 0;
+    b.data.trace.compare = 2;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_compare"), "trace_compare 2 accepted");
+    b.data.trace.compare = 0;
+    b.data.trace.slip_on_hit = -1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_slip_on_hit"),
+          "trace_slip_on_hit -1 accepted");
+    b.data.trace.slip_on_hit = 1;
     b.model.vocab = 300;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "vocab"), "wrong vocab accepted");
 }
@@ -607,6 +696,7 @@ int main(void) {
         {test_data_batches, "data_batches"},
         {test_data_chains, "data_chains"},
         {test_data_small, "data_small"},
+        {test_data_small_countdown, "data_small_countdown"},
         {test_data_untold, "data_untold"},
         {test_metrics_resume_and_plot, "metrics_resume_and_plot"},
         {test_config_strings, "config_strings"},

@@ -652,10 +652,19 @@ static void test_traces_score(test_ctx *t) {
         printf("  countdown, marked_rest 1: thinking mean %.0f bytes; failed branches per trace %.2f\n",
                (double)st.think_total / (double)st.count, (double)st.dead_total / (double)st.count);
     }
+    /* the need beside each result: the same checks */
+    cfg = r1_trace_default_config();
+    cfg.compare = 1;
+    {
+        trace_stats st;
+        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, compare 1");
+        printf("  countdown, compare 1: thinking mean %.0f bytes; failed branches per trace %.2f\n",
+               (double)st.think_total / (double)st.count, (double)st.dead_total / (double)st.count);
+    }
     /* a search cut off anywhere (as by a token limit) is true so far: nothing judged */
-    for (int marked = 0; marked < 2; marked++) {
+    for (int form = 0; form < 3; form++) {
         cfg = r1_trace_default_config();
-        cfg.marked_rest = marked;
+        cfg.marked_rest = form == 1, cfg.compare = form == 2;
         long judged = 0;
         for (int i = 0; i < 300; i++) {
             r1_problem p;
@@ -670,7 +679,8 @@ static void test_traces_score(test_ctx *t) {
                 if (at >= 0 && judged++ == 0) printf("  judged false at %ld: %.*s\n", at, (int)len, buf);
             }
         }
-        CHECK(judged == 0, "%ld prefixes of marked_rest %d traces judged false", judged, marked);
+        CHECK(judged == 0, "%ld prefixes of marked_rest %d, compare %d traces judged false", judged, cfg.marked_rest,
+              cfg.compare);
     }
     cfg = r1_trace_default_config();
     cfg.wrong_share = 0;
@@ -683,6 +693,85 @@ static void test_traces_score(test_ctx *t) {
         CHECK(kind != R1_TASK_COUNTDOWN || (st.dead_total <= 2 * st.count && st.dead_total > 0),
               "%ld failed branches told in %ld traces, at most 2 each", st.dead_total, st.count);
     }
+}
+
+/* With slip_on_hit 0 the result that meets the need is never written off by one
+ * first (no `= 91, wait, 65 + 25 = 90. Yes.`), and as many traces carry a slip;
+ * with 1 (the default) it sometimes is. Every trace still earns reward 1 and passes
+ * the line checker. */
+static void test_slip_on_hit(test_ctx *t) {
+    r1_trace_config cfg = r1_trace_default_config();
+    cfg.wrong_share = 1;
+    long hit_slips[2] = {0, 0}, corrected[2] = {0, 0};
+    for (int on = 0; on < 2; on++) {
+        cfg.slip_on_hit = on;
+        trace_stats st;
+        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 1000, &cfg, &st), "countdown traces, slip_on_hit %d", on);
+        corrected[on] = st.corrected;
+        for (int i = 0; i < 1000; i++) {
+            r1_problem p;
+            char buf[4096];
+            r1_err err;
+            r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 5, &p);
+            if (r1_trace_write(&p, (uint64_t)i, &cfg, buf, sizeof buf, NULL, &err) < 0) continue;
+            const char *yes = strstr(buf, ". Yes.\n");
+            if (!yes) continue;
+            const char *try_start = yes;
+            while (try_start > buf && try_start[-1] != ',' && try_start[-1] != ':') try_start--;
+            hit_slips[on] += try_start - buf >= 5 && !strncmp(try_start - 5, "wait,", 5); /* `= 91, wait, 65 + 25 = 90` */
+        }
+    }
+    printf("  slip_on_hit 0: %ld slips on the meeting result, %ld traces corrected; slip_on_hit 1: %ld, %ld\n",
+           hit_slips[0], corrected[0], hit_slips[1], corrected[1]);
+    CHECK(hit_slips[0] == 0 && hit_slips[1] > 20, "slips on the meeting result: %ld with slip_on_hit 0, %ld with 1",
+          hit_slips[0], hit_slips[1]);
+    CHECK(corrected[0] >= corrected[1] * 95 / 100, "traces corrected: %ld with slip_on_hit 0, %ld with 1", corrected[0],
+          corrected[1]);
+    cfg.slip_on_hit = 2;
+    char buf[64];
+    r1_err err;
+    int n[] = {7, 3, 5};
+    r1_problem p = countdown(3, n, 26);
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "slip_on_hit"), "%s",
+          err.msg);
+}
+
+/* With give_up, a search longer than the budget is told from its first line, every
+ * line true, within the budget, and ends in a guess; one that fits is the trace it
+ * always was. */
+static void test_give_up(test_ctx *t) {
+    r1_trace_config plain = r1_trace_default_config(), cfg = plain;
+    cfg.give_up = 1;
+    int gave_up = 0, same = 0;
+    for (int i = 0; i < 600; i++) {
+        r1_problem p;
+        char a[4096], b[4096];
+        r1_err err;
+        r1_trace_info info_a, info_b;
+        r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 9, &p);
+        if (r1_trace_write(&p, (uint64_t)i, &plain, a, sizeof a, &info_a, &err) < 0) continue;
+        CHECK(r1_trace_write(&p, (uint64_t)i, &cfg, b, sizeof b, &info_b, &err) > 0, "%s", err.msg);
+        CHECK(info_b.think_bytes <= cfg.max_think_bytes, "give-up trace of %d bytes", info_b.think_bytes);
+        r1_countdown_steps steps;
+        CHECK(r1_countdown_first_false(&p, b, strlen(b), &steps) == -1 && steps.ended, "a false line in\n%s", b);
+        if (!info_b.hasty) {
+            same += !strcmp(a, b);
+            CHECK(!strcmp(a, b), "a search that fits changed:\n%s\n%s", a, b);
+            continue;
+        }
+        gave_up++;
+        r1_reward r;
+        CHECK(r1_task_reward(&p, b, &r) < 1.0f && steps.yes == 0, "a give-up trace found the need:\n%s", b);
+        /* it starts where the whole search starts: the plain trace's first line unless that one dropped it */
+        r1_trace_config whole = cfg;
+        whole.max_think_bytes = 100000, whole.max_dead_ends = 8;
+        char full[1 << 14];
+        if (r1_trace_write(&p, (uint64_t)i, &whole, full, sizeof full, NULL, &err) > 0 && !strstr(full, "wait") &&
+            !strstr(b, "wait"))
+            CHECK(!strncmp(full, b, (size_t)(strstr(b, "</think>") - b)), "not the search's start:\n%s\n%s", full, b);
+    }
+    printf("  give_up 1: %d of 600 traces give up; %d unchanged\n", gave_up, same);
+    CHECK(gave_up > 30 && same > 300, "%d give-ups, %d unchanged", gave_up, same);
 }
 
 /* A hasty solver's trace is the careful one cut after its first or second failed
@@ -787,6 +876,17 @@ static void test_trace_examples(test_ctx *t) {
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "marked_rest"), "%s",
           err.msg);
     cfg.marked_rest = 0;
+    cfg.compare = 1; /* the need beside each result */
+    p = countdown(3, n, 26);
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
+              strcmp(buf, "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8 vs 19, 5 * 3 = 15 vs 19. No.\n"
+                          "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10 vs 21, 7 * 3 = 21 vs 21. Yes.\n</think>\n"
+                          "<answer>5 + 7 * 3</answer>") == 0,
+          "%s", buf);
+    cfg.compare = 2;
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "compare"), "%s",
+          err.msg);
+    cfg.compare = 0;
     int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
     p = countdown(3, pairs, 24);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_TRACE_UNTOLD && strstr(err.msg, "not narrate"),
@@ -889,6 +989,12 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 - 48 = 4, wait, 51 ", 0, 0, 0},                                  /* cut off in a correction */
         {"51 - 48 = 3, 3 from 65, 25, 93, 48 used:\n 93 - 3 = 90, 90 from 65, 25, 93 us", 0, 0, 0}, /* cut off */
         {"51 - 48 = 3, 3 from 65, 25, 93, 48 u", 0, 0, 0},                    /* cut off in the first mark */
+        /* the need beside each result (traces.h, compare) */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28 vs 22. No.\n 93 - 3 = 90, 90 "
+         "from 65, 25: 65 + 25 = 90 vs 90. Yes.\n</think>\n", 0, 1, 1},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28 vs |23. No.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90 vs 90. |No.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28 vs 2", 0, 0, 0}, /* cut off */
     };
     r1_problem p = countdown(4, numbers, 51);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -921,4 +1027,4 @@ static void test_countdown_first_false(test_ctx *t) {
 TEST_MAIN("tasks", T(test_rng_golden), T(test_generate_golden), T(test_generate_deterministic),
           T(test_splits_disjoint), T(test_countdown_reachable), T(test_countdown_solver),
           T(test_arithmetic_distribution), T(test_prompts), T(test_countdown_eval), T(test_reward_format),
-          T(test_reward_arithmetic), T(test_json_lines), T(test_traces_score), T(test_hasty_traces), T(test_traces_unchanged), T(test_countdown_first_false), T(test_trace_examples))
+          T(test_reward_arithmetic), T(test_json_lines), T(test_traces_score), T(test_hasty_traces), T(test_slip_on_hit), T(test_give_up), T(test_traces_unchanged), T(test_countdown_first_false), T(test_trace_examples))

@@ -78,11 +78,19 @@ static const char *pretrain_usage =
     "                          (default 0; the eval split has none)\n"
     "  --small-share X         share of the arithmetic given a one-digit operand (or two),\n"
     "                          `What is 7 * 8?` (default 0; the eval split has none)\n"
+    "  --small-countdown-share X  share of the Countdown problems given one or two\n"
+    "                          one-digit numbers, `Using the numbers 7, 3, 5, make 26.`\n"
+    "                          (default 0: one number in eleven has one digit)\n"
     "  --hasty-share X         share of Countdown traces by a hasty solver that gives up\n"
     "                          after one or two failed lines and guesses (default 0)\n"
     "The other trace settings go by --set: trace_max_think_bytes (400), trace_max_dead_ends\n"
-    "(8), trace_wrong_share (0.25) and trace_marked_rest (0; 1 writes each Countdown rest\n"
-    "list whole, the numbers taken marked: `3 from 65, 25, 93, 48 used`).\n";
+    "(8), trace_wrong_share (0.25), trace_marked_rest (0; 1 writes each Countdown rest\n"
+    "list whole, the numbers taken marked: `3 from 65, 25, 93, 48 used`), trace_compare\n"
+    "(0; 1 writes the need beside each result: `93 - 65 = 28 vs 22. No.`),\n"
+    "trace_slip_on_hit (1; 0 never writes the result that meets the need off by one\n"
+    "first, as in `65 + 25 = 91, wait, 65 + 25 = 90. Yes.`) and trace_give_up (0; 1\n"
+    "tells a search too long for the budget from its start and then guesses, where 0\n"
+    "drops its oldest failed branches).\n";
 
 static const char *sft_usage =
     "usage: r1 train sft --data TRACES.jsonl [--init RUN_OR_MODEL] [--out DIR] [--steps N]\n"
@@ -256,6 +264,7 @@ static int cmd_pretrain(int argc, char **argv) {
     } shares[] = {{"--countdown-share", &cfg.data.countdown_share},
                   {"--chain-share", &cfg.data.chain_share},
                   {"--small-share", &cfg.data.small_share},
+                  {"--small-countdown-share", &cfg.data.small_countdown_share},
                   {"--hasty-share", &cfg.data.trace.hasty_share}};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;

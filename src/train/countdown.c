@@ -202,6 +202,26 @@ int r1_countdown_solve(const int *numbers, int n_numbers, int target, int intege
 
 /* ---- the generator ---- */
 
+/* Sets p's target uniform among the values 1..100 its numbers reach under the
+ * game's rule; returns 0 (p unchanged) when they reach none. */
+static int pick_target(r1_problem *p, r1_task_rng *rng) {
+    uint8_t reach[101] = {0};
+    rational vals[R1_COUNTDOWN_MAX_NUMBERS];
+    for (int i = 0; i < p->n_numbers; i++) vals[i] = (rational){p->numbers[i], 1};
+    search_state s = {.integer_only = 1, .reach = reach};
+    search(&s, vals, p->n_numbers, 0);
+    uint32_t count = 0;
+    for (int v = 1; v <= 100; v++) count += reach[v];
+    if (count == 0) return 0;
+    uint32_t pick = r1_task_rng_below(rng, count);
+    for (int v = 1; v <= 100; v++)
+        if (reach[v] && pick-- == 0) {
+            p->target = v;
+            break;
+        }
+    return 1;
+}
+
 /* Numbers: 3 or 4 (even odds), each uniform in 1..99, repeats allowed. Target:
  * uniform among the values 1..100 the numbers reach under the game's rule; numbers
  * that reach none are redrawn. The split is decided from the numbers alone (see
@@ -215,25 +235,28 @@ int r1_countdown_generate(r1_task_split split, uint64_t index, uint64_t seed, r1
         p.n_numbers = 3 + (int)r1_task_rng_below(&rng, 2);
         for (int i = 0; i < p.n_numbers; i++) p.numbers[i] = 1 + (int)r1_task_rng_below(&rng, 99);
         if (r1_task_split_of(&p) != split) continue;
-
-        uint8_t reach[101] = {0};
-        rational vals[R1_COUNTDOWN_MAX_NUMBERS];
-        for (int i = 0; i < p.n_numbers; i++) vals[i] = (rational){p.numbers[i], 1};
-        search_state s = {.integer_only = 1, .reach = reach};
-        search(&s, vals, p.n_numbers, 0);
-        uint32_t count = 0;
-        for (int v = 1; v <= 100; v++) count += reach[v];
-        if (count == 0) continue;
-        uint32_t pick = r1_task_rng_below(&rng, count);
-        for (int v = 1; v <= 100; v++)
-            if (reach[v] && pick-- == 0) {
-                p.target = v;
-                break;
-            }
+        if (!pick_target(&p, &rng)) continue;
         *out = p;
         return R1_OK;
     }
     return R1_ERR;
+}
+
+int r1_countdown_make_small(r1_problem *p, r1_task_rng *rng) {
+    for (int attempt = 0; attempt < 8; attempt++) { /* one draw in ten lands in the test split */
+        r1_problem q = *p;
+        int first = (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers);
+        q.numbers[first] = 1 + (int)r1_task_rng_below(rng, 9);
+        if (r1_task_rng_below(rng, 2)) {
+            int second = (first + 1 + (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers - 1)) % q.n_numbers;
+            q.numbers[second] = 1 + (int)r1_task_rng_below(rng, 9);
+        }
+        if (r1_task_split_of(&q) == R1_SPLIT_TRAIN && pick_target(&q, rng)) {
+            *p = q;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* ---- the answer evaluator ---- */

@@ -13,9 +13,10 @@
  *
  * Every part of such a line is checkable by rule: the computation, that it uses N,
  * the rest list (the list in view without z, in order; or, marked, the whole list
- * with z marked: `3 from 65, 25, 93, 48 used`), the results and the
- * verdict. A computation may be corrected at once (`67 - 30 = 36, wait, 67 - 30 =
- * 37`): a slip caught, not a false step. The first false part of a sampled
+ * with z marked: `3 from 65, 25, 93, 48 used`), the results (each may be followed
+ * by ` vs ` and the need: `93 - 65 = 28 vs 22`) and the verdict. A computation may
+ * be corrected at once (`67 - 30 = 36, wait, 67 - 30 = 37`): a slip caught, not a
+ * false step. The first false part of a sampled
  * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
  * puts a wrong answer's blame there. */
 #include <string.h>
@@ -218,6 +219,11 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
         const char *computation_at = c->at;
         if (!read_computation(c, &x, &op, &y, &result, &steps->slips, false_at)) return 0;
         if (x != a || y != b) return *false_at = computation_at, 0;
+        if (read_literal(c, " vs ")) { /* the need beside it (traces.h, compare) */
+            int64_t need;
+            *false_at = c->at;
+            if (!read_int(c, &need) || need != R) return 0;
+        }
         reached = result == R, results++;
     }
     if (!read_literal(c, ". ")) return 0; /* (no result at all: `44 from 24, 44:. No.`) */

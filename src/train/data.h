@@ -45,11 +45,14 @@ typedef struct {
                                 (r1_arithmetic_make_chain; 0 draws as before chains were) */
     double small_share;      /* 0..1: share of the arithmetic problems given one-digit
                                 operands (r1_arithmetic_make_small; 0 draws as before) */
+    double small_countdown_share; /* 0..1: share of the Countdown problems given one or
+                                two one-digit numbers (r1_countdown_make_small; 0 draws
+                                as before) */
     int prompt_loss;         /* 1: train on the prompt tokens too */
     r1_trace_config trace;
 } r1_data_config;
 
-/* seed 1, countdown_share 0.5, chain_share 0, small_share 0, prompt_loss 1, r1_trace_default_config(). */
+/* seed 1, countdown_share 0.5, chain_share 0, small_share 0, small_countdown_share 0, prompt_loss 1, r1_trace_default_config(). */
 r1_data_config r1_data_default_config(void);
 
 /* Examples tokenized once, held back to back. */

@@ -44,12 +44,16 @@ static const r1_setting fields[] = {
     F("countdown_share", DOUBLE, data.countdown_share),
     F("chain_share", DOUBLE, data.chain_share),
     F("small_share", DOUBLE, data.small_share),
+    F("small_countdown_share", DOUBLE, data.small_countdown_share),
     F("prompt_loss", INT, data.prompt_loss),
     F("trace_max_think_bytes", INT, data.trace.max_think_bytes),
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
     F("trace_wrong_share", DOUBLE, data.trace.wrong_share),
     F("trace_hasty_share", DOUBLE, data.trace.hasty_share),
     F("trace_marked_rest", INT, data.trace.marked_rest),
+    F("trace_compare", INT, data.trace.compare),
+    F("trace_slip_on_hit", INT, data.trace.slip_on_hit),
+    F("trace_give_up", INT, data.trace.give_up),
     F("steps", INT, steps),
     F("warmup", INT, warmup),
     F("lr", FLOAT, opt.lr),
@@ -112,10 +116,18 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: chain_share %g is outside 0..1", cfg->data.chain_share);
     if (!(cfg->data.small_share >= 0 && cfg->data.small_share <= 1))
         return r1_fail(err, "pretrain: small_share %g is outside 0..1", cfg->data.small_share);
+    if (!(cfg->data.small_countdown_share >= 0 && cfg->data.small_countdown_share <= 1))
+        return r1_fail(err, "pretrain: small_countdown_share %g is outside 0..1", cfg->data.small_countdown_share);
     if (!(cfg->data.trace.hasty_share >= 0 && cfg->data.trace.hasty_share <= 1))
         return r1_fail(err, "pretrain: trace_hasty_share %g is outside 0..1", cfg->data.trace.hasty_share);
     if (cfg->data.trace.marked_rest != 0 && cfg->data.trace.marked_rest != 1)
         return r1_fail(err, "pretrain: trace_marked_rest %d must be 0 or 1", cfg->data.trace.marked_rest);
+    if (cfg->data.trace.compare != 0 && cfg->data.trace.compare != 1)
+        return r1_fail(err, "pretrain: trace_compare %d must be 0 or 1", cfg->data.trace.compare);
+    if (cfg->data.trace.slip_on_hit != 0 && cfg->data.trace.slip_on_hit != 1)
+        return r1_fail(err, "pretrain: trace_slip_on_hit %d must be 0 or 1", cfg->data.trace.slip_on_hit);
+    if (cfg->data.trace.give_up != 0 && cfg->data.trace.give_up != 1)
+        return r1_fail(err, "pretrain: trace_give_up %d must be 0 or 1", cfg->data.trace.give_up);
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

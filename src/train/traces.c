@@ -17,7 +17,8 @@
 
 r1_trace_config r1_trace_default_config(void) {
     return (r1_trace_config){
-        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0};
+        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0,
+        .compare = 0, .slip_on_hit = 1, .give_up = 0};
 }
 
 /* ---- text building ---- */
@@ -179,6 +180,9 @@ typedef struct {
     r1_task_rng *rng;
     const backward *search;
     int marked_rest; /* the rest written as the whole list, the numbers taken marked used */
+    int compare;     /* each result of a pair followed by ` vs ` and the need */
+    int slip_on_hit; /* 0: the result that meets the need is not counted among those
+                        the slip may fall on */
     int calc_at; /* computations written so far */
     int slip_at; /* the one written wrong and then corrected, -1 for none */
     int slipped; /* 1 once it is written */
@@ -189,7 +193,8 @@ typedef struct {
  * a tried result is compared with), so a slip never looks like a solution. */
 static void put_calc(teller *t, const calc *c, int64_t avoid) {
     put(t->out, "%lld %c %lld = ", (long long)c->x, c->op, (long long)c->y);
-    if (t->calc_at++ == t->slip_at) {
+    int may_slip = t->slip_on_hit || c->r != avoid; /* (only the result meeting the need is avoid) */
+    if (may_slip && t->calc_at++ == t->slip_at) {
         int64_t wrong = c->r + (r1_task_rng_below(t->rng, 2) ? 1 : -1);
         if (wrong == avoid || wrong < 0) wrong = 2 * c->r - wrong;
         if (wrong == avoid || wrong < 0) { /* 96 - 96 = 0 against 1: the next one slips */
@@ -224,6 +229,7 @@ static void put_branch(teller *t, const branch *br) {
     for (int i = 0; i < br->n_tries; i++) {
         put(t->out, i ? ", " : " ");
         put_calc(t, &br->tries[i], br->need.r);
+        if (t->compare) put(t->out, " vs %lld", (long long)br->need.r);
     }
     put(t->out, ". %s.\n", br->found ? "Yes" : "No");
 }
@@ -280,29 +286,40 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     for (int i = 0; i < s.n_lines; i++) {
         char line[LINE_BYTES];
         text lt = {line, sizeof line, 0, 0};
-        teller measure = {&lt, rng, &s, cfg->marked_rest, 0, -1, 0};
+        teller measure = {&lt, rng, &s, cfg->marked_rest, cfg->compare, cfg->slip_on_hit, 0, -1, 0};
         put_branch(&measure, &s.lines[i]);
         bytes[i] = lt.len, total += lt.len, keep[i] = 1;
         dead += s.lines[i].depth == 0;
     }
-    int first = 0;
-    while (dead > 0 && (dead > cfg->max_dead_ends || total > budget)) {
-        do keep[first] = 0, total -= bytes[first++];
-        while (s.lines[first].depth > 0);
-        dead--;
+    int told = s.n_lines;
+    if (cfg->give_up && (dead > cfg->max_dead_ends || total > budget)) {
+        /* the search from its start, line by line while it fits, then a guess */
+        size_t used = 0;
+        int dead_told = 0;
+        for (told = 0; told < s.n_lines - 1 && used + bytes[told] <= budget; used += bytes[told++])
+            if (s.lines[told].depth == 0 && dead_told++ == cfg->max_dead_ends) break;
+    } else {
+        int first = 0;
+        while (dead > 0 && (dead > cfg->max_dead_ends || total > budget)) {
+            do keep[first] = 0, total -= bytes[first++];
+            while (s.lines[first].depth > 0);
+            dead--;
+        }
+        for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
     }
-    for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
 
     /* a hasty solver gives up after one or two failed two-number lines and guesses
      * every number added (no draw at hasty_share 0: the other traces stay as
      * they were) */
     int hasty_lines = cfg->hasty_share > 0 && chance(rng, cfg->hasty_share) ? 1 + (int)r1_task_rng_below(rng, 2) : 0;
-    int told = s.n_lines, verdicts = 0;
-    for (int i = 0; i < s.n_lines - 1 && hasty_lines; i++)
+    int verdicts = 0;
+    for (int i = 0; i < told - 1 && hasty_lines; i++)
         if (keep[i] && s.lines[i].n_rest == 2 && ++verdicts == hasty_lines) told = i + 1;
     int calcs = 0; /* a line computes its need and then each result it tries */
     for (int i = 0; i < told; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
-    teller tell = {out, rng, &s, cfg->marked_rest, 0, wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
+    if (!cfg->slip_on_hit && told == s.n_lines) calcs--; /* the result meeting the need cannot slip */
+    teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->slip_on_hit, 0,
+                   wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
     info->corrected = tell.slipped;
@@ -478,9 +495,11 @@ int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cf
                    r1_trace_info *info, r1_err *err) {
     if (cfg->max_dead_ends < 0 || cfg->max_dead_ends > MAX_NARRATED || !(cfg->wrong_share >= 0) ||
         cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0 ||
-        (cfg->marked_rest != 0 && cfg->marked_rest != 1))
+        (cfg->marked_rest != 0 && cfg->marked_rest != 1) || (cfg->compare != 0 && cfg->compare != 1) ||
+        (cfg->slip_on_hit != 0 && cfg->slip_on_hit != 1) ||
+        (cfg->give_up != 0 && cfg->give_up != 1))
         return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1, "
-                            "marked_rest 0 or 1)",
+                            "marked_rest, compare, slip_on_hit and give_up 0 or 1)",
                        MAX_NARRATED);
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';

@@ -47,6 +47,21 @@
  * problems as without (49.0 % against 49.5 %); the default stays plain.
  *   `51 - 48 = 3, 3 from 65, 25, 93, 48 used:`
  *   ` 93 - 3 = 90, 90 from 65, 25, 93 used, 48 used: 65 + 25 = 90. Yes.`
+ * With compare, each result of a pair is followed by ` vs ` and the need, so that
+ * the verdict compares two numbers side by side instead of a result with a need
+ * written a dozen bytes back: the default's commonest failure is a `Yes.` after
+ * results none of which is the need (RESULTS.md, "Saying yes to a wrong result").
+ *   `22 from 65, 93: 93 - 65 = 28 vs 22. No.`
+ *   `4 from 34, 30: 34 + 30 = 64 vs 4, 34 - 30 = 4 vs 4. Yes.`
+ * A slip on the result that meets the need writes the need off by one just before
+ * `Yes.` (`65 + 25 = 91, wait, 65 + 25 = 90. Yes.`), and models trained on such
+ * traces say `Yes.` after a result one off the need; with slip_on_hit 0 the slip
+ * falls on one of the other computations, so as many traces carry one.
+ * Dropping a long search's oldest branches means that every trace finds the need
+ * within the budget, and models trained on them say `Yes.` there whatever the
+ * results (RESULTS.md, "A `Yes.` at the end of the budget"). With give_up, a search
+ * too long for the budget (or for max_dead_ends) is told from its start, line by
+ * line while it fits, and the solver then guesses as the hasty one does.
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
@@ -73,9 +88,16 @@ typedef struct {
     double hasty_share;  /* Countdown: share of traces by a hasty solver (above), 0..1 */
     int marked_rest;     /* Countdown: 1 writes each rest as the whole list with the
                             numbers taken marked `used` (above), 0 leaves them out */
+    int compare;         /* Countdown: 1 follows each result of a pair with ` vs ` and
+                            the need (above), 0 writes the result alone */
+    int slip_on_hit;     /* Countdown: 1 lets the slip fall on the result that meets
+                            the need (above); 0 keeps it to the other computations */
+    int give_up;         /* Countdown: 1 tells a search too long for the budget from
+                            its start and guesses (above); 0 drops its oldest branches */
 } r1_trace_config;
 
-/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, marked_rest 0. */
+/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, marked_rest 0,
+ * compare 0, slip_on_hit 1, give_up 0. */
 r1_trace_config r1_trace_default_config(void);
 
 /* What a written trace holds (for statistics). */
