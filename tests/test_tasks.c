@@ -574,6 +574,15 @@ static int branches_right(const r1_problem *p, const char *trace, int corrected)
     return false_at < 0 && steps.ended && steps.yes == 1 && steps.slips == corrected;
 }
 
+/* Train-split Countdown problem i of the generator's seed and its trace under cfg
+ * (seed i) into buf; 0 when the problem has no trace. */
+static int countdown_trace_of(uint64_t i, uint64_t seed, const r1_trace_config *cfg, r1_problem *p, char *buf,
+                              size_t size, r1_trace_info *info) {
+    r1_err err;
+    r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, i, seed, p);
+    return r1_trace_write(p, i, cfg, buf, size, info, &err) > 0;
+}
+
 /* Every trace of n problems scores 1, starts inside the thinking and stays within
  * the configured length (Countdown; arithmetic is as long as its columns). */
 static int check_traces(test_ctx *t, r1_task_kind kind, int n, const r1_trace_config *cfg, trace_stats *st) {
@@ -643,23 +652,17 @@ static void test_traces_score(test_ctx *t) {
                100.0 * (double)st.corrected / (double)st.count, st.think_max);
         CHECK(st.corrected > st.count * 9 / 10, "corrected %ld of %ld", st.corrected, st.count);
     }
-    /* the marked rest lists: every line still a true step by the same checker */
-    cfg = r1_trace_default_config();
-    cfg.marked_rest = 1;
-    {
+    /* the marked rest lists, and the need beside each result: every line still a
+     * true step by the same checker */
+    for (int form = 1; form < 3; form++) {
+        cfg = r1_trace_default_config();
+        cfg.marked_rest = form == 1, cfg.compare = form == 2;
         trace_stats st;
-        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, marked_rest 1");
-        printf("  countdown, marked_rest 1: thinking mean %.0f bytes; failed branches per trace %.2f\n",
-               (double)st.think_total / (double)st.count, (double)st.dead_total / (double)st.count);
-    }
-    /* the need beside each result: the same checks */
-    cfg = r1_trace_default_config();
-    cfg.compare = 1;
-    {
-        trace_stats st;
-        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, compare 1");
-        printf("  countdown, compare 1: thinking mean %.0f bytes; failed branches per trace %.2f\n",
-               (double)st.think_total / (double)st.count, (double)st.dead_total / (double)st.count);
+        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, marked_rest %d, compare %d",
+              cfg.marked_rest, cfg.compare);
+        printf("  countdown, marked_rest %d, compare %d: thinking mean %.0f bytes; failed branches per trace %.2f\n",
+               cfg.marked_rest, cfg.compare, (double)st.think_total / (double)st.count,
+               (double)st.dead_total / (double)st.count);
     }
     /* a search cut off anywhere (as by a token limit) is true so far: nothing judged */
     for (int form = 0; form < 3; form++) {
@@ -669,9 +672,7 @@ static void test_traces_score(test_ctx *t) {
         for (int i = 0; i < 300; i++) {
             r1_problem p;
             char buf[4096];
-            r1_err err;
-            r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 3, &p);
-            if (r1_trace_write(&p, (uint64_t)i, &cfg, buf, sizeof buf, NULL, &err) < 0) continue;
+            if (!countdown_trace_of((uint64_t)i, 3, &cfg, &p, buf, sizeof buf, NULL)) continue;
             size_t think = (size_t)(strstr(buf, "</think>") - buf);
             for (size_t len = 0; len < think; len++) {
                 r1_countdown_steps steps;
@@ -695,6 +696,18 @@ static void test_traces_score(test_ctx *t) {
     }
 }
 
+/* Writes p's trace with seed 1 and checks it is want; a want without '\n' is instead
+ * the name of the setting an out-of-range cfg must be refused for. */
+static void expect_trace(test_ctx *t, const r1_problem *p, const r1_trace_config *cfg, const char *want) {
+    char buf[1024];
+    r1_err err;
+    int rc = r1_trace_write(p, 1, cfg, buf, sizeof buf, NULL, &err);
+    if (!strchr(want, '\n'))
+        CHECK(rc == R1_ERR && strstr(err.msg, want), "%s accepted: %s", want, rc == R1_ERR ? err.msg : buf);
+    else
+        CHECK(rc > 0 && !strcmp(buf, want), "%s", rc > 0 ? buf : err.msg);
+}
+
 /* With slip_on_hit 0 the result that meets the need is never written off by one
  * first (no `= 91, wait, 65 + 25 = 90. Yes.`), and as many traces carry a slip;
  * with 1 (the default) it sometimes is. Every trace still earns reward 1 and passes
@@ -711,9 +724,7 @@ static void test_slip_on_hit(test_ctx *t) {
         for (int i = 0; i < 1000; i++) {
             r1_problem p;
             char buf[4096];
-            r1_err err;
-            r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 5, &p);
-            if (r1_trace_write(&p, (uint64_t)i, &cfg, buf, sizeof buf, NULL, &err) < 0) continue;
+            if (!countdown_trace_of((uint64_t)i, 5, &cfg, &p, buf, sizeof buf, NULL)) continue;
             const char *yes = strstr(buf, ". Yes.\n");
             if (!yes) continue;
             const char *try_start = yes;
@@ -728,12 +739,9 @@ static void test_slip_on_hit(test_ctx *t) {
     CHECK(corrected[0] >= corrected[1] * 95 / 100, "traces corrected: %ld with slip_on_hit 0, %ld with 1", corrected[0],
           corrected[1]);
     cfg.slip_on_hit = 2;
-    char buf[64];
-    r1_err err;
     int n[] = {7, 3, 5};
     r1_problem p = countdown(3, n, 26);
-    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "slip_on_hit"), "%s",
-          err.msg);
+    expect_trace(t, &p, &cfg, "slip_on_hit");
 }
 
 /* With give_up, a search longer than the budget is told from its first line, every
@@ -747,9 +755,8 @@ static void test_give_up(test_ctx *t) {
         r1_problem p;
         char a[4096], b[4096];
         r1_err err;
-        r1_trace_info info_a, info_b;
-        r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 9, &p);
-        if (r1_trace_write(&p, (uint64_t)i, &plain, a, sizeof a, &info_a, &err) < 0) continue;
+        r1_trace_info info_b;
+        if (!countdown_trace_of((uint64_t)i, 9, &plain, &p, a, sizeof a, NULL)) continue;
         CHECK(r1_trace_write(&p, (uint64_t)i, &cfg, b, sizeof b, &info_b, &err) > 0, "%s", err.msg);
         CHECK(info_b.think_bytes <= cfg.max_think_bytes, "give-up trace of %d bytes", info_b.think_bytes);
         r1_countdown_steps steps;
@@ -867,25 +874,18 @@ static void test_trace_examples(test_ctx *t) {
                           "<answer>48 + 93 - (65 + 25)</answer>"),
           "%s", buf);
     p = countdown(3, n, 26);
-    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
-              strcmp(buf, "26 - 7 = 19, 19 from 7 used, 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.\n"
-                          "26 - 5 = 21, 21 from 7, 3, 5 used: 7 + 3 = 10, 7 * 3 = 21. Yes.\n</think>\n"
-                          "<answer>5 + 7 * 3</answer>") == 0,
-          "%s", buf);
+    expect_trace(t, &p, &cfg, "26 - 7 = 19, 19 from 7 used, 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.\n"
+                              "26 - 5 = 21, 21 from 7, 3, 5 used: 7 + 3 = 10, 7 * 3 = 21. Yes.\n</think>\n"
+                              "<answer>5 + 7 * 3</answer>");
     cfg.marked_rest = 2;
-    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "marked_rest"), "%s",
-          err.msg);
+    expect_trace(t, &p, &cfg, "marked_rest");
     cfg.marked_rest = 0;
     cfg.compare = 1; /* the need beside each result */
-    p = countdown(3, n, 26);
-    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) > 0 &&
-              strcmp(buf, "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8 vs 19, 5 * 3 = 15 vs 19. No.\n"
-                          "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10 vs 21, 7 * 3 = 21 vs 21. Yes.\n</think>\n"
-                          "<answer>5 + 7 * 3</answer>") == 0,
-          "%s", buf);
+    expect_trace(t, &p, &cfg, "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8 vs 19, 5 * 3 = 15 vs 19. No.\n"
+                              "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10 vs 21, 7 * 3 = 21 vs 21. Yes.\n</think>\n"
+                              "<answer>5 + 7 * 3</answer>");
     cfg.compare = 2;
-    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "compare"), "%s",
-          err.msg);
+    expect_trace(t, &p, &cfg, "compare");
     cfg.compare = 0;
     int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
     p = countdown(3, pairs, 24);

@@ -47,21 +47,23 @@
  * problems as without (49.0 % against 49.5 %); the default stays plain.
  *   `51 - 48 = 3, 3 from 65, 25, 93, 48 used:`
  *   ` 93 - 3 = 90, 90 from 65, 25, 93 used, 48 used: 65 + 25 = 90. Yes.`
+ * Three more options test why the default's searches mostly end in a `Yes.` after
+ * results none of which is the need (RESULTS.md, "Why the careful base stops
+ * there"); none made a better model, and the default leaves all three off.
  * With compare, each result of a pair is followed by ` vs ` and the need, so that
- * the verdict compares two numbers side by side instead of a result with a need
- * written a dozen bytes back: the default's commonest failure is a `Yes.` after
- * results none of which is the need (RESULTS.md, "Saying yes to a wrong result").
- *   `22 from 65, 93: 93 - 65 = 28 vs 22. No.`
+ * the verdict could compare two numbers side by side:
  *   `4 from 34, 30: 34 + 30 = 64 vs 4, 34 - 30 = 4 vs 4. Yes.`
- * A slip on the result that meets the need writes the need off by one just before
- * `Yes.` (`65 + 25 = 91, wait, 65 + 25 = 90. Yes.`), and models trained on such
- * traces say `Yes.` after a result one off the need; with slip_on_hit 0 the slip
- * falls on one of the other computations, so as many traces carry one.
- * Dropping a long search's oldest branches means that every trace finds the need
- * within the budget, and models trained on them say `Yes.` there whatever the
- * results (RESULTS.md, "A `Yes.` at the end of the budget"). With give_up, a search
- * too long for the budget (or for max_dead_ends) is told from its start, line by
- * line while it fits, and the solver then guesses as the hasty one does.
+ * The model then wrote `98 vs 131. Yes.` as often, and solved fewer problems.
+ * With slip_on_hit 0, the slip never falls on the result that meets the need (the
+ * default sometimes writes `65 + 25 = 91, wait, 65 + 25 = 90. Yes.`, pairing a
+ * result one off the need with a coming `Yes.`); it falls on one of the other
+ * computations, so as many traces carry one. The near-miss `Yes.` stayed.
+ * With give_up, a search too long for the budget (or for max_dead_ends) is told
+ * from its start, line by line while it fits, and then the solver guesses as the
+ * hasty one does, instead of dropping the oldest failed branches so that every
+ * trace finds the need within the budget. That removes the `Yes.` a model says at
+ * the budget's end whatever its results, but also the long searches it solved by
+ * starting where a cut trace starts.
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
