@@ -52,7 +52,8 @@ typedef struct {
     r1_trace_config trace;
 } r1_data_config;
 
-/* seed 1, countdown_share 0.5, chain_share 0, small_share 0, small_countdown_share 0, prompt_loss 1, r1_trace_default_config(). */
+/* seed 1, countdown_share 0.5, chain_share 0, small_share 0, small_countdown_share 0,
+ * prompt_loss 1, r1_trace_default_config(). */
 r1_data_config r1_data_default_config(void);
 
 /* Examples tokenized once, held back to back. */
