@@ -398,20 +398,27 @@ static void test_trace_examples(test_ctx *t) {
               strstr(buf, " 93 - 3 = 90, 90 from 65, 25, 93 used, 48 used: 65 + 25 = 90. Yes.\n</think>\n"
                           "<answer>48 + 93 - (65 + 25)</answer>"),
           "%s", buf);
-    p = countdown(3, n, 26);
-    expect_trace(t, &p, &cfg, "26 - 7 = 19, 19 from 7 used, 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.\n"
-                              "26 - 5 = 21, 21 from 7, 3, 5 used: 7 + 3 = 10, 7 * 3 = 21. Yes.\n</think>\n"
-                              "<answer>5 + 7 * 3</answer>");
-    cfg.marked_rest = 2;
-    expect_trace(t, &p, &cfg, "marked_rest");
     cfg.marked_rest = 0;
-    cfg.compare = 1; /* the need beside each result */
-    expect_trace(t, &p, &cfg, "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8 vs 19, 5 * 3 = 15 vs 19. No.\n"
-                              "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10 vs 21, 7 * 3 = 21 vs 21. Yes.\n</think>\n"
-                              "<answer>5 + 7 * 3</answer>");
-    cfg.compare = 2;
-    expect_trace(t, &p, &cfg, "compare");
-    cfg.compare = 0;
+    /* the 7, 3, 5 search in each option's form (1), and each option refusing 2 */
+    const struct {
+        int *option;
+        const char *name, *trace;
+    } forms[] = {
+        {&cfg.marked_rest, "marked_rest",
+         "26 - 7 = 19, 19 from 7 used, 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.\n"
+         "26 - 5 = 21, 21 from 7, 3, 5 used: 7 + 3 = 10, 7 * 3 = 21. Yes.\n</think>\n<answer>5 + 7 * 3</answer>"},
+        {&cfg.compare, "compare", /* the need beside each result */
+         "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8 vs 19, 5 * 3 = 15 vs 19. No.\n"
+         "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10 vs 21, 7 * 3 = 21 vs 21. Yes.\n</think>\n<answer>5 + 7 * 3</answer>"},
+    };
+    p = countdown(3, n, 26);
+    for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+        *forms[k].option = 1;
+        expect_trace(t, &p, &cfg, forms[k].trace);
+        *forms[k].option = 2;
+        expect_trace(t, &p, &cfg, forms[k].name);
+        *forms[k].option = 0;
+    }
     int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
     p = countdown(3, pairs, 24);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_TRACE_UNTOLD && strstr(err.msg, "not narrate"),
