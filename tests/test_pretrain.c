@@ -413,7 +413,7 @@ static void test_config_strings(test_ctx *t) {
     a.data.chain_share = 0.25;
     a.data.small_share = 0.125;
     a.data.small_countdown_share = 0.375;
-    a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0;
+    a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0, a.data.trace.difference = 1;
     a.model.precision = R1_LINEAR_BF16; /* memcmp of model below */
     char **s;
     size_t n;
@@ -428,6 +428,7 @@ static void test_config_strings(test_ctx *t) {
               a.data.chain_share == b.data.chain_share && a.data.small_share == b.data.small_share &&
               a.data.small_countdown_share == b.data.small_countdown_share &&
               a.data.trace.compare == b.data.trace.compare && a.data.trace.slip_on_hit == b.data.trace.slip_on_hit &&
+              a.data.trace.difference == b.data.trace.difference &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
@@ -445,6 +446,10 @@ static void test_config_strings(test_ctx *t) {
     b.data.trace.compare = 2;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_compare"), "trace_compare 2 accepted");
     b.data.trace.compare = 0;
+    b.data.trace.difference = 3;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_difference"),
+          "trace_difference 3 accepted");
+    b.data.trace.difference = 0;
     b.data.trace.slip_on_hit = -1;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_slip_on_hit"),
           "trace_slip_on_hit -1 accepted");

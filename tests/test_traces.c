@@ -179,20 +179,20 @@ static void test_traces_score(test_ctx *t) {
     }
     /* the marked rest lists, and the need beside each result: every line still a
      * true step by the same checker */
-    for (int form = 1; form < 3; form++) {
+    for (int form = 1; form < 4; form++) {
         cfg = r1_trace_default_config();
-        cfg.marked_rest = form == 1, cfg.compare = form == 2;
+        cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3;
         trace_stats st;
-        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, marked_rest %d, compare %d",
-              cfg.marked_rest, cfg.compare);
-        printf("  countdown, marked_rest %d, compare %d: thinking mean %.0f bytes; failed branches per trace %.2f\n",
-               cfg.marked_rest, cfg.compare, (double)st.think_total / (double)st.count,
+        CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, form %d", form);
+        printf("  countdown, marked_rest %d, compare %d, difference %d: thinking mean %.0f bytes; failed branches per "
+               "trace %.2f\n",
+               cfg.marked_rest, cfg.compare, cfg.difference, (double)st.think_total / (double)st.count,
                (double)st.dead_total / (double)st.count);
     }
     /* a search cut off anywhere (as by a token limit) is true so far: nothing judged */
-    for (int form = 0; form < 3; form++) {
+    for (int form = 0; form < 4; form++) {
         cfg = r1_trace_default_config();
-        cfg.marked_rest = form == 1, cfg.compare = form == 2;
+        cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3;
         long judged = 0;
         for (int i = 0; i < 300; i++) {
             r1_problem p;
@@ -205,8 +205,7 @@ static void test_traces_score(test_ctx *t) {
                 if (at >= 0 && judged++ == 0) printf("  judged false at %ld: %.*s\n", at, (int)len, buf);
             }
         }
-        CHECK(judged == 0, "%ld prefixes of marked_rest %d, compare %d traces judged false", judged, cfg.marked_rest,
-              cfg.compare);
+        CHECK(judged == 0, "%ld prefixes of form %d traces judged false", judged, form);
     }
     cfg = r1_trace_default_config();
     cfg.wrong_share = 0;
@@ -410,6 +409,10 @@ static void test_trace_examples(test_ctx *t) {
         {&cfg.compare, "compare", /* the need beside each result */
          "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8 vs 19, 5 * 3 = 15 vs 19. No.\n"
          "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10 vs 21, 7 * 3 = 21 vs 21. Yes.\n</think>\n<answer>5 + 7 * 3</answer>"},
+        {&cfg.difference, "difference", /* each result's distance from the need */
+         "26 - 7 = 19, 19 from 3, 5: 5 + 3 = 8, 19 - 8 = 11, 5 * 3 = 15, 19 - 15 = 4. No.\n"
+         "26 - 5 = 21, 21 from 7, 3: 7 + 3 = 10, 21 - 10 = 11, 7 * 3 = 21, 21 - 21 = 0. Yes.\n</think>\n"
+         "<answer>5 + 7 * 3</answer>"},
     };
     p = countdown(3, n, 26);
     for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
@@ -527,6 +530,15 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28 vs |23. No.\n", 0, 0, 0},
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90 vs 90. |No.\n", 0, 0, 0},
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28 vs 2", 0, 0, 0}, /* cut off */
+        /* each result's distance from the need (traces.h, difference) */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28, 28 - 22 = 6. No.\n 93 - 3 = "
+         "90, 90 from 65, 25: 65 + 25 = 90, 90 - 90 = 1, wait, 90 - 90 = 0. Yes.\n</think>\n", 1, 1, 1},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28, 28 - 22 = |5. No.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28, |22 - 28 = -6. No.\n", 0, 0,
+         0},                                                                  /* not larger minus smaller */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90, 90 - 90 = 0. |No.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 - 3 = 90, 90 from 65, 25: 65 + 25 = 90, 90 - 9", 0, 0, 0}, /* cut off */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 25 - 3 = 22, 22 from 65, 93: 93 - 65 = 28, 2", 0, 0, 0},      /* cut off */
     };
     r1_problem p = countdown(4, numbers, 51);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

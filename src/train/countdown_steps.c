@@ -14,7 +14,8 @@
  * Every part of such a line is checkable by rule: the computation, that it uses N,
  * the rest list (the list in view without z, in order; or, marked, the whole list
  * with z marked: `3 from 65, 25, 93, 48 used`), the results (each may be followed
- * by ` vs ` and the need: `93 - 65 = 28 vs 22`) and the verdict. A computation may
+ * by ` vs ` and the need, `93 - 65 = 28 vs 22`, or by its distance from the need,
+ * `93 - 65 = 28, 28 - 22 = 6`) and the verdict. A computation may
  * be corrected at once (`67 - 30 = 36, wait, 67 - 30 = 37`): a slip caught, not a
  * false step. The first false part of a sampled
  * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
@@ -223,6 +224,18 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
             int64_t need;
             *false_at = c->at;
             if (!read_int(c, &need) || need != R) return 0;
+        }
+        cursor distance = *c; /* or its distance from the need (traces.h, difference) */
+        int64_t larger, smaller, gap;
+        char minus;
+        const char *distance_at = c->at + 2;
+        if (read_literal(&distance, ", ") && read_int(&distance, &larger) && read_literal(&distance, " - ") &&
+            read_int(&distance, &smaller) && larger == (result > R ? result : R) &&
+            smaller == (result > R ? R : result)) {
+            *c = distance, c->at = distance_at;
+            if (!read_computation(c, &larger, &minus, &smaller, &gap, &steps->slips, false_at)) return 0;
+        } else if (distance.cut_off) {
+            return c->cut_off = 1, 0; /* `, 28 - 2` at the token limit: not judged */
         }
         reached = result == R, results++;
     }

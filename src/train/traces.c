@@ -18,7 +18,7 @@
 r1_trace_config r1_trace_default_config(void) {
     return (r1_trace_config){
         .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0,
-        .compare = 0, .slip_on_hit = 1, .give_up = 0};
+        .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0};
 }
 
 /* ---- text building ---- */
@@ -181,6 +181,7 @@ typedef struct {
     const backward *search;
     int marked_rest; /* the rest written as the whole list, the numbers taken marked used */
     int compare;     /* each result of a pair followed by ` vs ` and the need */
+    int difference;  /* each result of a pair followed by its distance from the need */
     int slip_on_hit; /* 0: the result that meets the need is not counted among those
                         the slip may fall on */
     int calc_at; /* computations written so far */
@@ -230,6 +231,10 @@ static void put_branch(teller *t, const branch *br) {
         put(t->out, i ? ", " : " ");
         put_calc(t, &br->tries[i], br->need.r);
         if (t->compare) put(t->out, " vs %lld", (long long)br->need.r);
+        if (t->difference) { /* never a slip: the verdict reads its 0 */
+            int64_t r = br->tries[i].r, R = br->need.r, larger = r > R ? r : R, smaller = r > R ? R : r;
+            put(t->out, ", %lld - %lld = %lld", (long long)larger, (long long)smaller, (long long)(larger - smaller));
+        }
     }
     put(t->out, ". %s.\n", br->found ? "Yes" : "No");
 }
@@ -286,7 +291,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     for (int i = 0; i < s.n_lines; i++) {
         char line[LINE_BYTES];
         text lt = {line, sizeof line, 0, 0};
-        teller measure = {&lt, rng, &s, cfg->marked_rest, cfg->compare, cfg->slip_on_hit, 0, -1, 0};
+        teller measure = {&lt, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0, -1, 0};
         put_branch(&measure, &s.lines[i]);
         bytes[i] = lt.len, total += lt.len, keep[i] = 1;
         dead += s.lines[i].depth == 0;
@@ -318,7 +323,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     int calcs = 0; /* a line computes its need and then each result it tries */
     for (int i = 0; i < told; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
     if (!cfg->slip_on_hit && told == s.n_lines) calcs--; /* the result meeting the need cannot slip */
-    teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->slip_on_hit, 0,
+    teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0,
                    wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
@@ -497,9 +502,9 @@ int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cf
         cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0 ||
         (cfg->marked_rest != 0 && cfg->marked_rest != 1) || (cfg->compare != 0 && cfg->compare != 1) ||
         (cfg->slip_on_hit != 0 && cfg->slip_on_hit != 1) ||
-        (cfg->give_up != 0 && cfg->give_up != 1))
+        (cfg->give_up != 0 && cfg->give_up != 1) || (cfg->difference != 0 && cfg->difference != 1))
         return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1, "
-                            "marked_rest, compare, slip_on_hit and give_up 0 or 1)",
+                            "marked_rest, compare, slip_on_hit, give_up and difference 0 or 1)",
                        MAX_NARRATED);
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';
