@@ -108,6 +108,11 @@ if grep -q 'bad.jsonl:3: countdown: "numbers" has 2 numbers' "$TMP/err"; then ok
 else fail eval-file-error-names-line "$(head -c 300 "$TMP/err")"; fi
 printf '{"question": "What is 2 + 2?", "answer": "5"}\n' > "$TMP/bad.jsonl"
 expect_error eval-file-wrong-answer $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"
+# a NUL byte is named, not taken for the end of the line (a NUL-led line for a blank one)
+printf '{"numbers": [7, 3, 5], "target": 26}\n\000\n' > "$TMP/nul.jsonl"
+expect_error eval-file-nul-byte $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/nul.jsonl"
+if grep -q 'nul.jsonl:2: a NUL byte at column 1$' "$TMP/err"; then ok eval-file-nul-byte-message
+else fail eval-file-nul-byte-message "$(head -c 300 "$TMP/err")"; fi
 
 # train: help for the command and its stage, one-line errors, and a 3-step pretrain
 # of a very small model whose export `r1 run` answers from
@@ -131,6 +136,11 @@ if $R1 train pretrain --init "$TMP/run" --out "$TMP/run-more" --quiet --steps 2 
     ok train-pretrain-init
 else fail train-pretrain-init "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
+# a quantised model is no start for training: refused before the run directory is made
+expect_error train-init-quantised $R1 train pretrain --init "$TMP/tiny-f16.gguf" --out "$TMP/run-f16"
+if grep -q "tiny-f16.gguf: tensor '.*' is F16; training starts from F32" "$TMP/err" && [ ! -e "$TMP/run-f16" ]; then
+    ok train-init-quantised-makes-nothing
+else fail train-init-quantised-makes-nothing "$(head -c 300 "$TMP/err"; ls "$TMP/run-f16" 2>&1)"; fi
 # an MTP module: its loss logged, left out of the export
 if $R1 train pretrain --init "$TMP/run" --mtp 0.3 --out "$TMP/run-mtp" --quiet --steps 2 --batch 2 --seq 128 \
        2> "$TMP/err" && head -1 "$TMP/run-mtp/metrics.csv" | grep -q ',mtp_loss$' &&

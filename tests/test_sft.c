@@ -2,8 +2,8 @@
  * every kind of bad line, the writer's round trip), the settings round trip, batches
  * of in-memory examples with the loss on completions only, an sft run whose loss
  * falls on a repeated trace and whose stopped-and-resumed twin ends bit for bit the
- * same, sampling with the correct-only filter, problem sets one by one and as a mix,
- * and distill's two phases with resume.
+ * same, sampling with the correct-only filter, problem sets one by one and as a mix
+ * and read from a file (good and bad bytes), and distill's two phases with resume.
  * The teacher is a tiny model trained in a second to recite one trace. */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,12 +22,14 @@
 
 /* ---- helpers ---- */
 
-static int write_text(const char *path, const char *text) {
+static int write_bytes(const char *path, const char *bytes, size_t n) {
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
-    size_t n = strlen(text), wrote = fwrite(text, 1, n, f);
+    size_t wrote = fwrite(bytes, 1, n, f);
     return fclose(f) == 0 && wrote == n;
 }
+
+static int write_text(const char *path, const char *text) { return write_bytes(path, text, strlen(text)); }
 
 static int same_files(const char *a_path, const char *b_path) {
     size_t na = 0, nb = 0;
@@ -145,6 +147,16 @@ static void test_traces_bad_lines(test_ctx *t) {
     CHECK(r1_traces_file_read("/nonexistent/t.jsonl", collect, NULL, NULL, &err) == R1_ERR &&
               strstr(err.msg, "/nonexistent/t.jsonl"),
           "missing file: %s", err.msg);
+    CHECK(r1_traces_file_read(test_scratch_dir(), collect, NULL, NULL, &err) == R1_ERR &&
+              strstr(err.msg, test_scratch_dir()) && strstr(err.msg, "Is a directory"),
+          "a directory: %s", err.msg);
+    /* a raw NUL byte (a NUL in a completion is written \u0000) */
+    static const char nul_after[] = "{\"prompt\": \"p\", \"completion\": \"c\"}\0junk\n";
+    const char *path = scratch_path("nul.jsonl");
+    CHECK(write_bytes(path, nul_after, sizeof nul_after - 1), "cannot write %s", path);
+    CHECK(r1_traces_file_read(path, collect, NULL, NULL, &err) == R1_ERR &&
+              strstr(err.msg, "nul.jsonl:1: a NUL byte at column 35"),
+          "NUL after the object: %s", err.msg);
 }
 
 /* What the writer writes, the reader reads back; rewards print as 1 and 0.1. */
@@ -453,6 +465,46 @@ static void test_problem_sets(test_ctx *t) {
     CHECK(r1_problem_set_generate(&set, "sudoku", R1_SPLIT_TRAIN, 0, 0, &err) == R1_ERR, "an unknown task for n 0");
 }
 
+/* Problems from a JSONL file (`r1 eval --file`): blank lines skipped, --n's limit;
+ * a NUL byte anywhere in a line fails with the file, line and column, where the
+ * C-string parser would have read the line only up to it; a directory fails with
+ * the reason. */
+static void test_problem_files(test_ctx *t) {
+    const char *path = scratch_path("problems.jsonl");
+    r1_problem_set set;
+    r1_err err;
+    CHECK(write_text(path, "\n{\"numbers\": [7, 3, 5], \"target\": 26}\r\n  \n"
+                           "{\"question\": \"What is 2 + 3?\", \"answer\": 5}"),
+          "cannot write %s", path);
+    CHECK(r1_problem_set_read(&set, path, NULL, -1, &err) == R1_OK && set.n == 2 &&
+              set.items[0].kind == R1_TASK_COUNTDOWN && set.items[1].kind == R1_TASK_ARITHMETIC,
+          "%s", err.msg);
+    r1_problem_set_free(&set);
+    CHECK(r1_problem_set_read(&set, path, "countdown", 1, &err) == R1_OK && set.n == 1, "limit 1: %s", err.msg);
+    r1_problem_set_free(&set);
+    static const struct {
+        const char *bytes;
+        size_t n;
+        const char *want;
+    } cases[] = {
+#define BYTES(s) s, sizeof s - 1
+        {BYTES("{\"numbers\": [7, 3, 5], \"target\": 26}\0{\"x\": 1}\n"), "problems.jsonl:1: a NUL byte at column 37"},
+        {BYTES("\0{\"numbers\": [7, 3, 5], \"target\": 26}\n"), "problems.jsonl:1: a NUL byte at column 1"},
+        {BYTES("{\"numbers\": [7, 3, 5], \"target\": 26}\n\0\n"), "problems.jsonl:2: a NUL byte at column 1"},
+        {BYTES("{\"numbers\": [7, 3, 5], \"target\": 26}\n \0 \n"), "problems.jsonl:2: a NUL byte at column 2"},
+#undef BYTES
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(write_bytes(path, cases[i].bytes, cases[i].n), "cannot write %s", path);
+        err.msg[0] = '\0';
+        CHECK(r1_problem_set_read(&set, path, NULL, -1, &err) == R1_ERR && strstr(err.msg, cases[i].want),
+              "case %zu: error '%s', want '%s'", i, err.msg, cases[i].want);
+    }
+    CHECK(r1_problem_set_read(&set, test_scratch_dir(), NULL, -1, &err) == R1_ERR &&
+              strstr(err.msg, test_scratch_dir()) && strstr(err.msg, "Is a directory"),
+          "a directory: %s", err.msg);
+}
+
 /* The default distillation settings with make_teacher's model as the teacher. */
 static r1_distill_config taught_by(const char *model) {
     r1_distill_config c = r1_distill_default_config();
@@ -524,5 +576,5 @@ static void test_distill_init_settings(test_ctx *t) {
 
 TEST_MAIN("sft", T(test_traces_good_lines), T(test_traces_bad_lines), T(test_traces_write_read),
           T(test_settings_round_trip), T(test_example_batches), T(test_sft_run_and_resume), T(test_sft_errors),
-          T(test_sample_filter), T(test_sample_sound), T(test_problem_sets), T(test_distill_phases),
-          T(test_distill_init_settings))
+          T(test_sample_filter), T(test_sample_sound), T(test_problem_sets), T(test_problem_files),
+          T(test_distill_phases), T(test_distill_init_settings))

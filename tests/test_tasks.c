@@ -417,6 +417,15 @@ static void test_json_lines(test_ctx *t) {
     CHECK(p.op2 == '-' && p.third == 3 && strcmp(prompt, "What is 48 + 75 - 3?") == 0, "'%s'", prompt);
     CHECK(r1_task_parse_json_line("{\"question\": \"What is 12 * 3 - 40?\", \"answer\": -4}", &p, &err) == R1_OK,
           "%s", err.msg);
+    /* the whole answer string counts, however long: spaces around the value are
+     * allowed, anything after them is not */
+    char line[256];
+    snprintf(line, sizeof line, "{\"question\": \"What is 123 * 456?\", \"answer\": \"%70s\"}", "56088");
+    CHECK(r1_task_parse_json_line(line, &p, &err) == R1_OK, "70 spaces then the value: %s", err.msg);
+    snprintf(line, sizeof line, "{\"question\": \"What is 123 * 456?\", \"answer\": \"56088%80s\"}", "junk");
+    CHECK(r1_task_parse_json_line(line, &p, &err) == R1_ERR && strstr(err.msg, "\"56088   ") &&
+              strstr(err.msg, "...\" is not the value of the question, 56088"),
+          "junk 80 bytes after the value: %s", err.msg);
 
     static const struct {
         const char *line, *error;

@@ -34,6 +34,15 @@ static int arch_from_model(r1_init_weights *w, r1_err *err) {
         return r1_fail(err, "%s: a %s model the trainer cannot start from (it trains deepseek2 with sigmoid routing, "
                             "normalised expert weights, no YaRN)",
                        w->path, r1_arch_name(hp->arch));
+    /* checked here, not when the weights are copied, so that a quantised model fails
+     * before the stage makes its run directory */
+    for (uint64_t i = 0; i < w->model.gguf.n_tensors; i++) {
+        const r1_gguf_tensor *t = &w->model.gguf.tensors[i];
+        if (t->type != R1_TYPE_F32)
+            return r1_fail(err,
+                           "%s: tensor '%.*s' is %s; training starts from F32 weights (as `r1 train` exports them)",
+                           w->path, (int)t->name.len, t->name.data, r1_type_name(t->type));
+    }
     r1_train_config c = r1_train_config_default();
     c.vocab = hp->n_vocab, c.dim = hp->dim, c.n_layers = hp->n_layers, c.n_dense_layers = hp->n_dense_layers;
     c.n_heads = hp->n_heads, c.q_lora_rank = hp->q_lora_rank, c.kv_lora_rank = hp->kv_lora_rank;
@@ -92,10 +101,6 @@ static const float *find_tensor(const r1_init_weights *w, const char *name, size
     }
     const r1_gguf_tensor *t = r1_gguf_find_tensor(&w->model.gguf, name);
     if (!t) return r1_fail(err, "%s: no tensor '%s'", w->path, name), NULL;
-    if (t->type != R1_TYPE_F32)
-        return r1_fail(err, "%s: tensor '%s' is %s; training starts from F32 weights (as `r1 train` exports them)",
-                       w->path, name, r1_type_name(t->type)),
-               NULL;
     if (t->nbytes != n * sizeof(float))
         return r1_fail(err, "%s: tensor '%s' has %zu values, the model %zu", w->path, name, t->nbytes / sizeof(float),
                        n),

@@ -27,7 +27,7 @@ typedef struct {
 
 /* Opens path (a directory means DIR/checkpoint.gguf). Fails naming the file when it
  * is neither a checkpoint nor a deepseek2 model of the trainer's kind (sigmoid
- * routing with normalised weights, no YaRN). */
+ * routing with normalised weights, no YaRN) with every tensor F32. */
 int r1_init_weights_open(r1_init_weights *w, const char *path, r1_err *err);
 
 /* Copies the architecture into cfg, keeping cfg's seq_len, batch, balance_alpha,

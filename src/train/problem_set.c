@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 static int add_problem(r1_problem_set *s, const r1_problem *p, r1_err *err) {
     if (s->n == s->cap) {
@@ -61,9 +62,17 @@ int r1_problem_set_read(r1_problem_set *s, const char *path, const char *task, l
     char *line = NULL;
     size_t line_cap = 0;
     long line_no = 0;
+    ssize_t len;
     int rc = R1_OK;
-    while (rc == R1_OK && (limit < 0 || s->n < limit) && getline(&line, &line_cap, f) >= 0) {
+    while (rc == R1_OK && (limit < 0 || s->n < limit) && (len = getline(&line, &line_cap, f)) >= 0) {
         line_no++;
+        /* the parser reads a C string: a NUL would hide the rest of the line (or all
+         * of it, as a blank line) */
+        const char *nul = memchr(line, '\0', (size_t)len);
+        if (nul) {
+            rc = r1_fail(err, "%s:%ld: a NUL byte at column %ld", path, line_no, (long)(nul - line) + 1);
+            break;
+        }
         const char *c = line;
         while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n') c++;
         if (!*c) continue;
@@ -74,7 +83,8 @@ int r1_problem_set_read(r1_problem_set *s, const char *path, const char *task, l
                          r1_task_name(only));
         else rc = add_problem(s, &p, err);
     }
-    if (rc == R1_OK && ferror(f)) rc = r1_fail(err, "error reading %s", path);
+    if (rc == R1_OK && ferror(f)) /* errno from getline: EISDIR for a directory */
+        rc = r1_fail(err, "error reading %s: %s", path, strerror(errno));
     if (rc == R1_OK && s->n == 0) rc = r1_fail(err, "%s holds no problems", path);
     free(line);
     fclose(f);

@@ -25,7 +25,7 @@ int r1_problem_set_generate(r1_problem_set *s, const char *task, r1_task_split s
 
 /* The first limit (< 0: all) problems of a JSONL file; blank lines are skipped.
  * task: every problem must be of this kind (NULL or "mix": any). Errors name the
- * file and line; a file with no problem fails. */
+ * file and line; a NUL byte in a line, or a file with no problem, fails. */
 int r1_problem_set_read(r1_problem_set *s, const char *path, const char *task, long limit, r1_err *err);
 
 void r1_problem_set_free(r1_problem_set *s);

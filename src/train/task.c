@@ -162,12 +162,20 @@ static int parse_arithmetic(const json_t *obj, r1_problem *p, r1_err *err) {
         return r1_fail(err, "arithmetic: \"question\" is not of the form \"What is A * B?\" or \"What is A * B + C?\" "
                             "(A, B, C: integers 0..%d; operator + - * or ×, then + or -)", R1_ARITHMETIC_MAX_OPERAND);
     r1_arithmetic_set_answer(p);
-    char given[64];
-    if (json_is_integer(answer)) snprintf(given, sizeof given, "%lld", (long long)json_integer_value(answer));
-    else if (json_is_string(answer)) snprintf(given, sizeof given, "%s", json_string_value(answer));
+    /* the whole string is checked: a copy cut to a buffer's size could drop a tail of
+     * junk after the right value, or keep only the spaces before it */
+    char number[24];
+    const char *given = number;
+    size_t given_len;
+    if (json_is_integer(answer))
+        given_len = (size_t)snprintf(number, sizeof number, "%lld", (long long)json_integer_value(answer));
+    else if (json_is_string(answer)) given = json_string_value(answer), given_len = json_string_length(answer);
     else return r1_fail(err, "arithmetic: \"answer\" must be a string or an integer, got %s", json_kind(answer));
-    if (!r1_arithmetic_check(p, given, strlen(given)))
-        return r1_fail(err, "arithmetic: \"answer\" \"%s\" is not the value of the question, %s", given, p->answer);
+    if (!r1_arithmetic_check(p, given, given_len)) {
+        int shown = given_len > 40 ? 40 : (int)given_len;
+        return r1_fail(err, "arithmetic: \"answer\" \"%.*s%s\" is not the value of the question, %s", shown, given,
+                       given_len > 40 ? "..." : "", p->answer);
+    }
     return R1_OK;
 }
 

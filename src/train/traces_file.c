@@ -102,6 +102,13 @@ int r1_traces_file_read(const char *path,
                          R1_TRACES_LINE_MAX);
             break;
         }
+        /* a raw NUL is not JSON (a NUL in a completion is written \u0000); say so
+         * rather than the parser's "end of file expected" */
+        const char *nul = memchr(line, '\0', (size_t)len);
+        if (nul) {
+            rc = r1_fail(err, "%s:%ld: a NUL byte at column %ld", path, line_no, (long)(nul - line) + 1);
+            break;
+        }
         r1_trace_record rec;
         void *owner;
         rc = r1_trace_record_parse(line, (size_t)len, &rec, &owner, err);
@@ -113,7 +120,8 @@ int r1_traces_file_read(const char *path,
         }
         n_records++;
     }
-    if (rc == R1_OK && ferror(f)) rc = r1_fail(err, "error reading %s", path);
+    if (rc == R1_OK && ferror(f)) /* errno from getline: EISDIR for a directory */
+        rc = r1_fail(err, "error reading %s: %s", path, strerror(errno));
     if (rc == R1_OK && n_records == 0) rc = r1_fail(err, "%s holds no traces", path);
     free(line);
     fclose(f);

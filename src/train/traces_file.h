@@ -13,7 +13,7 @@
  *   reward      number, optional: the task's rule-based reward (task.h)
  *   task        string, optional: "countdown", "arithmetic", ...
  * Other fields are ignored; blank lines are skipped; a key given twice, invalid
- * JSON or invalid UTF-8 is an error naming the file and line. */
+ * JSON, invalid UTF-8 or a raw NUL byte is an error naming the file and line. */
 #ifndef R1_TRACES_FILE_H
 #define R1_TRACES_FILE_H
 
