@@ -207,7 +207,7 @@ if $R1 train grpo --init "$TMP/run" --out "$TMP/grpo" --quiet --steps 2 --prompt
    grep -q "held-out accuracy" "$TMP/err"; then
     ok train-grpo-run
 else fail train-grpo-run "$(head -c 300 "$TMP/err")"; fi
-if $R1 train grpo --out "$TMP/grpo" --resume 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
+if $R1 train grpo --out "$TMP/grpo" --resume -t 1 2> "$TMP/err" && grep -q "already finished" "$TMP/err"; then
     ok train-grpo-resume-finished
 else fail train-grpo-resume-finished "$(head -c 300 "$TMP/err")"; fi
 # grpo from a run with an MTP module leaves the module behind (it trains the main model)

@@ -391,7 +391,7 @@ static const char *grpo_usage =
     "  --init PATH             the start: a pretrain/sft/grpo run directory, its\n"
     "                          checkpoint.gguf, or a model.gguf `r1 train` exported\n"
     "  --out DIR               run directory (default runs/grpo)\n"
-    "  --resume                continue DIR's run with its saved settings\n"
+    "  --resume                continue DIR's run with its saved settings (-t may differ)\n"
     "  --steps N               sampling steps (default 200)\n"
     "  --prompts P             problems per step (default 8)\n"
     "  --group G               samples per problem (default 8, at least 2)\n"
@@ -456,7 +456,8 @@ static int cmd_grpo(int argc, char **argv) {
             opts.checkpoint_every = (int)n;
             continue;
         }
-        setting = arg;
+        /* threads change how fast, not what: allowed with --resume (build() keeps them) */
+        if (strcmp(arg, "-t") && strcmp(arg, "--threads")) setting = arg;
         struct { const char *flag; int *field; long min, max; } ints[] = {
             {"--steps", &cfg.steps, 1, INT_MAX},       {"--prompts", &cfg.prompts, 1, 4096},
             {"--group", &cfg.group, 2, 4096},          {"--max-tokens", &cfg.max_tokens, 1, 1 << 20},

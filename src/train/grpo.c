@@ -607,8 +607,9 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
  * weights (init_weights.h), whose architecture it takes into cfg->base.model
  * with, from a checkpoint, that run's batch shape and balancing constants (grpo
  * has no options for them; an exported model brings r1_train_config_default()'s)
- * and cfg_in's precision; a resumed run's from its checkpoint. Then the policy, its optimizer and the
- * reference model, built and loaded. */
+ * and cfg_in's precision; a resumed run's from its checkpoint, but for cfg_in's
+ * threads when given. Then the policy, its optimizer and the reference model,
+ * built and loaded. */
 static int build(run_state *s, const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_config *cfg,
                  r1_err *err) {
     r1_init_weights init;
@@ -631,6 +632,7 @@ static int build(run_state *s, const r1_grpo_config *cfg_in, const r1_grpo_optio
     if (opts->resume) {
         *cfg = r1_grpo_default_config();
         if (r1_lm_run_read_settings(&s->run, set_setting, cfg, err) != R1_OK) goto done;
+        if (cfg_in->threads) cfg->threads = cfg_in->threads; /* this machine's choice, as -t gives it */
         if (s->run.ck.total_steps != (uint64_t)cfg->steps || s->run.ck.step > s->run.ck.total_steps) {
             r1_fail(err, "grpo: %s: step %llu of %llu does not match steps=%d", s->run.checkpoint_path,
                     (unsigned long long)s->run.ck.step, (unsigned long long)s->run.ck.total_steps, cfg->steps);
