@@ -225,7 +225,10 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
             *false_at = c->at;
             if (!read_int(c, &need) || need != R) return 0;
         }
-        cursor distance = *c; /* or its distance from the need (traces.h, difference) */
+        /* or its distance from the need (traces.h, difference), `, 28 - 22 = 6`: told
+         * from the next result by its operands, peeked at first, then read from after
+         * the comma as a computation (which may be corrected) */
+        cursor distance = *c;
         int64_t larger, smaller, gap;
         char minus;
         const char *distance_at = c->at + 2;
