@@ -66,11 +66,8 @@ int r1_problem_set_read(r1_problem_set *s, const char *path, const char *task, l
     int rc = R1_OK;
     while (rc == R1_OK && (limit < 0 || s->n < limit) && (len = getline(&line, &line_cap, f)) >= 0) {
         line_no++;
-        /* the parser reads a C string: a NUL would hide the rest of the line (or all
-         * of it, as a blank line) */
-        const char *nul = memchr(line, '\0', (size_t)len);
-        if (nul) {
-            rc = r1_fail(err, "%s:%ld: a NUL byte at column %ld", path, line_no, (long)(nul - line) + 1);
+        if (r1_jsonl_line_check(line, (size_t)len, err) != R1_OK) { /* before a blank line is skipped */
+            rc = r1_fail_within(err, "%s:%ld: ", path, line_no);
             break;
         }
         const char *c = line;

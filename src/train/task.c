@@ -179,6 +179,11 @@ static int parse_arithmetic(const json_t *obj, r1_problem *p, r1_err *err) {
     return R1_OK;
 }
 
+int r1_jsonl_line_check(const char *line, size_t len, r1_err *err) {
+    const char *nul = memchr(line, '\0', len);
+    return nul ? r1_fail(err, "a NUL byte at column %ld", (long)(nul - line) + 1) : R1_OK;
+}
+
 int r1_task_parse_json_line(const char *line, r1_problem *out, r1_err *err) {
     json_error_t jerr;
     json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);

@@ -113,6 +113,11 @@ int r1_task_prompt(const r1_problem *p, char *buf, size_t size);
  * wrong and how; the caller adds the file name and line number. */
 int r1_task_parse_json_line(const char *line, r1_problem *out, r1_err *err);
 
+/* R1_OK when a JSONL line of len bytes holds no raw NUL byte, which is never JSON
+ * (a NUL inside a string is written \u0000) and would end a C string early; else
+ * the error names its column (the caller adds the file name and line number). */
+int r1_jsonl_line_check(const char *line, size_t len, r1_err *err);
+
 /* 1 when completion is well-formed (the rule above), filling parts. */
 int r1_task_parse_completion(const char *completion, r1_completion *parts);
 

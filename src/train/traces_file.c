@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "tokenizer/utf8.h"
+#include "train/task.h"
 
 static const char *json_kind(const json_t *v) {
     if (!v) return "nothing";
@@ -102,11 +103,8 @@ int r1_traces_file_read(const char *path,
                          R1_TRACES_LINE_MAX);
             break;
         }
-        /* a raw NUL is not JSON (a NUL in a completion is written \u0000); say so
-         * rather than the parser's "end of file expected" */
-        const char *nul = memchr(line, '\0', (size_t)len);
-        if (nul) {
-            rc = r1_fail(err, "%s:%ld: a NUL byte at column %ld", path, line_no, (long)(nul - line) + 1);
+        if (r1_jsonl_line_check(line, (size_t)len, err) != R1_OK) { /* clearer than the parser's message */
+            rc = r1_fail_within(err, "%s:%ld: ", path, line_no);
             break;
         }
         r1_trace_record rec;
