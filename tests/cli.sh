@@ -168,6 +168,11 @@ if grep -q 'small_countdown_share -1 is outside 0..1' "$TMP/err" &&
    $R1 train pretrain --help | grep -q -- '--small-countdown-share X'; then
     ok train-pretrain-small-countdown-share-option
 else fail train-pretrain-small-countdown-share-option "$(head -c 300 "$TMP/err")"; fi
+expect_error train-pretrain-bad-all-small-countdown $R1 train pretrain --all-small-countdown-share 1.5 --out "$TMP/run-small"
+if grep -q 'all_small_countdown_share 1.5 is outside 0..1' "$TMP/err" &&
+   $R1 train pretrain --help | grep -q -- '--all-small-countdown-share X'; then
+    ok train-pretrain-all-small-countdown-share-option
+else fail train-pretrain-all-small-countdown-share-option "$(head -c 300 "$TMP/err")"; fi
 # a training checkpoint is not a model: the error says what to use instead
 expect_error eval-checkpoint $R1 eval -m "$TMP/run/checkpoint.gguf" --task countdown --n 1
 if grep -q "is a training checkpoint, not a model" "$TMP/err"; then ok eval-checkpoint-message

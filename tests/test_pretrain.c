@@ -215,10 +215,11 @@ static void test_data_small(test_ctx *t) {
     r1_tokenizer_free(tok);
 }
 
-/* r1_countdown_make_small gives a train problem one or two one-digit numbers and a
- * target they reach, keeps it in the train split (or leaves it as it was), and
- * small_countdown_share 1 puts a one-digit number in every Countdown prompt of a
- * batch, where the generator alone puts one in about a quarter. */
+/* r1_countdown_make_small gives a train problem one or two one-digit numbers (or,
+ * with all, only one-digit numbers) and a target they reach, keeps it in the train
+ * split (or leaves it as it was); small_countdown_share 1 puts a one-digit number in
+ * every Countdown prompt of a batch, where the generator alone puts one in about a
+ * quarter, and all_small_countdown_share 1 makes every number of every prompt one. */
 static int one_digit_numbers(const r1_problem *p) {
     int n = 0;
     for (int i = 0; i < p->n_numbers; i++) n += p->numbers[i] < 10;
@@ -226,39 +227,46 @@ static int one_digit_numbers(const r1_problem *p) {
 }
 
 static void test_data_small_countdown(test_ctx *t) {
-    r1_task_rng rng = {7};
-    int made = 0, twice = 0;
-    for (int i = 0; i < 300; i++) {
-        r1_problem p, before;
-        CHECK(r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 1, &p) == R1_OK, "generate %d", i);
-        before = p;
-        if (!r1_countdown_make_small(&p, &rng)) {
-            CHECK(!memcmp(&p, &before, sizeof p), "problem %d changed though make_small declined", i);
-            continue;
+    for (int all = 0; all < 2; all++) {
+        r1_task_rng rng = {7};
+        int made = 0, twice = 0;
+        for (int i = 0; i < 300; i++) {
+            r1_problem p, before;
+            CHECK(r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 1, &p) == R1_OK, "generate %d", i);
+            before = p;
+            if (!r1_countdown_make_small(&p, all, &rng)) {
+                CHECK(!memcmp(&p, &before, sizeof p), "problem %d changed though make_small declined", i);
+                continue;
+            }
+            made++;
+            int changed = 0;
+            for (int k = 0; k < p.n_numbers; k++) {
+                changed += p.numbers[k] != before.numbers[k];
+                CHECK(p.numbers[k] == before.numbers[k] || (p.numbers[k] >= 1 && p.numbers[k] <= 9),
+                      "problem %d: number %d became %d", i, before.numbers[k], p.numbers[k]);
+            }
+            twice += changed == 2;
+            CHECK(all ? one_digit_numbers(&p) == p.n_numbers : changed <= 2 && one_digit_numbers(&p) >= 1,
+                  "problem %d (all %d): %d numbers changed, %d one-digit", i, all, changed, one_digit_numbers(&p));
+            CHECK(p.n_numbers == before.n_numbers, "problem %d: %d numbers became %d", i, before.n_numbers,
+                  p.n_numbers);
+            CHECK(r1_task_split_of(&p) == R1_SPLIT_TRAIN, "problem %d moved to the test split", i);
+            CHECK(p.target >= 1 && p.target <= 100 && r1_countdown_solve(p.numbers, p.n_numbers, p.target, 1, NULL, 0),
+                  "problem %d: target %d not reached", i, p.target);
         }
-        made++;
-        int changed = 0;
-        for (int k = 0; k < p.n_numbers; k++) {
-            changed += p.numbers[k] != before.numbers[k];
-            CHECK(p.numbers[k] == before.numbers[k] || (p.numbers[k] >= 1 && p.numbers[k] <= 9),
-                  "problem %d: number %d became %d", i, before.numbers[k], p.numbers[k]);
-        }
-        twice += changed == 2;
-        CHECK(changed <= 2 && one_digit_numbers(&p) >= 1 && p.n_numbers == before.n_numbers,
-              "problem %d: %d numbers changed", i, changed);
-        CHECK(r1_task_split_of(&p) == R1_SPLIT_TRAIN, "problem %d moved to the test split", i);
-        CHECK(p.target >= 1 && p.target <= 100 && r1_countdown_solve(p.numbers, p.n_numbers, p.target, 1, NULL, 0),
-              "problem %d: target %d not reached", i, p.target);
+        CHECK(made == 300 && (all || twice >= 80), "made %d of 300 small (all %d), %d with two changed", made, all,
+              twice);
     }
-    CHECK(made == 300 && twice >= 80, "made %d of 300 small, %d with two changed", made, twice);
 
     r1_tokenizer *tok = vocab_tokenizer(t);
     if (!tok) return;
     r1_pretrain_config c = tiny_config();
     c.data.countdown_share = 1;
-    int prompts[2] = {0, 0}, with_small[2] = {0, 0};
-    for (int k = 0; k < 2; k++) {
-        c.data.small_countdown_share = k;
+    /* k 0: neither share; 1: small_countdown_share 1; 2: all_small_countdown_share 1 */
+    int prompts[3] = {0}, with_small[3] = {0}, all_small[3] = {0};
+    for (int k = 0; k < 3; k++) {
+        c.data.small_countdown_share = k == 1;
+        c.data.all_small_countdown_share = k == 2;
         r1_data d;
         r1_err err;
         enum { B = 8, T = 512 };
@@ -280,13 +288,17 @@ static void test_data_small_countdown(test_ctx *t) {
                 at += n + 2;
             }
             prompts[k]++, with_small[k] += one_digit_numbers(&p) > 0;
+            all_small[k] += one_digit_numbers(&p) == p.n_numbers;
         }
     }
     r1_tokenizer_free(tok);
-    CHECK(prompts[0] >= 8 && with_small[0] < prompts[0], "share 0: %d of %d prompts with a one-digit number",
-          with_small[0], prompts[0]);
+    CHECK(prompts[0] >= 8 && with_small[0] < prompts[0] && all_small[0] < prompts[0] / 4,
+          "share 0: %d of %d prompts with a one-digit number, %d all one-digit", with_small[0], prompts[0],
+          all_small[0]);
     CHECK(prompts[1] >= 8 && with_small[1] == prompts[1], "share 1: %d of %d prompts with a one-digit number",
           with_small[1], prompts[1]);
+    CHECK(prompts[2] >= 8 && all_small[2] == prompts[2], "all-small share 1: %d of %d prompts all one-digit",
+          all_small[2], prompts[2]);
 }
 
 /* A Countdown problem its trace cannot narrate is replaced by the next draw: a
@@ -413,6 +425,7 @@ static void test_config_strings(test_ctx *t) {
     a.data.chain_share = 0.25;
     a.data.small_share = 0.125;
     a.data.small_countdown_share = 0.375;
+    a.data.all_small_countdown_share = 0.0625;
     a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0, a.data.trace.difference = 1;
     a.model.precision = R1_LINEAR_BF16; /* memcmp of model below */
     char **s;
@@ -427,6 +440,7 @@ static void test_config_strings(test_ctx *t) {
               a.data.countdown_share == b.data.countdown_share && a.data.seed == b.data.seed &&
               a.data.chain_share == b.data.chain_share && a.data.small_share == b.data.small_share &&
               a.data.small_countdown_share == b.data.small_countdown_share &&
+              a.data.all_small_countdown_share == b.data.all_small_countdown_share &&
               a.data.trace.compare == b.data.trace.compare && a.data.trace.slip_on_hit == b.data.trace.slip_on_hit &&
               a.data.trace.difference == b.data.trace.difference &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
@@ -443,6 +457,10 @@ static void test_config_strings(test_ctx *t) {
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "small_countdown_share"),
           "small_countdown_share 2 accepted");
     b.data.small_countdown_share = 0;
+    b.data.all_small_countdown_share = -1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "all_small_countdown_share"),
+          "all_small_countdown_share -1 accepted");
+    b.data.all_small_countdown_share = 0;
     b.data.trace.compare = 2;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_compare"), "trace_compare 2 accepted");
     b.data.trace.compare = 0;

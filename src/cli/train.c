@@ -79,8 +79,11 @@ static const char *pretrain_usage =
     "  --small-share X         share of the arithmetic given a one-digit operand (or two),\n"
     "                          `What is 7 * 8?` (default 0; the eval split has none)\n"
     "  --small-countdown-share X  share of the Countdown problems given one or two\n"
-    "                          one-digit numbers, `Using the numbers 7, 3, 5, make 26.`\n"
+    "                          one-digit numbers, `Using the numbers 7, 63, 5, make 65.`\n"
     "                          (default 0: one number in eleven has one digit)\n"
+    "  --all-small-countdown-share X  share of the Countdown problems whose numbers\n"
+    "                          all have one digit, `Using the numbers 7, 3, 5, make 26.`\n"
+    "                          (default 0: the generator almost never poses one)\n"
     "  --hasty-share X         share of Countdown traces by a hasty solver that gives up\n"
     "                          after one or two failed lines and guesses (default 0)\n"
     "The other trace settings go by --set: trace_max_think_bytes (400), trace_max_dead_ends\n"
@@ -266,6 +269,7 @@ static int cmd_pretrain(int argc, char **argv) {
                   {"--chain-share", &cfg.data.chain_share},
                   {"--small-share", &cfg.data.small_share},
                   {"--small-countdown-share", &cfg.data.small_countdown_share},
+                  {"--all-small-countdown-share", &cfg.data.all_small_countdown_share},
                   {"--hasty-share", &cfg.data.trace.hasty_share}};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;

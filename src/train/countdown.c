@@ -242,14 +242,18 @@ int r1_countdown_generate(r1_task_split split, uint64_t index, uint64_t seed, r1
     return R1_ERR;
 }
 
-int r1_countdown_make_small(r1_problem *p, r1_task_rng *rng) {
+int r1_countdown_make_small(r1_problem *p, int all, r1_task_rng *rng) {
     for (int attempt = 0; attempt < 8; attempt++) { /* one draw in ten lands in the test split */
         r1_problem q = *p;
-        int first = (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers);
-        q.numbers[first] = 1 + (int)r1_task_rng_below(rng, 9);
-        if (r1_task_rng_below(rng, 2)) {
-            int second = (first + 1 + (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers - 1)) % q.n_numbers;
-            q.numbers[second] = 1 + (int)r1_task_rng_below(rng, 9);
+        if (all) {
+            for (int i = 0; i < q.n_numbers; i++) q.numbers[i] = 1 + (int)r1_task_rng_below(rng, 9);
+        } else {
+            int first = (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers);
+            q.numbers[first] = 1 + (int)r1_task_rng_below(rng, 9);
+            if (r1_task_rng_below(rng, 2)) {
+                int second = (first + 1 + (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers - 1)) % q.n_numbers;
+                q.numbers[second] = 1 + (int)r1_task_rng_below(rng, 9);
+            }
         }
         if (r1_task_split_of(&q) == R1_SPLIT_TRAIN && pick_target(&q, rng)) {
             *p = q;

@@ -46,6 +46,9 @@ int r1_data_init(r1_data *d, const r1_tokenizer *tok, const r1_data_config *cfg,
     if (!(cfg->small_countdown_share >= 0 && cfg->small_countdown_share <= 1))
         return memset(d, 0, sizeof *d),
                r1_fail(err, "data: small_countdown_share %g is outside 0..1", cfg->small_countdown_share);
+    if (!(cfg->all_small_countdown_share >= 0 && cfg->all_small_countdown_share <= 1))
+        return memset(d, 0, sizeof *d),
+               r1_fail(err, "data: all_small_countdown_share %g is outside 0..1", cfg->all_small_countdown_share);
     if (alloc_batch(d, cfg, B, T, err) != R1_OK) return R1_ERR;
     d->tok = tok;
     return R1_OK;
@@ -199,7 +202,12 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
         }
         if (kind == R1_TASK_COUNTDOWN && d->cfg.small_countdown_share > 0) {
             r1_task_rng small = {r1_task_mix64(trace_seed ^ 0x736d616c6c6364ull)};
-            if (r1_task_rng_unit(&small) < d->cfg.small_countdown_share) r1_countdown_make_small(&p, &small);
+            if (r1_task_rng_unit(&small) < d->cfg.small_countdown_share) r1_countdown_make_small(&p, 0, &small);
+        }
+        if (kind == R1_TASK_COUNTDOWN && d->cfg.all_small_countdown_share > 0) {
+            r1_task_rng all_small = {r1_task_mix64(trace_seed ^ 0x616c6c736d616c6cull)};
+            if (r1_task_rng_unit(&all_small) < d->cfg.all_small_countdown_share)
+                r1_countdown_make_small(&p, 1, &all_small);
         }
         if (kind == R1_TASK_ARITHMETIC && d->cfg.chain_share > 0) {
             r1_task_rng chain = {r1_task_mix64(trace_seed ^ 0x636861696eull)};

@@ -48,12 +48,15 @@ typedef struct {
     double small_countdown_share; /* 0..1: share of the Countdown problems given one or
                                 two one-digit numbers (r1_countdown_make_small; 0 draws
                                 as before) */
+    double all_small_countdown_share; /* 0..1: share of the Countdown problems whose
+                                numbers are all made one-digit (the same, all = 1;
+                                0 draws as before) */
     int prompt_loss;         /* 1: train on the prompt tokens too */
     r1_trace_config trace;
 } r1_data_config;
 
 /* seed 1, countdown_share 0.5, chain_share 0, small_share 0, small_countdown_share 0,
- * prompt_loss 1, r1_trace_default_config(). */
+ * all_small_countdown_share 0, prompt_loss 1, r1_trace_default_config(). */
 r1_data_config r1_data_default_config(void);
 
 /* Examples tokenized once, held back to back. */

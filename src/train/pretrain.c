@@ -45,6 +45,7 @@ static const r1_setting fields[] = {
     F("chain_share", DOUBLE, data.chain_share),
     F("small_share", DOUBLE, data.small_share),
     F("small_countdown_share", DOUBLE, data.small_countdown_share),
+    F("all_small_countdown_share", DOUBLE, data.all_small_countdown_share),
     F("prompt_loss", INT, data.prompt_loss),
     F("trace_max_think_bytes", INT, data.trace.max_think_bytes),
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
@@ -119,6 +120,9 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: small_share %g is outside 0..1", cfg->data.small_share);
     if (!(cfg->data.small_countdown_share >= 0 && cfg->data.small_countdown_share <= 1))
         return r1_fail(err, "pretrain: small_countdown_share %g is outside 0..1", cfg->data.small_countdown_share);
+    if (!(cfg->data.all_small_countdown_share >= 0 && cfg->data.all_small_countdown_share <= 1))
+        return r1_fail(err, "pretrain: all_small_countdown_share %g is outside 0..1",
+                       cfg->data.all_small_countdown_share);
     if (!(cfg->data.trace.hasty_share >= 0 && cfg->data.trace.hasty_share <= 1))
         return r1_fail(err, "pretrain: trace_hasty_share %g is outside 0..1", cfg->data.trace.hasty_share);
     if (cfg->data.trace.marked_rest != 0 && cfg->data.trace.marked_rest != 1)
