@@ -75,6 +75,20 @@ static int read_str(cursor *c, r1_str *out, const char *field) {
     return R1_OK;
 }
 
+/* Reads a key or tensor name. Names go into error messages, so a control byte
+ * (a newline, an escape sequence) is refused here rather than printed later. */
+static int read_name(cursor *c, r1_str *out, const char *field) {
+    uint64_t at = c->pos;
+    if (read_str(c, out, field) != R1_OK) return R1_ERR;
+    for (uint64_t i = 0; i < out->len; i++) {
+        unsigned char b = (unsigned char)out->data[i];
+        if (b < 0x20 || b == 0x7f)
+            return r1_fail(c->err, "gguf: %s: %s at offset %llu has the control byte 0x%02x at byte %llu",
+                           c->g->path, field, (unsigned long long)at, b, (unsigned long long)i);
+    }
+    return R1_OK;
+}
+
 /* Reads one scalar of the given type into kv->value. */
 static void decode_scalar(const uint8_t *p, uint32_t type, r1_gguf_kv *kv) {
     switch (type) {
@@ -95,7 +109,7 @@ static int read_kv(cursor *c, r1_gguf_kv *kv, uint64_t index) {
     char field[96];
     kv->file_offset = c->pos;
     snprintf(field, sizeof field, "metadata pair %llu key", (unsigned long long)index);
-    if (read_str(c, &kv->key, field) != R1_OK) return R1_ERR;
+    if (read_name(c, &kv->key, field) != R1_OK) return R1_ERR;
     int klen = kv->key.len > 64 ? 64 : (int)kv->key.len;
     snprintf(field, sizeof field, "key '%.*s' type", klen, kv->key.data);
     if (read_u32(c, &kv->type, field) != R1_OK) return R1_ERR;
@@ -143,7 +157,7 @@ static int read_tensor_info(cursor *c, r1_gguf_tensor *t, uint64_t index) {
     char field[160];
     t->info_offset = c->pos;
     snprintf(field, sizeof field, "tensor info %llu name", (unsigned long long)index);
-    if (read_str(c, &t->name, field) != R1_OK) return R1_ERR;
+    if (read_name(c, &t->name, field) != R1_OK) return R1_ERR;
     int nlen = t->name.len > 96 ? 96 : (int)t->name.len;
     const char *path = c->g->path;
     snprintf(field, sizeof field, "tensor '%.*s' dimension count", nlen, t->name.data);
