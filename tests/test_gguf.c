@@ -786,6 +786,20 @@ static void test_gen_random_errors(test_ctx *t) {
     CHECK(!file_exists(path), "a file was written");
 }
 
+/* Text from a file goes into messages as one line: an architecture name holding a
+ * newline and a terminal escape is refused with both shown as '?'. */
+static void test_message_one_line(test_ctx *t) {
+    const char *path = scratch_path("escape.gguf");
+    r1_err err = {{0}};
+    r1_gguf_writer *w;
+    CHECK(r1_gguf_writer_open(&w, path, &err) == R1_OK, "%s", err.msg);
+    r1_gguf_writer_kv_str(w, "general.architecture", "evil\n\x1b[2Jarch", &err);
+    CHECK(r1_gguf_writer_finish(w, &err) == R1_OK, "%s", err.msg);
+    r1_model m;
+    CHECK(r1_model_load(&m, path, &err) == R1_ERR && strstr(err.msg, "'evil??[2Jarch' is not supported"),
+          "message: %s", err.msg);
+}
+
 /* The real presets' layer shapes, one layer and a 512-token vocabulary so the files
  * stay small (tens of MB; DeepSeek-V3's one dense layer alone is 590M parameters,
  * so it runs only with R1_SLOW_TESTS=1). */
@@ -866,4 +880,4 @@ static void cleanup(test_ctx *t) {
 TEST_MAIN("gguf", T(test_writer_round_trip), T(test_writer_kv_copy), T(test_writer_misuse),
           T(test_writer_incomplete), T(test_hostile_truncated), T(test_memory_reader), T(test_hostile_fields), T(test_testdata_files), T(test_testdata_vocab_only),
           T(test_presets), T(test_gen_random_tiny_all_types), T(test_gen_random_deterministic),
-          T(test_gen_random_errors), T(test_gen_random_real_presets), T(cleanup))
+          T(test_gen_random_errors), T(test_message_one_line), T(test_gen_random_real_presets), T(cleanup))

@@ -3,12 +3,20 @@
 
 #include "base/error.h"
 
+/* A message is one line: text from a file (a key, a name, a JSON string) can hold
+ * newlines or terminal escape sequences, which become '?' here. */
+static void make_one_line(char *msg) {
+    for (; *msg; msg++)
+        if ((unsigned char)*msg < 0x20 || *msg == 0x7f) *msg = '?';
+}
+
 int r1_fail(r1_err *err, const char *fmt, ...) {
     if (err) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        make_one_line(err->msg);
     }
     return R1_ERR;
 }
@@ -22,6 +30,7 @@ int r1_fail_within(r1_err *err, const char *fmt, ...) {
         int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         if (n >= 0 && (size_t)n < sizeof err->msg) snprintf(err->msg + n, sizeof err->msg - (size_t)n, "%s", inner);
+        make_one_line(err->msg);
     }
     return R1_ERR;
 }

@@ -13,7 +13,8 @@ typedef struct {
 } r1_err;
 
 /* Formats the message into err (if not NULL) and returns R1_ERR, so callers can
- * write `return r1_fail(err, "gguf: %s: ...", path);`. */
+ * write `return r1_fail(err, "gguf: %s: ...", path);`. Control bytes in the result
+ * (from a file's text) become '?', so the message stays one line. */
 int r1_fail(r1_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Puts the formatted text before err's message, for a caller that knows where the
