@@ -321,6 +321,10 @@ static int misuse_long_name(r1_gguf_writer *w, r1_err *err) {
     name[64] = 0;
     return r1_gguf_writer_tensor(w, name, 2, ne_64x2, R1_TYPE_F32, err);
 }
+static int misuse_control_key(r1_gguf_writer *w, r1_err *err) { return r1_gguf_writer_kv_u32(w, "a\tb", 1, err); }
+static int misuse_control_name(r1_gguf_writer *w, r1_err *err) {
+    return r1_gguf_writer_tensor(w, "blk.0\n", 2, ne_64x2, R1_TYPE_F32, err);
+}
 static int misuse_dup_tensor(r1_gguf_writer *w, r1_err *err) {
     r1_gguf_writer_tensor(w, "w", 2, ne_64x2, R1_TYPE_F32, err);
     return r1_gguf_writer_tensor(w, "w", 2, ne_64x2, R1_TYPE_F16, err);
@@ -371,6 +375,8 @@ static void test_writer_misuse(test_ctx *t) {
         {"zero dimension", misuse_zero_dim, "dimension 1"},
         {"element count overflow", misuse_overflow, "63 bits"},
         {"64-byte name", misuse_long_name, "name"},
+        {"tab in a key", misuse_control_key, "metadata key 0 holds a control byte"},
+        {"newline in a tensor name", misuse_control_name, "tensor 0: name holds a control byte"},
         {"duplicate tensor", misuse_dup_tensor, "twice"},
         {"data before begin_data", misuse_data_early, "after begin_data"},
         {"metadata after begin_data", misuse_kv_late, "before begin_data"},

@@ -77,15 +77,19 @@ static int read_str(cursor *c, r1_str *out, const char *field) {
 
 /* Reads a key or tensor name. Names go into error messages, so a control byte
  * (a newline, an escape sequence) is refused here rather than printed later. */
+size_t r1_gguf_name_control_at(const char *name, size_t len) {
+    size_t i = 0;
+    while (i < len && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f) i++;
+    return i;
+}
+
 static int read_name(cursor *c, r1_str *out, const char *field) {
     uint64_t at = c->pos;
     if (read_str(c, out, field) != R1_OK) return R1_ERR;
-    for (uint64_t i = 0; i < out->len; i++) {
-        unsigned char b = (unsigned char)out->data[i];
-        if (b < 0x20 || b == 0x7f)
-            return r1_fail(c->err, "gguf: %s: %s at offset %llu has the control byte 0x%02x at byte %llu",
-                           c->g->path, field, (unsigned long long)at, b, (unsigned long long)i);
-    }
+    size_t bad = r1_gguf_name_control_at(out->data, out->len);
+    if (bad < out->len)
+        return r1_fail(c->err, "gguf: %s: %s at offset %llu has the control byte 0x%02x at byte %zu", c->g->path,
+                       field, (unsigned long long)at, (unsigned char)out->data[bad], bad);
     return R1_OK;
 }
 

@@ -143,6 +143,8 @@ static int meta_str(r1_gguf_writer *w, const char *s, uint64_t len, r1_err *err)
 static int begin_kv(r1_gguf_writer *w, const char *key, uint32_t type, r1_err *err) {
     if (check_stage(w, STAGE_DECLARE, "metadata", err) != R1_OK) return R1_ERR;
     if (!key || !key[0]) return fail(w, err, "metadata key %llu is empty", (unsigned long long)w->n_kv);
+    if (r1_gguf_name_control_at(key, strlen(key)) < strlen(key))
+        return fail(w, err, "metadata key %llu holds a control byte", (unsigned long long)w->n_kv);
     if (strcmp(key, "general.alignment") == 0 && type != GGUF_UINT32)
         return fail(w, err, "general.alignment must be a uint32, not a %s", r1_gguf_type_name(type));
     for (uint64_t i = 0; i < w->n_kv; i++)
@@ -297,6 +299,8 @@ int r1_gguf_writer_tensor(r1_gguf_writer *w, const char *name, int n_dims, const
     if (name_len == 0 || name_len > GGUF_MAX_NAME)
         return fail(w, err, "tensor %llu: name '%s' must be 1 to %d bytes", (unsigned long long)w->n_tensors,
                     name ? name : "", GGUF_MAX_NAME);
+    if (r1_gguf_name_control_at(name, name_len) < name_len)
+        return fail(w, err, "tensor %llu: name holds a control byte", (unsigned long long)w->n_tensors);
     for (uint64_t i = 0; i < w->n_tensors; i++)
         if (strcmp(w->tensors[i].name, name) == 0) return fail(w, err, "tensor '%s' is declared twice", name);
     const r1_type_traits *tt = r1_type_traits_get(type);

@@ -224,7 +224,8 @@ static int configure(const r1_gen_config *cfg, r1_preset *p, r1_err *err) {
     }
     const r1_type_traits *tt = r1_type_traits_get(cfg->type);
     if (!tt || cfg->type == R1_TYPE_Q8_K)
-        return r1_fail(err, "gen-random: type %s cannot store weights", r1_type_name(cfg->type));
+        return r1_fail(err, "gen-random: type %s (id %u) cannot store weights", r1_type_name(cfg->type),
+                       (unsigned)cfg->type);
     return R1_OK;
 }
 

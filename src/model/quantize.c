@@ -48,7 +48,7 @@ int r1_quantize_model(const r1_gguf *in, const char *out_path, r1_type type, r1_
                       r1_err *err) {
     const r1_type_traits *tt = r1_type_traits_get(type);
     if (!tt || type == R1_TYPE_Q8_K)
-        return r1_fail(err, "quantize: type %s cannot store weights", r1_type_name(type));
+        return r1_fail(err, "quantize: type %s (id %u) cannot store weights", r1_type_name(type), (unsigned)type);
     r1_quantize_report rep;
     memset(&rep, 0, sizeof rep);
     r1_type *types = r1_calloc(err, in->n_tensors ? in->n_tensors : 1, sizeof *types, "quantize: tensor types");

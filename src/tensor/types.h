@@ -71,8 +71,8 @@ typedef struct {
 /* Traits for a GGUF type id; NULL when r1 does not support that type. */
 const r1_type_traits *r1_type_traits_get(uint32_t type);
 
-/* Name for any ggml type id, supported or not ("IQ4_XS", or "unknown" for an id no
- * ggml version has used; messages print the id beside it). */
+/* Name for any ggml type id, supported or not ("IQ4_XS", or "unknown" for an id r1's
+ * table does not name; messages print the id beside it). */
 const char *r1_type_name(uint32_t type);
 
 /* Bytes of n elements of type t (n a multiple of the block size; callers check

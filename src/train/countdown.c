@@ -242,10 +242,10 @@ int r1_countdown_generate(r1_task_split split, uint64_t index, uint64_t seed, r1
     return R1_ERR;
 }
 
-int r1_countdown_make_small(r1_problem *p, int all, r1_task_rng *rng) {
+int r1_countdown_make_small(r1_problem *p, r1_small_numbers which, r1_task_rng *rng) {
     for (int attempt = 0; attempt < 8; attempt++) { /* one draw in ten lands in the test split */
         r1_problem q = *p;
-        if (all) {
+        if (which == R1_SMALL_ALL) {
             for (int i = 0; i < q.n_numbers; i++) q.numbers[i] = 1 + (int)r1_task_rng_below(rng, 9);
         } else {
             int first = (int)r1_task_rng_below(rng, (uint32_t)q.n_numbers);

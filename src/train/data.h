@@ -49,8 +49,9 @@ typedef struct {
                                 two one-digit numbers (r1_countdown_make_small; 0 draws
                                 as before) */
     double all_small_countdown_share; /* 0..1: share of the Countdown problems whose
-                                numbers are all made one-digit (the same, all = 1;
-                                0 draws as before) */
+                                numbers are all made one-digit (r1_countdown_make_small
+                                with R1_SMALL_ALL, after the share above; 0 draws as
+                                before) */
     int prompt_loss;         /* 1: train on the prompt tokens too */
     r1_trace_config trace;
 } r1_data_config;

@@ -273,14 +273,19 @@ void r1_arithmetic_make_small(r1_problem *p, r1_task_rng *rng);
 
 /* ---- Countdown problems with one-digit numbers (countdown.c) ---- */
 
-/* Makes one or two of a train-split problem's numbers (even odds) one-digit, 1..9,
- * or with all = 1 every one of them, and draws its target anew the generator's
- * way; pretraining draws such problems with data.h small_countdown_share and
- * all_small_countdown_share. (The generator gives a number one digit one time in
- * eleven, so all of them almost never: `7, 3, 5, make 26` is a problem no trace
- * poses without them.) New numbers that belong to the test split or reach no
- * target are drawn again, up to 8 times. Returns 1 when it made the problem; 0,
- * p as it was, when every draw failed. */
-int r1_countdown_make_small(r1_problem *p, int all, r1_task_rng *rng);
+typedef enum {
+    R1_SMALL_SOME, /* one or two of the numbers (even odds) */
+    R1_SMALL_ALL,  /* every number */
+} r1_small_numbers;
+
+/* Makes some or all of a train-split problem's numbers one-digit, 1..9, and draws
+ * its target anew the generator's way; pretraining draws such problems with data.h
+ * small_countdown_share and all_small_countdown_share. (The generator gives a
+ * number one digit one time in eleven, so all three about once in 1300 draws:
+ * without R1_SMALL_ALL, `7, 3, 5, make 26` is a kind of problem training never
+ * shows.) New numbers that belong to the test split or reach no target are drawn
+ * again, up to 8 times. Returns 1 when it made the problem; 0, p as it was, when
+ * every draw failed. */
+int r1_countdown_make_small(r1_problem *p, r1_small_numbers which, r1_task_rng *rng);
 
 #endif
