@@ -60,7 +60,8 @@ else fail gen-random-leaves-nothing "a failed gen-random left a file behind"; fi
 # the embedded default model: no -m needed, from any directory; an explicit -m wins
 R1_ABS=$(cd "$(dirname "$R1")" && pwd)/$(basename "$R1")
 if $R1 info > "$TMP/info" 2> "$TMP/err" && grep -q '^architecture  deepseek2$' "$TMP/info" &&
-   grep -q '^file          <embedded r1-tiny.gguf>' "$TMP/info"; then ok info-embedded
+   grep -q '^file          <embedded r1-tiny.gguf>' "$TMP/info" &&
+   grep -q '^parameters    [0-9]* ([0-9]*\.[0-9][0-9] M)$' "$TMP/info"; then ok info-embedded
 else fail info-embedded "$(cat "$TMP/info" "$TMP/err" | head -c 300)"; fi
 if (cd /tmp && "$R1_ABS" run "What is 48 + 75 - 3?" -n 512) > "$TMP/out" 2> "$TMP/err" &&
    grep -Eq '<answer>|120' "$TMP/out"; then ok run-embedded-elsewhere

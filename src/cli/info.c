@@ -24,7 +24,11 @@ int cmd_info(int argc, char **argv) {
     printf("file          %s (%zu bytes, GGUF v%u)\n", m.gguf.path, m.gguf.size, m.gguf.version);
     printf("name          %s\n", m.name[0] ? m.name : "(none)");
     printf("architecture  %s\n", r1_arch_name(hp->arch));
-    printf("parameters    %llu (%.2f B)\n", (unsigned long long)m.n_params, m.n_params / 1e9);
+    /* billions for the real models, millions for the tiny trained ones */
+    if (m.n_params >= 1000000000ull)
+        printf("parameters    %llu (%.2f B)\n", (unsigned long long)m.n_params, m.n_params / 1e9);
+    else
+        printf("parameters    %llu (%.2f M)\n", (unsigned long long)m.n_params, m.n_params / 1e6);
     printf("vocab         %d\n", hp->n_vocab);
     printf("dim           %d\nlayers        %d\nheads         %d\n", hp->dim, hp->n_layers, hp->n_heads);
     if (hp->arch == R1_ARCH_DEEPSEEK2) {
