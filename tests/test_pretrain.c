@@ -426,7 +426,7 @@ static void test_config_strings(test_ctx *t) {
     a.data.small_share = 0.125;
     a.data.small_countdown_share = 0.375;
     a.data.all_small_countdown_share = 0.0625;
-    a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0, a.data.trace.difference = 1;
+    a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0, a.data.trace.difference = 1, a.data.trace.remainders = 1;
     a.model.precision = R1_LINEAR_BF16; /* memcmp of model below */
     char **s;
     size_t n;
@@ -443,6 +443,7 @@ static void test_config_strings(test_ctx *t) {
               a.data.all_small_countdown_share == b.data.all_small_countdown_share &&
               a.data.trace.compare == b.data.trace.compare && a.data.trace.slip_on_hit == b.data.trace.slip_on_hit &&
               a.data.trace.difference == b.data.trace.difference &&
+              a.data.trace.remainders == b.data.trace.remainders &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
@@ -468,6 +469,10 @@ static void test_config_strings(test_ctx *t) {
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_difference"),
           "trace_difference 3 accepted");
     b.data.trace.difference = 0;
+    b.data.trace.remainders = -1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_remainders"),
+          "trace_remainders -1 accepted");
+    b.data.trace.remainders = 0;
     b.data.trace.slip_on_hit = -1;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_slip_on_hit"),
           "trace_slip_on_hit -1 accepted");

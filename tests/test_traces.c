@@ -179,20 +179,20 @@ static void test_traces_score(test_ctx *t) {
     }
     /* the marked rest lists, and the need beside each result: every line still a
      * true step by the same checker */
-    for (int form = 1; form < 4; form++) {
+    for (int form = 1; form < 5; form++) {
         cfg = r1_trace_default_config();
-        cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3;
+        cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3, cfg.remainders = form == 4;
         trace_stats st;
         CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, form %d", form);
-        printf("  countdown, marked_rest %d, compare %d, difference %d: thinking mean %.0f bytes; failed branches per "
-               "trace %.2f\n",
-               cfg.marked_rest, cfg.compare, cfg.difference, (double)st.think_total / (double)st.count,
+        printf("  countdown, marked_rest %d, compare %d, difference %d, remainders %d: thinking mean %.0f bytes; failed "
+               "branches per trace %.2f\n",
+               cfg.marked_rest, cfg.compare, cfg.difference, cfg.remainders, (double)st.think_total / (double)st.count,
                (double)st.dead_total / (double)st.count);
     }
     /* a search cut off anywhere (as by a token limit) is true so far: nothing judged */
-    for (int form = 0; form < 4; form++) {
+    for (int form = 0; form < 5; form++) {
         cfg = r1_trace_default_config();
-        cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3;
+        cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3, cfg.remainders = form == 4;
         long judged = 0;
         for (int i = 0; i < 300; i++) {
             r1_problem p;
@@ -422,6 +422,22 @@ static void test_trace_examples(test_ctx *t) {
         expect_trace(t, &p, &cfg, forms[k].name);
         *forms[k].option = 0;
     }
+    /* remainders: the divisions of 19 that fail, in the place an exact one would take
+     * (4, 9, 7 has none that succeeds) */
+    int four_nine_seven[] = {4, 9, 7};
+    p = countdown(3, four_nine_seven, 19);
+    cfg.remainders = 1;
+    expect_trace(t, &p, &cfg,
+                 "19 - 9 = 10, 10 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. No.\n"
+                 "19 - 7 = 12, 12 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
+                 "19 - 4 = 15, 15 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
+                 "19 / 9 = 2 r 1. No.\n19 / 7 = 2 r 5. No.\n19 / 4 = 4 r 3. No.\n"
+                 "19 + 4 = 23, 23 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
+                 "19 + 7 = 26, 26 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
+                 "19 + 9 = 28, 28 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. Yes.\n</think>\n<answer>7 * 4 - 9</answer>");
+    cfg.remainders = 2;
+    expect_trace(t, &p, &cfg, "remainders");
+    cfg.remainders = 0;
     int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
     p = countdown(3, pairs, 24);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_TRACE_UNTOLD && strstr(err.msg, "not narrate"),
@@ -491,6 +507,13 @@ static void test_countdown_first_false(test_ctx *t) {
         {"|50 - 48 = 2, 2 from 65, 25, 93:\n", 0, 0, 0},                     /* not the target */
         {"|51 - 47 = 4, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* not a number given */
         {"|51 / 48 = 1, 1 from 65, 25, 93:\n", 0, 0, 0},                     /* no such move */
+        /* a division that fails, ruled out by its remainder (traces.h, remainders) */
+        {"51 / 25 = 2 r 1. No.\n51 - 48 = 3, 3 from 65, 25, 93:\n%s</think>\n", 0, 1, 1},
+        {"51 / 25 = |3 r 1. No.\n", 0, 0, 0},                                /* the quotient */
+        {"51 / 25 = 2 r |2. No.\n", 0, 0, 0},                                /* the remainder */
+        {"51 / 25 = 2 r 1|, 2 from 65, 93, 48:\n", 0, 0, 0},                 /* searched on */
+        {"|51 / 24 = 2 r 3. No.\n", 0, 0, 0},                                /* not a number given */
+        {"51 / 25 = 2 r", 0, 0, 0},                                           /* cut off */
         {"51 - 48 = 3|, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* the need restated */
         {"51 - 48 = 3, 3 from 65|, 93, 25:\n", 0, 0, 0},                     /* the rest miscopied */
         {"51 - 48 = 3, 3 from 65, 25|:\n", 0, 0, 0},                         /* a number left out */

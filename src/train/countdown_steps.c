@@ -15,7 +15,9 @@
  * the rest list (the list in view without z, in order; or, marked, the whole list
  * with z marked: `3 from 65, 25, 93, 48 used`), the results (each may be followed
  * by ` vs ` and the need, `93 - 65 = 28 vs 22`, or by its distance from the need,
- * `93 - 65 = 28, 28 - 22 = 6`) and the verdict. A computation may
+ * `93 - 65 = 28, 28 - 22 = 6`) and the verdict. A line may also rule out a
+ * division of the need by a free number with its remainder, `51 / 25 = 2 r 1. No.`
+ * (traces.h, remainders). A computation may
  * be corrected at once (`67 - 30 = 36, wait, 67 - 30 = 37`): a slip caught, not a
  * false step. The first false part of a sampled
  * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
@@ -147,6 +149,32 @@ static int read_rest(cursor *stop, const number_list *view, int i, int marked, n
     return got->n;
 }
 
+/* `51 / 25 = 2 r 1. No.`: a division of the need N by a free number that fails,
+ * ruled out by its remainder (traces.h, remainders). Returns -1 when the line is
+ * not of this form (no ` r ` after the quotient: the usual line, whose inexact
+ * division is false), else as check_line. */
+static int check_failed_division(cursor *c, int64_t N, const number_list *view, const char **false_at) {
+    const char *line_start = c->at;
+    cursor d = *c;
+    int64_t x, y, quotient, remainder;
+    if (!read_int(&d, &x) || !read_literal(&d, " / ") || !read_int(&d, &y) || !read_literal(&d, " = ")) return -1;
+    const char *quotient_at = d.at;
+    if (!read_int(&d, &quotient) || !read_literal(&d, " r ")) {
+        if (!d.cut_off) return -1;
+        return c->cut_off = 1, *false_at = d.at, 0; /* `51 / 25 = 2 r` at the token limit: not judged */
+    }
+    int free_y = 0;
+    for (int i = 0; i < view->n; i++) free_y |= !view->taken[i] && view->number[i] == y;
+    if (x != N || !free_y || y < 1) return *false_at = line_start, 0;
+    if (quotient != x / y) return *false_at = quotient_at, 0;
+    *false_at = d.at;
+    if (!read_int(&d, &remainder) || remainder != x % y || remainder == 0) return c->cut_off |= d.cut_off, 0;
+    *false_at = d.at;
+    if (!read_literal(&d, ". No.\n")) return c->cut_off |= d.cut_off, 0;
+    *c = d;
+    return 1;
+}
+
 /* One line (its '\n' included, when not cut off). Returns 1 when every part is
  * true; 0 with *false_at at the first false part, or with c->cut_off when the
  * line ends before a part could be judged. */
@@ -164,6 +192,8 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
     }
     int n_free = 0;
     for (int i = 0; i < view.n; i++) n_free += !view.taken[i];
+    int ruled_out = check_failed_division(c, N, &view, false_at);
+    if (ruled_out >= 0) return ruled_out; /* (an indented one leaves the problem open) */
 
     /* the need: R = N op z or z op N, z a free number of the list */
     int64_t x, y, R, z;

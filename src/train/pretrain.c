@@ -56,6 +56,7 @@ static const r1_setting fields[] = {
     F("trace_slip_on_hit", INT, data.trace.slip_on_hit),
     F("trace_give_up", INT, data.trace.give_up),
     F("trace_difference", INT, data.trace.difference),
+    F("trace_remainders", INT, data.trace.remainders),
     F("steps", INT, steps),
     F("warmup", INT, warmup),
     F("lr", FLOAT, opt.lr),
@@ -135,6 +136,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: trace_give_up %d must be 0 or 1", cfg->data.trace.give_up);
     if (cfg->data.trace.difference != 0 && cfg->data.trace.difference != 1)
         return r1_fail(err, "pretrain: trace_difference %d must be 0 or 1", cfg->data.trace.difference);
+    if (cfg->data.trace.remainders != 0 && cfg->data.trace.remainders != 1)
+        return r1_fail(err, "pretrain: trace_remainders %d must be 0 or 1", cfg->data.trace.remainders);
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

@@ -18,7 +18,7 @@
 r1_trace_config r1_trace_default_config(void) {
     return (r1_trace_config){
         .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0,
-        .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0};
+        .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0, .remainders = 0};
 }
 
 /* ---- text building ---- */
@@ -83,35 +83,41 @@ typedef struct {
     int n_rest;
     calc tries[2];   /* n_rest == 2: the results compared with R */
     int n_tries, found;
+    int64_t remainder; /* a division of N by z that fails: N % z; the line tells only
+                          that (need.r is the quotient, the rest is not searched) */
 } branch;
 
 typedef struct {
     r1_task_rng *rng;
     const int64_t *numbers; /* the problem's, in the prompt's order */
     int n_numbers;
+    int remainders; /* traces.h: the divisions that fail are told too */
     branch lines[MAX_BRANCHES];
     int n_lines;
 } backward;
 
 /* The ways N can come from z and the rest's value R, each with the R it needs, in
  * the order the trace tries them: R = N - z or z - N (z nearest N first), N / z,
- * N + z, z / N, N * z. Equal ranks come in a shuffled order. */
+ * N + z, z / N, N * z. Equal ranks come in a shuffled order. With remainders, a
+ * division of N that fails takes the place of the exact one. */
 typedef struct {
     int rank;
     int64_t key;
     calc need;
     char join;
     int rest_left;
+    int64_t remainder; /* the division fails: N % z */
 } way;
 
-static int ways_for(int64_t N, int64_t z, way *out) {
+static int ways_for(int64_t N, int64_t z, int remainders, way *out) {
     int n = 0;
-    if (z < N) out[n++] = (way){0, N - z, {N, z, N - z, '-'}, '+', 0};
-    if (z > N) out[n++] = (way){0, z - N, {z, N, z - N, '-'}, '-', 0};
-    if (z >= 2 && N % z == 0) out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0};
-    out[n++] = (way){2, z, {N, z, N + z, '+'}, '-', 1};
-    if (N >= 2 && z > N && z % N == 0) out[n++] = (way){3, z, {z, N, z / N, '/'}, '/', 0};
-    if (z >= 2 && N * z < 1000) out[n++] = (way){4, z, {N, z, N * z, '*'}, '/', 1};
+    if (z < N) out[n++] = (way){0, N - z, {N, z, N - z, '-'}, '+', 0, 0};
+    if (z > N) out[n++] = (way){0, z - N, {z, N, z - N, '-'}, '-', 0, 0};
+    if (z >= 2 && N % z == 0) out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0, 0};
+    if (remainders && z >= 2 && z < N && N % z != 0) out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0, N % z};
+    out[n++] = (way){2, z, {N, z, N + z, '+'}, '-', 1, 0};
+    if (N >= 2 && z > N && z % N == 0) out[n++] = (way){3, z, {z, N, z / N, '/'}, '/', 0, 0};
+    if (z >= 2 && N * z < 1000) out[n++] = (way){4, z, {N, z, N * z, '*'}, '/', 1, 0};
     return n;
 }
 
@@ -141,7 +147,7 @@ static int work_back(backward *s, unsigned taken, int64_t N, int depth) {
     int zs[R1_COUNTDOWN_MAX_NUMBERS * 6], n_ways = 0;
     for (int i = 0; i < s->n_numbers; i++) {
         if (taken >> i & 1) continue;
-        int k = ways_for(N, s->numbers[i], ways + n_ways);
+        int k = ways_for(N, s->numbers[i], s->remainders, ways + n_ways);
         for (int j = 0; j < k; j++) zs[n_ways + j] = i;
         n_ways += k;
     }
@@ -165,6 +171,7 @@ static int work_back(backward *s, unsigned taken, int64_t N, int depth) {
         memset(br, 0, sizeof *br);
         br->depth = depth, br->need = w->need, br->z = s->numbers[zs[order[o]]], br->join = w->join;
         br->rest_left = w->rest_left, br->taken = taken | 1u << zs[order[o]];
+        if ((br->remainder = w->remainder) != 0) continue;
         for (int i = 0; i < s->n_numbers; i++)
             if (!(br->taken >> i & 1)) br->rest[br->n_rest++] = s->numbers[i];
         if (br->n_rest == 2 ? check_pair(br, w->need.r) : work_back(s, br->taken, w->need.r, depth + 1))
@@ -214,6 +221,11 @@ static void put_calc(teller *t, const calc *c, int64_t avoid) {
  * one space. */
 static void put_branch(teller *t, const branch *br) {
     put(t->out, "%s", br->depth ? " " : "");
+    if (br->remainder) { /* never a slip: the remainder is the verdict */
+        put(t->out, "%lld / %lld = %lld r %lld. No.\n", (long long)br->need.x, (long long)br->need.y,
+            (long long)br->need.r, (long long)br->remainder);
+        return;
+    }
     put_calc(t, &br->need, -1);
     put(t->out, ", %lld from", (long long)br->need.r);
     if (t->marked_rest)
@@ -255,7 +267,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     memset(&s, 0, sizeof s);
     int64_t nums[R1_COUNTDOWN_MAX_NUMBERS];
     for (int i = 0; i < p->n_numbers; i++) nums[i] = p->numbers[i];
-    s.rng = rng, s.numbers = nums, s.n_numbers = p->n_numbers;
+    s.rng = rng, s.numbers = nums, s.n_numbers = p->n_numbers, s.remainders = cfg->remainders;
     if (!work_back(&s, 0, p->target, 0)) {
         if (!r1_countdown_solve(p->numbers, p->n_numbers, p->target, 1, NULL, 0))
             return r1_fail(err, "traces: countdown target %d has no whole-number solution from these numbers",
@@ -287,14 +299,17 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     size_t budget = (size_t)cfg->max_think_bytes > 24 && wrong ? (size_t)cfg->max_think_bytes - 24
                                                                : (size_t)cfg->max_think_bytes;
     size_t bytes[MAX_BRANCHES], total = 0;
-    int keep[MAX_BRANCHES], dead = -1;
+    /* dead: the failed branches searched; droppable: those and the divisions ruled
+     * out by a remainder, which cost bytes but do not count as branches */
+    int keep[MAX_BRANCHES], dead = -1, droppable = -1;
     for (int i = 0; i < s.n_lines; i++) {
         char line[LINE_BYTES];
         text lt = {line, sizeof line, 0, 0};
         teller measure = {&lt, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0, -1, 0};
         put_branch(&measure, &s.lines[i]);
         bytes[i] = lt.len, total += lt.len, keep[i] = 1;
-        dead += s.lines[i].depth == 0;
+        dead += s.lines[i].depth == 0 && !s.lines[i].remainder;
+        droppable += s.lines[i].depth == 0;
     }
     int told = s.n_lines;
     if (cfg->give_up && (dead > cfg->max_dead_ends || total > budget)) {
@@ -302,13 +317,13 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
         size_t used = 0;
         int dead_told = 0;
         for (told = 0; told < s.n_lines - 1 && used + bytes[told] <= budget; used += bytes[told++])
-            if (s.lines[told].depth == 0 && dead_told++ == cfg->max_dead_ends) break;
+            if (s.lines[told].depth == 0 && !s.lines[told].remainder && dead_told++ == cfg->max_dead_ends) break;
     } else {
         int first = 0;
-        while (dead > 0 && (dead > cfg->max_dead_ends || total > budget)) {
+        while (droppable > 0 && (dead > cfg->max_dead_ends || total > budget)) {
+            dead -= !s.lines[first].remainder, droppable--;
             do keep[first] = 0, total -= bytes[first++];
             while (s.lines[first].depth > 0);
-            dead--;
         }
         for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
     }
@@ -321,7 +336,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     for (int i = 0; i < told - 1 && hasty_lines; i++)
         if (keep[i] && s.lines[i].n_rest == 2 && ++verdicts == hasty_lines) told = i + 1;
     int calcs = 0; /* a line computes its need and then each result it tries */
-    for (int i = 0; i < told; i++) calcs += keep[i] ? 1 + s.lines[i].n_tries : 0;
+    for (int i = 0; i < told; i++) calcs += keep[i] && !s.lines[i].remainder ? 1 + s.lines[i].n_tries : 0;
     if (!cfg->slip_on_hit && told == s.n_lines) calcs--; /* the result meeting the need cannot slip */
     teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0,
                    wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
@@ -332,7 +347,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     info->dead_ends = dead;
     if (info->hasty) { /* every branch told failed; the answer is a guess */
         info->dead_ends = 0;
-        for (int i = 0; i < told; i++) info->dead_ends += keep[i] && s.lines[i].depth == 0;
+        for (int i = 0; i < told; i++) info->dead_ends += keep[i] && s.lines[i].depth == 0 && !s.lines[i].remainder;
         r1_countdown_expr guess, number, sum;
         r1_countdown_expr_number(&guess, p->numbers[0]);
         for (int i = 1; i < p->n_numbers; i++) {
@@ -502,9 +517,10 @@ int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cf
         cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0 ||
         (cfg->marked_rest != 0 && cfg->marked_rest != 1) || (cfg->compare != 0 && cfg->compare != 1) ||
         (cfg->slip_on_hit != 0 && cfg->slip_on_hit != 1) ||
-        (cfg->give_up != 0 && cfg->give_up != 1) || (cfg->difference != 0 && cfg->difference != 1))
+        (cfg->give_up != 0 && cfg->give_up != 1) || (cfg->difference != 0 && cfg->difference != 1) ||
+        (cfg->remainders != 0 && cfg->remainders != 1))
         return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1, "
-                            "marked_rest, compare, slip_on_hit, give_up and difference 0 or 1)",
+                            "marked_rest, compare, slip_on_hit, give_up, difference and remainders 0 or 1)",
                        MAX_NARRATED);
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';
