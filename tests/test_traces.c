@@ -303,6 +303,18 @@ static void test_give_up(test_ctx *t) {
     }
     printf("  give_up 1: %d of 600 traces give up; %d unchanged\n", gave_up, same);
     CHECK(gave_up > 30 && same > 300, "%d give-ups, %d unchanged", gave_up, same);
+    /* no failed branch allowed: a search that needs one is all guess, and a slip
+     * (every trace wants one) has no computation to fall on */
+    cfg.max_dead_ends = 0, cfg.wrong_share = 1;
+    int guessed = 0;
+    for (int i = 0; i < 100; i++) {
+        r1_problem p;
+        char b[4096];
+        r1_trace_info info;
+        if (!countdown_trace_of((uint64_t)i, 3, &cfg, &p, b, sizeof b, &info)) continue;
+        guessed += info.hasty && !strchr(b, ':');
+    }
+    CHECK(guessed > 10, "%d of 100 searches guessed at once", guessed);
 }
 
 /* A hasty solver's trace is the careful one cut after its first or second failed
@@ -514,6 +526,9 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 / 25 = 2 r 1|, 2 from 65, 93, 48:\n", 0, 0, 0},                 /* searched on */
         {"|51 / 24 = 2 r 3. No.\n", 0, 0, 0},                                /* not a number given */
         {"51 / 25 = 2 r", 0, 0, 0},                                           /* cut off */
+        {"51 / 25 = |7 r", 0, 0, 0},                                          /* cut off, already false */
+        {"|51 / 47 = 1", 0, 0, 0},                                            /* cut off, no such move */
+        {"|51 / 65 = 0 r 51. No.\n", 0, 0, 0},                               /* not below the need */
         {"51 - 48 = 3|, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* the need restated */
         {"51 - 48 = 3, 3 from 65|, 93, 25:\n", 0, 0, 0},                     /* the rest miscopied */
         {"51 - 48 = 3, 3 from 65, 25|:\n", 0, 0, 0},                         /* a number left out */

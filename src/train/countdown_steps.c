@@ -158,17 +158,20 @@ static int check_failed_division(cursor *c, int64_t N, const number_list *view, 
     cursor d = *c;
     int64_t x, y, quotient, remainder;
     if (!read_int(&d, &x) || !read_literal(&d, " / ") || !read_int(&d, &y) || !read_literal(&d, " = ")) return -1;
-    const char *quotient_at = d.at;
-    if (!read_int(&d, &quotient) || !read_literal(&d, " r ")) {
-        if (!d.cut_off) return -1;
-        return c->cut_off = 1, *false_at = d.at, 0; /* `51 / 25 = 2 r` at the token limit: not judged */
-    }
     int free_y = 0;
     for (int i = 0; i < view->n; i++) free_y |= !view->taken[i] && view->number[i] == y;
-    if (x != N || !free_y || y < 1) return *false_at = line_start, 0;
+    /* as the traces write it: N by a free number from 2 up to N that does not divide it */
+    int may_fail = x == N && free_y && y >= 2 && y <= x && x % y != 0;
+    const char *quotient_at = d.at;
+    if (!read_int(&d, &quotient) || !read_literal(&d, " r ")) {
+        if (!d.cut_off || !may_fail) return -1; /* the usual line (false if cut off: no such move) */
+        if (d.at > quotient_at && quotient != x / y) return *false_at = quotient_at, 0;
+        return c->cut_off = 1, *false_at = d.at, 0; /* `51 / 25 = 2 r` at the token limit: not judged */
+    }
+    if (!may_fail) return *false_at = line_start, 0;
     if (quotient != x / y) return *false_at = quotient_at, 0;
     *false_at = d.at;
-    if (!read_int(&d, &remainder) || remainder != x % y || remainder == 0) return c->cut_off |= d.cut_off, 0;
+    if (!read_int(&d, &remainder) || remainder != x % y) return c->cut_off |= d.cut_off, 0;
     *false_at = d.at;
     if (!read_literal(&d, ". No.\n")) return c->cut_off |= d.cut_off, 0;
     *c = d;

@@ -99,7 +99,7 @@ typedef struct {
 /* The ways N can come from z and the rest's value R, each with the R it needs, in
  * the order the trace tries them: R = N - z or z - N (z nearest N first), N / z,
  * N + z, z / N, N * z. Equal ranks come in a shuffled order. With remainders, a
- * division of N that fails takes the place of the exact one. */
+ * division of N by a z below it that fails takes the place of the exact one. */
 typedef struct {
     int rank;
     int64_t key;
@@ -339,7 +339,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     for (int i = 0; i < told; i++) calcs += keep[i] && !s.lines[i].remainder ? 1 + s.lines[i].n_tries : 0;
     if (!cfg->slip_on_hit && told == s.n_lines) calcs--; /* the result meeting the need cannot slip */
     teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0,
-                   wrong ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
+                   wrong && calcs > 0 ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
     info->corrected = tell.slipped;

@@ -73,14 +73,16 @@
  *   `19 from 3, 5: 5 + 3 = 8, 19 - 8 = 11, 5 * 3 = 15, 19 - 15 = 4. No.`
  * The false `Yes.` fell by three quarters and the searches that miss now run out
  * of room instead, but no more problems were solved (RESULTS.md).
- * With remainders, the need's divisions that fail are tried too, in the place an
- * exact one would take, and ruled out by their remainder:
+ * With remainders, the need's divisions that fail (by a free number below it) are
+ * tried too, in the place an exact one would take, and ruled out by their remainder:
  *   `73 / 7 = 10 r 3. No.`
  * The default writes `N / z` only when z divides N, so the model must know that
  * before it writes the line; it does not, and goes on from a quotient it makes up
  * (`73 / 7 = 12`), the end of a fifth to a third of its wrong answers. Few searches
  * reach these lines before the need is met: they cost 5 of 667 whole searches that
- * fit 400 bytes on the first 1000 held-out problems.
+ * fit 400 bytes on the first 1000 held-out problems. These lines are not counted as
+ * failed branches (max_dead_ends) but are dropped with the oldest lines, and GRPO's
+ * backtrack count (grpo.h) counts their `. No.` as any other.
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
