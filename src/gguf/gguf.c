@@ -75,14 +75,14 @@ static int read_str(cursor *c, r1_str *out, const char *field) {
     return R1_OK;
 }
 
-/* Reads a key or tensor name. Names go into error messages, so a control byte
- * (a newline, an escape sequence) is refused here rather than printed later. */
 size_t r1_gguf_name_control_at(const char *name, size_t len) {
     size_t i = 0;
     while (i < len && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f) i++;
     return i;
 }
 
+/* Reads a key or tensor name. Names go into error messages, so a control byte
+ * (a newline, an escape sequence) is refused here rather than printed later. */
 static int read_name(cursor *c, r1_str *out, const char *field) {
     uint64_t at = c->pos;
     if (read_str(c, out, field) != R1_OK) return R1_ERR;

@@ -143,7 +143,8 @@ static int meta_str(r1_gguf_writer *w, const char *s, uint64_t len, r1_err *err)
 static int begin_kv(r1_gguf_writer *w, const char *key, uint32_t type, r1_err *err) {
     if (check_stage(w, STAGE_DECLARE, "metadata", err) != R1_OK) return R1_ERR;
     if (!key || !key[0]) return fail(w, err, "metadata key %llu is empty", (unsigned long long)w->n_kv);
-    if (r1_gguf_name_control_at(key, strlen(key)) < strlen(key))
+    size_t key_len = strlen(key);
+    if (r1_gguf_name_control_at(key, key_len) < key_len)
         return fail(w, err, "metadata key %llu holds a control byte", (unsigned long long)w->n_kv);
     if (strcmp(key, "general.alignment") == 0 && type != GGUF_UINT32)
         return fail(w, err, "general.alignment must be a uint32, not a %s", r1_gguf_type_name(type));
@@ -159,7 +160,7 @@ static int begin_kv(r1_gguf_writer *w, const char *key, uint32_t type, r1_err *e
     char *copy = strdup(key);
     if (!copy) return fail(w, err, "out of memory for metadata key '%s'", key);
     w->keys[w->n_kv++] = copy;
-    if (meta_str(w, key, strlen(key), err) != R1_OK) return R1_ERR;
+    if (meta_str(w, key, key_len, err) != R1_OK) return R1_ERR;
     return meta_u32(w, type, err);
 }
 

@@ -202,7 +202,8 @@ static int draw_example(r1_data *d, r1_task_rng *rng, const int **ids, int *n, i
         }
         if (kind == R1_TASK_COUNTDOWN && d->cfg.small_countdown_share > 0) {
             r1_task_rng small = {r1_task_mix64(trace_seed ^ 0x736d616c6c6364ull)};
-            if (r1_task_rng_unit(&small) < d->cfg.small_countdown_share) r1_countdown_make_small(&p, R1_SMALL_SOME, &small);
+            if (r1_task_rng_unit(&small) < d->cfg.small_countdown_share)
+                r1_countdown_make_small(&p, R1_SMALL_SOME, &small);
         }
         /* after the one or two: with both shares set, all-small wins */
         if (kind == R1_TASK_COUNTDOWN && d->cfg.all_small_countdown_share > 0) {
