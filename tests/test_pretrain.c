@@ -427,6 +427,7 @@ static void test_config_strings(test_ctx *t) {
     a.data.small_countdown_share = 0.375;
     a.data.all_small_countdown_share = 0.0625;
     a.data.trace.compare = 1, a.data.trace.slip_on_hit = 0, a.data.trace.difference = 1, a.data.trace.remainders = 1;
+    a.data.trace.multiply_back = 1; /* (with remainders refused by the check, not by the round trip) */
     a.model.precision = R1_LINEAR_BF16; /* memcmp of model below */
     char **s;
     size_t n;
@@ -444,6 +445,7 @@ static void test_config_strings(test_ctx *t) {
               a.data.trace.compare == b.data.trace.compare && a.data.trace.slip_on_hit == b.data.trace.slip_on_hit &&
               a.data.trace.difference == b.data.trace.difference &&
               a.data.trace.remainders == b.data.trace.remainders &&
+              a.data.trace.multiply_back == b.data.trace.multiply_back &&
               a.data.trace.max_think_bytes == b.data.trace.max_think_bytes,
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
@@ -473,6 +475,13 @@ static void test_config_strings(test_ctx *t) {
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_remainders"),
           "trace_remainders -1 accepted");
     b.data.trace.remainders = 0;
+    b.data.trace.multiply_back = 2;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_multiply_back"),
+          "trace_multiply_back 2 accepted");
+    b.data.trace.multiply_back = b.data.trace.remainders = 1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "set one"),
+          "trace_remainders and trace_multiply_back both accepted");
+    b.data.trace.multiply_back = b.data.trace.remainders = 0;
     b.data.trace.slip_on_hit = -1;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_slip_on_hit"),
           "trace_slip_on_hit -1 accepted");

@@ -179,20 +179,22 @@ static void test_traces_score(test_ctx *t) {
     }
     /* the marked rest lists, and the need beside each result: every line still a
      * true step by the same checker */
-    for (int form = 1; form < 5; form++) {
+    for (int form = 1; form < 6; form++) {
         cfg = r1_trace_default_config();
         cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3, cfg.remainders = form == 4;
+        cfg.multiply_back = form == 5;
         trace_stats st;
         CHECK(check_traces(t, R1_TASK_COUNTDOWN, 2000, &cfg, &st), "countdown traces, form %d", form);
-        printf("  countdown, marked_rest %d, compare %d, difference %d, remainders %d: thinking mean %.0f bytes; failed "
-               "branches per trace %.2f\n",
-               cfg.marked_rest, cfg.compare, cfg.difference, cfg.remainders, (double)st.think_total / (double)st.count,
-               (double)st.dead_total / (double)st.count);
+        printf("  countdown, marked_rest %d, compare %d, difference %d, remainders %d, multiply_back %d: thinking "
+               "mean %.0f bytes; failed branches per trace %.2f\n",
+               cfg.marked_rest, cfg.compare, cfg.difference, cfg.remainders, cfg.multiply_back,
+               (double)st.think_total / (double)st.count, (double)st.dead_total / (double)st.count);
     }
     /* a search cut off anywhere (as by a token limit) is true so far: nothing judged */
-    for (int form = 0; form < 5; form++) {
+    for (int form = 0; form < 6; form++) {
         cfg = r1_trace_default_config();
         cfg.marked_rest = form == 1, cfg.compare = form == 2, cfg.difference = form == 3, cfg.remainders = form == 4;
+        cfg.multiply_back = form == 5;
         long judged = 0;
         for (int i = 0; i < 300; i++) {
             r1_problem p;
@@ -450,6 +452,29 @@ static void test_trace_examples(test_ctx *t) {
     cfg.remainders = 2;
     expect_trace(t, &p, &cfg, "remainders");
     cfg.remainders = 0;
+    /* multiply_back: the same divisions ruled out by their quotient times the divisor
+     * (longer lines: the oldest failed branch no longer fits 400 bytes) */
+    cfg.multiply_back = 1;
+    expect_trace(t, &p, &cfg,
+                 "19 - 7 = 12, 12 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
+                 "19 - 4 = 15, 15 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
+                 "19 / 9 = 2, 9 * 2 = 18. No.\n19 / 7 = 2, 7 * 2 = 14. No.\n19 / 4 = 4, 4 * 4 = 16. No.\n"
+                 "19 + 4 = 23, 23 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
+                 "19 + 7 = 26, 26 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
+                 "19 + 9 = 28, 28 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. Yes.\n</think>\n<answer>7 * 4 - 9</answer>");
+    int exact[] = {5, 4, 2}; /* 12 / 5 fails, 12 / 4 is checked and searched */
+    p = countdown(3, exact, 12);
+    expect_trace(t, &p, &cfg,
+                 "12 - 5 = 7, 7 from 4, 2: 4 + 2 = 6, 4 * 2 = 8. No.\n"
+                 "12 - 4 = 8, 8 from 5, 2: 5 + 2 = 7, 5 * 2 = 10. No.\n"
+                 "12 - 2 = 10, 10 from 5, 4: 5 + 4 = 9, 5 * 4 = 20. No.\n"
+                 "12 / 5 = 2, 5 * 2 = 10. No.\n"
+                 "12 / 4 = 3, 4 * 3 = 12, 3 from 5, 2: 5 - 2 = 3. Yes.\n</think>\n<answer>4 * (5 - 2)</answer>");
+    cfg.multiply_back = 2;
+    expect_trace(t, &p, &cfg, "multiply_back");
+    cfg.multiply_back = cfg.remainders = 1; /* two verdicts on one line */
+    expect_trace(t, &p, &cfg, "set one");
+    cfg.multiply_back = cfg.remainders = 0;
     int pairs[] = {50, 30, 40}; /* only 40 * 30 / 50, whose need 24 * 50 is not tried */
     p = countdown(3, pairs, 24);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_TRACE_UNTOLD && strstr(err.msg, "not narrate"),
@@ -529,6 +554,20 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 / 25 = |7 r", 0, 0, 0},                                          /* cut off, already false */
         {"|51 / 47 = 1", 0, 0, 0},                                            /* cut off, no such move */
         {"|51 / 65 = 0 r 51. No.\n", 0, 0, 0},                               /* not below the need */
+        /* ... or by multiplying back, and an exact division checked so (traces.h, multiply_back) */
+        {"51 / 25 = 2, 25 * 2 = 50. No.\n51 - 48 = 3, 3 from 65, 25, 93:\n%s</think>\n", 0, 1, 1},
+        {"51 / 25 = |3, 25 * 3 = 75. No.\n", 0, 0, 0},                       /* the quotient */
+        {"51 / 25 = 2, 25 * 2 = |52. No.\n", 0, 0, 0},                       /* the product */
+        {"51 / 25 = 2, |2 * 25 = 50. No.\n", 0, 0, 0},                       /* not larger first */
+        {"51 / 25 = 2, 25 * 2 = 49, wait, 25 * 2 = 50. No.\n", 1, 0, 0},     /* a slip caught */
+        {"51 / 25 = 2, 25 * 2 = 50|, 2 from 65, 93, 48:\n", 0, 0, 0},         /* searched on */
+        {"51 / 25 = 2, 25 * 2 =", 0, 0, 0},                                   /* cut off */
+        {"51 / 25 = |3, 25 * 3", 0, 0, 0},                                    /* cut off, already false */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31 * 3 = 93, 31 from 65, 25: 65 - 25 = 40. No.\n", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31 * 3 = |94, 31 from 65, 25:", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, |3 * 31 = 93, 31 from 65, 25:", 0, 0, 0},
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31 * 3 = 93|. No.\n", 0, 0, 0}, /* exact: searched on */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31", 0, 0, 0},     /* cut off: a check or the rest */
         {"51 - 48 = 3|, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* the need restated */
         {"51 - 48 = 3, 3 from 65|, 93, 25:\n", 0, 0, 0},                     /* the rest miscopied */
         {"51 - 48 = 3, 3 from 65, 25|:\n", 0, 0, 0},                         /* a number left out */

@@ -94,8 +94,10 @@ static const char *pretrain_usage =
     "first, as in `65 + 25 = 91, wait, 65 + 25 = 90. Yes.`) and trace_give_up (0; 1\n"
     "tells a search too long for the budget from its start and then guesses, where 0\n"
     "drops its oldest failed branches), trace_difference (0; 1 writes each result's\n"
-    "distance from the need: `93 - 65 = 28, 28 - 22 = 6. No.`) and trace_remainders (0;\n"
-    "1 also tries the divisions of a need that fail: `73 / 7 = 10 r 3. No.`).\n";
+    "distance from the need: `93 - 65 = 28, 28 - 22 = 6. No.`), trace_remainders (0;\n"
+    "1 also tries the divisions of a need that fail: `73 / 7 = 10 r 3. No.`) and\n"
+    "trace_multiply_back (0; 1 checks every division of a need by multiplying back and\n"
+    "tries those that fail too: `73 / 7 = 10, 10 * 7 = 70. No.`).\n";
 
 static const char *sft_usage =
     "usage: r1 train sft --data TRACES.jsonl [--init RUN_OR_MODEL] [--out DIR] [--steps N]\n"

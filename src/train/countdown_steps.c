@@ -17,7 +17,9 @@
  * by ` vs ` and the need, `93 - 65 = 28 vs 22`, or by its distance from the need,
  * `93 - 65 = 28, 28 - 22 = 6`) and the verdict. A line may also rule out a
  * division of the need by a free number with its remainder, `51 / 25 = 2 r 1. No.`
- * (traces.h, remainders). A computation may
+ * (traces.h, remainders), or with its quotient multiplied back, `51 / 25 = 2,
+ * 25 * 2 = 50. No.`, and a need's exact division may be checked so before its rest,
+ * `48 / 4 = 12, 12 * 4 = 48, 12 from` (traces.h, multiply_back). A computation may
  * be corrected at once (`67 - 30 = 36, wait, 67 - 30 = 37`): a slip caught, not a
  * false step. The first false part of a sampled
  * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
@@ -149,11 +151,31 @@ static int read_rest(cursor *stop, const number_list *view, int i, int marked, n
     return got->n;
 }
 
-/* `51 / 25 = 2 r 1. No.`: a division of the need N by a free number that fails,
- * ruled out by its remainder (traces.h, remainders). Returns -1 when the line is
- * not of this form (no ` r ` after the quotient: the usual line, whose inexact
+/* `, 25 * 2 = 50` after `x / 25 = 2`: the quotient and the divisor, larger first,
+ * multiplied (traces.h, multiply_back). Returns -1 when the text there is not of
+ * this form (`, ` and a number and ` * `; c->cut_off when it ends before that can
+ * be told), 1 when the product is true, 0 with *false_at where it is false. */
+static int read_multiplied_back(cursor *c, int64_t quotient, int64_t divisor, int *slips, const char **false_at) {
+    cursor form = *c;
+    int64_t x, y, product;
+    char op;
+    if (!read_literal(&form, ", ") || !read_int(&form, &x) || !read_literal(&form, " * "))
+        return c->cut_off |= form.cut_off, -1;
+    c->at += 2;
+    const char *computation_at = c->at;
+    if (!read_computation(c, &x, &op, &y, &product, slips, false_at)) return 0;
+    if (x != (quotient > divisor ? quotient : divisor) || y != (quotient > divisor ? divisor : quotient))
+        return *false_at = computation_at, 0;
+    return 1;
+}
+
+/* `51 / 25 = 2 r 1. No.` or `51 / 25 = 2, 25 * 2 = 50. No.`: a division of the
+ * need N by a free number that fails, ruled out by its remainder or by its quotient
+ * multiplied back (traces.h, remainders and multiply_back). Returns -1 when the line
+ * is not of this form (neither follows the quotient: the usual line, whose inexact
  * division is false), else as check_line. */
-static int check_failed_division(cursor *c, int64_t N, const number_list *view, const char **false_at) {
+static int check_failed_division(cursor *c, int64_t N, const number_list *view, int *slips,
+                                 const char **false_at) {
     const char *line_start = c->at;
     cursor d = *c;
     int64_t x, y, quotient, remainder;
@@ -163,15 +185,23 @@ static int check_failed_division(cursor *c, int64_t N, const number_list *view, 
     /* as the traces write it: N by a free number from 2 up to N that does not divide it */
     int may_fail = x == N && free_y && y >= 2 && y <= x && x % y != 0;
     const char *quotient_at = d.at;
-    if (!read_int(&d, &quotient) || !read_literal(&d, " r ")) {
+    int by_remainder = 0, by_product = -1; /* read_multiplied_back's answer */
+    if (read_int(&d, &quotient)) {
+        by_remainder = read_literal(&d, " r ");
+        if (!by_remainder && may_fail) by_product = read_multiplied_back(&d, quotient, y, slips, false_at);
+    }
+    if (!by_remainder && by_product < 0) {
         if (!d.cut_off || !may_fail) return -1; /* the usual line (false if cut off: no such move) */
         if (d.at > quotient_at && quotient != x / y) return *false_at = quotient_at, 0;
         return c->cut_off = 1, *false_at = d.at, 0; /* `51 / 25 = 2 r` at the token limit: not judged */
     }
     if (!may_fail) return *false_at = line_start, 0;
     if (quotient != x / y) return *false_at = quotient_at, 0;
-    *false_at = d.at;
-    if (!read_int(&d, &remainder) || remainder != x % y) return c->cut_off |= d.cut_off, 0;
+    if (by_product == 0) return c->cut_off |= d.cut_off, 0; /* (*false_at set by the read) */
+    if (by_remainder) {
+        *false_at = d.at;
+        if (!read_int(&d, &remainder) || remainder != x % y) return c->cut_off |= d.cut_off, 0;
+    }
     *false_at = d.at;
     if (!read_literal(&d, ". No.\n")) return c->cut_off |= d.cut_off, 0;
     *c = d;
@@ -195,7 +225,7 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
     }
     int n_free = 0;
     for (int i = 0; i < view.n; i++) n_free += !view.taken[i];
-    int ruled_out = check_failed_division(c, N, &view, false_at);
+    int ruled_out = check_failed_division(c, N, &view, &steps->slips, false_at);
     if (ruled_out >= 0) return ruled_out; /* (an indented one leaves the problem open) */
 
     /* the need: R = N op z or z op N, z a free number of the list */
@@ -207,6 +237,8 @@ static int check_line(const r1_problem *p, cursor *c, search_state *st, r1_count
     int has_z = 0;
     for (int i = 0; i < view.n; i++) has_z |= !view.taken[i] && view.number[i] == z;
     if ((x != N && y != N) || !has_z) return *false_at = line_start, 0;
+    /* a division may be checked by multiplying back: `, 12 * 4 = 48` */
+    if (op == '/' && read_multiplied_back(c, R, y, &steps->slips, false_at) == 0) return 0;
 
     /* `, R from` the list without z (any one of its copies), in order, then `:`:
      * z left out (plain) or marked used (marked). Every reading is tried: one that

@@ -57,6 +57,7 @@ static const r1_setting fields[] = {
     F("trace_give_up", INT, data.trace.give_up),
     F("trace_difference", INT, data.trace.difference),
     F("trace_remainders", INT, data.trace.remainders),
+    F("trace_multiply_back", INT, data.trace.multiply_back),
     F("steps", INT, steps),
     F("warmup", INT, warmup),
     F("lr", FLOAT, opt.lr),
@@ -138,6 +139,11 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
         return r1_fail(err, "pretrain: trace_difference %d must be 0 or 1", cfg->data.trace.difference);
     if (cfg->data.trace.remainders != 0 && cfg->data.trace.remainders != 1)
         return r1_fail(err, "pretrain: trace_remainders %d must be 0 or 1", cfg->data.trace.remainders);
+    if (cfg->data.trace.multiply_back != 0 && cfg->data.trace.multiply_back != 1)
+        return r1_fail(err, "pretrain: trace_multiply_back %d must be 0 or 1", cfg->data.trace.multiply_back);
+    if (cfg->data.trace.remainders && cfg->data.trace.multiply_back)
+        return r1_fail(err, "pretrain: trace_remainders and trace_multiply_back are two ways to rule out a "
+                            "division; set one");
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

@@ -18,7 +18,8 @@
 r1_trace_config r1_trace_default_config(void) {
     return (r1_trace_config){
         .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0,
-        .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0, .remainders = 0};
+        .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0, .remainders = 0,
+        .multiply_back = 0};
 }
 
 /* ---- text building ---- */
@@ -91,15 +92,16 @@ typedef struct {
     r1_task_rng *rng;
     const int64_t *numbers; /* the problem's, in the prompt's order */
     int n_numbers;
-    int remainders; /* traces.h: the divisions that fail are told too */
+    int failed_divisions; /* traces.h, remainders and multiply_back: the divisions
+                             that fail are told too */
     branch lines[MAX_BRANCHES];
     int n_lines;
 } backward;
 
 /* The ways N can come from z and the rest's value R, each with the R it needs, in
  * the order the trace tries them: R = N - z or z - N (z nearest N first), N / z,
- * N + z, z / N, N * z. Equal ranks come in a shuffled order. With remainders, a
- * division of N by a z below it that fails takes the place of the exact one. */
+ * N + z, z / N, N * z. Equal ranks come in a shuffled order. With failed_divisions,
+ * a division of N by a z below it that fails takes the place of the exact one. */
 typedef struct {
     int rank;
     int64_t key;
@@ -109,12 +111,13 @@ typedef struct {
     int64_t remainder; /* the division fails: N % z */
 } way;
 
-static int ways_for(int64_t N, int64_t z, int remainders, way *out) {
+static int ways_for(int64_t N, int64_t z, int failed_divisions, way *out) {
     int n = 0;
     if (z < N) out[n++] = (way){0, N - z, {N, z, N - z, '-'}, '+', 0, 0};
     if (z > N) out[n++] = (way){0, z - N, {z, N, z - N, '-'}, '-', 0, 0};
     if (z >= 2 && N % z == 0) out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0, 0};
-    if (remainders && z >= 2 && z < N && N % z != 0) out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0, N % z};
+    if (failed_divisions && z >= 2 && z < N && N % z != 0)
+        out[n++] = (way){1, -z, {N, z, N / z, '/'}, '*', 0, N % z};
     out[n++] = (way){2, z, {N, z, N + z, '+'}, '-', 1, 0};
     if (N >= 2 && z > N && z % N == 0) out[n++] = (way){3, z, {z, N, z / N, '/'}, '/', 0, 0};
     if (z >= 2 && N * z < 1000) out[n++] = (way){4, z, {N, z, N * z, '*'}, '/', 1, 0};
@@ -147,7 +150,7 @@ static int work_back(backward *s, unsigned taken, int64_t N, int depth) {
     int zs[R1_COUNTDOWN_MAX_NUMBERS * 6], n_ways = 0;
     for (int i = 0; i < s->n_numbers; i++) {
         if (taken >> i & 1) continue;
-        int k = ways_for(N, s->numbers[i], s->remainders, ways + n_ways);
+        int k = ways_for(N, s->numbers[i], s->failed_divisions, ways + n_ways);
         for (int j = 0; j < k; j++) zs[n_ways + j] = i;
         n_ways += k;
     }
@@ -189,6 +192,7 @@ typedef struct {
     int marked_rest; /* the rest written as the whole list, the numbers taken marked used */
     int compare;     /* each result of a pair followed by ` vs ` and the need */
     int difference;  /* each result of a pair followed by its distance from the need */
+    int multiply_back; /* each division of a need followed by its quotient times its divisor */
     int slip_on_hit; /* 0: the result that meets the need is not counted among those
                         the slip may fall on */
     int calc_at; /* computations written so far */
@@ -216,17 +220,30 @@ static void put_calc(teller *t, const calc *c, int64_t avoid) {
     put(t->out, "%lld", (long long)c->r);
 }
 
+/* `, 9 * 8 = 72` after `72 / 8 = 9`: the quotient times the divisor, larger first
+ * as a pair's product is written. Never a slip: it is the division's check. */
+static void put_multiplied_back(teller *t, const calc *division) {
+    int64_t a = division->r > division->y ? division->r : division->y;
+    int64_t b = division->r > division->y ? division->y : division->r;
+    put(t->out, ", %lld * %lld = %lld", (long long)a, (long long)b, (long long)(a * b));
+}
+
 /* `67 - 63 = 4, 4 from 34, 30: 34 - 30 = 4. Yes.` (or, marked, `4 from 63 used,
  * 34, 30`). A rest of three numbers is worked on the lines after, each indented by
  * one space. */
 static void put_branch(teller *t, const branch *br) {
     put(t->out, "%s", br->depth ? " " : "");
-    if (br->remainder) { /* never a slip: the remainder is the verdict */
-        put(t->out, "%lld / %lld = %lld r %lld. No.\n", (long long)br->need.x, (long long)br->need.y,
-            (long long)br->need.r, (long long)br->remainder);
+    if (br->remainder) { /* never a slip: the remainder or the product is the verdict */
+        put(t->out, "%lld / %lld = %lld", (long long)br->need.x, (long long)br->need.y, (long long)br->need.r);
+        if (t->multiply_back)
+            put_multiplied_back(t, &br->need);
+        else
+            put(t->out, " r %lld", (long long)br->remainder);
+        put(t->out, ". No.\n");
         return;
     }
     put_calc(t, &br->need, -1);
+    if (t->multiply_back && br->need.op == '/') put_multiplied_back(t, &br->need);
     put(t->out, ", %lld from", (long long)br->need.r);
     if (t->marked_rest)
         for (int i = 0; i < t->search->n_numbers; i++)
@@ -267,7 +284,8 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     memset(&s, 0, sizeof s);
     int64_t nums[R1_COUNTDOWN_MAX_NUMBERS];
     for (int i = 0; i < p->n_numbers; i++) nums[i] = p->numbers[i];
-    s.rng = rng, s.numbers = nums, s.n_numbers = p->n_numbers, s.remainders = cfg->remainders;
+    s.rng = rng, s.numbers = nums, s.n_numbers = p->n_numbers;
+    s.failed_divisions = cfg->remainders || cfg->multiply_back;
     if (!work_back(&s, 0, p->target, 0)) {
         if (!r1_countdown_solve(p->numbers, p->n_numbers, p->target, 1, NULL, 0))
             return r1_fail(err, "traces: countdown target %d has no whole-number solution from these numbers",
@@ -305,7 +323,8 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     for (int i = 0; i < s.n_lines; i++) {
         char line[LINE_BYTES];
         text lt = {line, sizeof line, 0, 0};
-        teller measure = {&lt, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0, -1, 0};
+        teller measure = {&lt, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->multiply_back,
+                          cfg->slip_on_hit, 0, -1, 0};
         put_branch(&measure, &s.lines[i]);
         bytes[i] = lt.len, total += lt.len, keep[i] = 1;
         dead += s.lines[i].depth == 0 && !s.lines[i].remainder;
@@ -338,8 +357,8 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
     int calcs = 0; /* a line computes its need and then each result it tries */
     for (int i = 0; i < told; i++) calcs += keep[i] && !s.lines[i].remainder ? 1 + s.lines[i].n_tries : 0;
     if (!cfg->slip_on_hit && told == s.n_lines) calcs--; /* the result meeting the need cannot slip */
-    teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->slip_on_hit, 0,
-                   wrong && calcs > 0 ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
+    teller tell = {out, rng, &s, cfg->marked_rest, cfg->compare, cfg->difference, cfg->multiply_back,
+                   cfg->slip_on_hit, 0, wrong && calcs > 0 ? (int)r1_task_rng_below(rng, (uint32_t)calcs) : -1, 0};
     for (int i = 0; i < told; i++)
         if (keep[i]) put_branch(&tell, &s.lines[i]);
     info->corrected = tell.slipped;
@@ -518,10 +537,13 @@ int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cf
         (cfg->marked_rest != 0 && cfg->marked_rest != 1) || (cfg->compare != 0 && cfg->compare != 1) ||
         (cfg->slip_on_hit != 0 && cfg->slip_on_hit != 1) ||
         (cfg->give_up != 0 && cfg->give_up != 1) || (cfg->difference != 0 && cfg->difference != 1) ||
-        (cfg->remainders != 0 && cfg->remainders != 1))
+        (cfg->remainders != 0 && cfg->remainders != 1) || (cfg->multiply_back != 0 && cfg->multiply_back != 1))
         return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1, "
-                            "marked_rest, compare, slip_on_hit, give_up, difference and remainders 0 or 1)",
+                            "marked_rest, compare, slip_on_hit, give_up, difference, remainders and multiply_back "
+                            "0 or 1)",
                        MAX_NARRATED);
+    if (cfg->remainders && cfg->multiply_back)
+        return r1_fail(err, "traces: remainders and multiply_back are two verdicts on a failed division; set one");
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';
     /* the problem is mixed into the stream so one seed varies across problems */

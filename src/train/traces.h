@@ -85,6 +85,18 @@
  * backtrack count (grpo.h) counts their `. No.` as any other. Trained on them, the
  * model ended on a made-up quotient less often but got only 27 of the 264
  * remainders it wrote right, and solved no more problems (RESULTS.md).
+ * With multiply_back, the same divisions that fail are told instead with their
+ * quotient multiplied back by the divisor, larger first as a pair's product is
+ * written, and every exact division of a need is checked the same way before its
+ * rest is searched:
+ *   `73 / 7 = 10, 10 * 7 = 70. No.`
+ *   `72 / 8 = 9, 9 * 8 = 72, 9 from 3, 5: 5 + 3 = 8, 5 * 3 = 15. No.`
+ * A remainder needs the quotient first; a product needs only multiplication,
+ * which the model does well, so a made-up quotient (`73 / 7 = 12, 12 * 7 = 84`)
+ * is exposed by a step the model can take. The failed lines are counted and
+ * dropped as remainder lines are. Trained on them, the model got its products
+ * right but went on or stopped regardless of them (`91 / 12 = 7, 12 * 7 = 84, 7
+ * from`), and solved no more problems (RESULTS.md).
  *
  * Arithmetic: column by column, least significant digit first, each step naming
  * its digits and the carry or borrow it takes (so each digit the model writes is
@@ -121,10 +133,13 @@ typedef struct {
                             from the need (above), 0 writes the result alone */
     int remainders;      /* Countdown: 1 also tells the need's divisions that fail, with
                             their remainder (above); 0 only the exact ones */
+    int multiply_back;   /* Countdown: 1 checks each division of a need by multiplying
+                            back and tells those that fail so (above); 0 does not.
+                            At most one of remainders and multiply_back is 1. */
 } r1_trace_config;
 
 /* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, marked_rest 0,
- * compare 0, slip_on_hit 1, give_up 0, difference 0, remainders 0. */
+ * compare 0, slip_on_hit 1, give_up 0, difference 0, remainders 0, multiply_back 0. */
 r1_trace_config r1_trace_default_config(void);
 
 /* What a written trace holds (for statistics). */
