@@ -543,7 +543,9 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 - 48 = |4, wait, 51 - 48 = 5, 5 from 65, 25, 93:\n", 0, 0, 0},  /* a wrong correction */
         {"|50 - 48 = 2, 2 from 65, 25, 93:\n", 0, 0, 0},                     /* not the target */
         {"|51 - 47 = 4, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* not a number given */
-        {"|51 / 48 = 1, 1 from 65, 25, 93:\n", 0, 0, 0},                     /* no such move */
+        {"51 / 48 = 1|, 1 from 65, 25, 93:\n", 0, 0, 0},                     /* a division that fails, searched on */
+        {"51 / 48 = |2, 2 from 65, 25, 93:\n", 0, 0, 0},                     /* ... with a made-up quotient */
+        {"|51 / 3 = 17 r 0. No.\n", 0, 0, 0},                                /* not a number given */
         /* a division that fails, ruled out by its remainder (traces.h, remainders) */
         {"51 / 25 = 2 r 1. No.\n51 - 48 = 3, 3 from 65, 25, 93:\n%s</think>\n", 0, 1, 1},
         {"51 / 25 = |3 r 1. No.\n", 0, 0, 0},                                /* the quotient */
@@ -560,6 +562,11 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 / 25 = 2, 25 * 2 = |52. No.\n", 0, 0, 0},                       /* the product */
         {"51 / 25 = 2, |2 * 25 = 50. No.\n", 0, 0, 0},                       /* not larger first */
         {"51 / 25 = 2, 25 * 2 = 49, wait, 25 * 2 = 50. No.\n", 1, 0, 0},     /* a slip caught */
+        {"51 / 25 = 2, |2 * 25 = 49. No.\n", 0, 0, 0},                       /* the operands before the product */
+        {"51 / 25 = 2, |25 * 3 = 76. No.\n", 0, 0, 0},
+        {"51 / 25 = 2, |2 * 25 = 5", 0, 0, 0},                                /* cut off, already false */
+        {"51 / 25 = 2, 25 * 2", 0, 0, 0},                                     /* cut off in the operand */
+        {"51 / 25 = |3,", 0, 0, 0},                                           /* cut off after a false quotient */
         {"51 / 25 = 2, 25 * 2 = 50|, 2 from 65, 93, 48:\n", 0, 0, 0},         /* searched on */
         {"51 / 25 = 2, 25 * 2 =", 0, 0, 0},                                   /* cut off */
         {"51 / 25 = |3, 25 * 3", 0, 0, 0},                                    /* cut off, already false */
@@ -567,7 +574,7 @@ static void test_countdown_first_false(test_ctx *t) {
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31 * 3 = |94, 31 from 65, 25:", 0, 0, 0},
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, |3 * 31 = 93, 31 from 65, 25:", 0, 0, 0},
         {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31 * 3 = 93|. No.\n", 0, 0, 0}, /* exact: searched on */
-        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, 31", 0, 0, 0},     /* cut off: a check or the rest */
+        {"51 - 48 = 3, 3 from 65, 25, 93:\n 93 / 3 = 31, |3 * 31 = 9", 0, 0, 0}, /* cut off, already false */
         {"51 - 48 = 3|, 4 from 65, 25, 93:\n", 0, 0, 0},                     /* the need restated */
         {"51 - 48 = 3, 3 from 65|, 93, 25:\n", 0, 0, 0},                     /* the rest miscopied */
         {"51 - 48 = 3, 3 from 65, 25|:\n", 0, 0, 0},                         /* a number left out */

@@ -19,7 +19,9 @@
  * division of the need by a free number with its remainder, `51 / 25 = 2 r 1. No.`
  * (traces.h, remainders), or with its quotient multiplied back, `51 / 25 = 2,
  * 25 * 2 = 50. No.`, and a need's exact division may be checked so before its rest,
- * `48 / 4 = 12, 12 * 4 = 48, 12 from` (traces.h, multiply_back). A computation may
+ * `48 / 4 = 12, 12 * 4 = 48, 12 from` (traces.h, multiply_back). Since every form
+ * is read, dividing the need by a free number below it is never false in itself:
+ * `51 / 25 = 2, 2 from` goes wrong at its `, 2 from`. A computation may
  * be corrected at once (`67 - 30 = 36, wait, 67 - 30 = 37`): a slip caught, not a
  * false step. The first false part of a sampled
  * completion is where its search went wrong; GRPO's first-error credit (grpo.h)
@@ -154,53 +156,49 @@ static int read_rest(cursor *stop, const number_list *view, int i, int marked, n
 /* `, 25 * 2 = 50` after `x / 25 = 2`: the quotient and the divisor, larger first,
  * multiplied (traces.h, multiply_back). Returns -1 when the text there is not of
  * this form (`, ` and a number and ` * `; c->cut_off when it ends before that can
- * be told), 1 when the product is true, 0 with *false_at where it is false. */
+ * be told), 1 when the product is true, 0 with *false_at where it is false: the
+ * operands, judged before their product, or the product. */
 static int read_multiplied_back(cursor *c, int64_t quotient, int64_t divisor, int *slips, const char **false_at) {
+    int64_t larger = quotient > divisor ? quotient : divisor, smaller = quotient > divisor ? divisor : quotient;
     cursor form = *c;
     int64_t x, y, product;
     char op;
     if (!read_literal(&form, ", ") || !read_int(&form, &x) || !read_literal(&form, " * "))
         return c->cut_off |= form.cut_off, -1;
+    *false_at = c->at + 2;
+    if (x != larger) return 0;
+    if (!read_int(&form, &y)) return c->cut_off |= form.cut_off, 0;
+    if (y != smaller) return 0;
     c->at += 2;
-    const char *computation_at = c->at;
-    if (!read_computation(c, &x, &op, &y, &product, slips, false_at)) return 0;
-    if (x != (quotient > divisor ? quotient : divisor) || y != (quotient > divisor ? divisor : quotient))
-        return *false_at = computation_at, 0;
-    return 1;
+    return read_computation(c, &x, &op, &y, &product, slips, false_at);
 }
 
 /* `51 / 25 = 2 r 1. No.` or `51 / 25 = 2, 25 * 2 = 50. No.`: a division of the
- * need N by a free number that fails, ruled out by its remainder or by its quotient
- * multiplied back (traces.h, remainders and multiply_back). Returns -1 when the line
- * is not of this form (neither follows the quotient: the usual line, whose inexact
- * division is false), else as check_line. */
+ * need N by a free number below it that does not divide it, ruled out by its
+ * remainder or by its quotient multiplied back (traces.h, remainders and
+ * multiply_back). Such a division may be written, so its line goes wrong only at
+ * its quotient (not N / z), or after it (neither verdict follows, or a false one).
+ * Returns -1 for any other line (the usual line judges its division), else as
+ * check_line. The quotient is never corrected (the traces never slip there). */
 static int check_failed_division(cursor *c, int64_t N, const number_list *view, int *slips,
                                  const char **false_at) {
-    const char *line_start = c->at;
     cursor d = *c;
     int64_t x, y, quotient, remainder;
     if (!read_int(&d, &x) || !read_literal(&d, " / ") || !read_int(&d, &y) || !read_literal(&d, " = ")) return -1;
     int free_y = 0;
     for (int i = 0; i < view->n; i++) free_y |= !view->taken[i] && view->number[i] == y;
-    /* as the traces write it: N by a free number from 2 up to N that does not divide it */
-    int may_fail = x == N && free_y && y >= 2 && y <= x && x % y != 0;
-    const char *quotient_at = d.at;
-    int by_remainder = 0, by_product = -1; /* read_multiplied_back's answer */
-    if (read_int(&d, &quotient)) {
-        by_remainder = read_literal(&d, " r ");
-        if (!by_remainder && may_fail) by_product = read_multiplied_back(&d, quotient, y, slips, false_at);
-    }
-    if (!by_remainder && by_product < 0) {
-        if (!d.cut_off || !may_fail) return -1; /* the usual line (false if cut off: no such move) */
-        if (d.at > quotient_at && quotient != x / y) return *false_at = quotient_at, 0;
-        return c->cut_off = 1, *false_at = d.at, 0; /* `51 / 25 = 2 r` at the token limit: not judged */
-    }
-    if (!may_fail) return *false_at = line_start, 0;
-    if (quotient != x / y) return *false_at = quotient_at, 0;
-    if (by_product == 0) return c->cut_off |= d.cut_off, 0; /* (*false_at set by the read) */
-    if (by_remainder) {
+    if (x != N || !free_y || y < 2 || y > x || x % y == 0) return -1;
+    *false_at = d.at;
+    if (!read_int(&d, &quotient)) return c->cut_off |= d.cut_off, 0;
+    if (quotient != x / y) return 0;
+    const char *verdict_at = d.at;
+    if (read_literal(&d, " r ")) {
         *false_at = d.at;
         if (!read_int(&d, &remainder) || remainder != x % y) return c->cut_off |= d.cut_off, 0;
+    } else {
+        int product = read_multiplied_back(&d, quotient, y, slips, false_at);
+        if (product < 0) *false_at = verdict_at; /* (d.cut_off: `51 / 25 = 2 r` at the token limit) */
+        if (product <= 0) return c->cut_off |= d.cut_off, 0;
     }
     *false_at = d.at;
     if (!read_literal(&d, ". No.\n")) return c->cut_off |= d.cut_off, 0;

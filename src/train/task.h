@@ -191,7 +191,9 @@ typedef struct {
  * list in view, a rest list that is not that list without the number taken (or
  * with it marked used: traces.h, marked_rest), two
  * numbers tried other than larger first, results going on past the need, a
- * verdict that does not match the last result, or any line after `Yes.`. Returns
+ * verdict that does not match the last result, a division's check that is not its
+ * quotient times its divisor, larger first (traces.h, multiply_back), a failed
+ * division searched on, or any line after `Yes.`. Returns
  * -1 when every line read is true: the thinking ended (steps->ended), or was cut
  * off mid-line, where what was written so far is true. */
 long r1_countdown_first_false(const r1_problem *p, const char *text, size_t len, r1_countdown_steps *steps);

@@ -85,7 +85,7 @@ typedef struct {
     calc tries[2];   /* n_rest == 2: the results compared with R */
     int n_tries, found;
     int64_t remainder; /* a division of N by z that fails: N % z; the line tells only
-                          that (need.r is the quotient, the rest is not searched) */
+                          that it fails (need.r is the quotient, the rest is not searched) */
 } branch;
 
 typedef struct {
@@ -318,7 +318,7 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
                                                                : (size_t)cfg->max_think_bytes;
     size_t bytes[MAX_BRANCHES], total = 0;
     /* dead: the failed branches searched; droppable: those and the divisions ruled
-     * out by a remainder, which cost bytes but do not count as branches */
+     * out by a remainder or a product, which cost bytes but do not count as branches */
     int keep[MAX_BRANCHES], dead = -1, droppable = -1;
     for (int i = 0; i < s.n_lines; i++) {
         char line[LINE_BYTES];
