@@ -437,31 +437,31 @@ static void test_trace_examples(test_ctx *t) {
         *forms[k].option = 0;
     }
     /* remainders: the divisions of 19 that fail, in the place an exact one would take
-     * (4, 9, 7 has none that succeeds) */
+     * (4, 9, 7 has none that succeeds); multiply_back: the same divisions ruled out
+     * by their quotient times the divisor (longer lines: the oldest failed branch no
+     * longer fits 400 bytes). The lines both tell alike: */
+#define SUBTRACTIONS_OF_19 \
+    "19 - 7 = 12, 12 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n" \
+    "19 - 4 = 15, 15 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
+#define SUMS_TO_19 \
+    "19 + 4 = 23, 23 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n" \
+    "19 + 7 = 26, 26 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n" \
+    "19 + 9 = 28, 28 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. Yes.\n</think>\n<answer>7 * 4 - 9</answer>"
     int four_nine_seven[] = {4, 9, 7};
     p = countdown(3, four_nine_seven, 19);
     cfg.remainders = 1;
     expect_trace(t, &p, &cfg,
-                 "19 - 9 = 10, 10 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. No.\n"
-                 "19 - 7 = 12, 12 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
-                 "19 - 4 = 15, 15 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
-                 "19 / 9 = 2 r 1. No.\n19 / 7 = 2 r 5. No.\n19 / 4 = 4 r 3. No.\n"
-                 "19 + 4 = 23, 23 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
-                 "19 + 7 = 26, 26 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
-                 "19 + 9 = 28, 28 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. Yes.\n</think>\n<answer>7 * 4 - 9</answer>");
+                 "19 - 9 = 10, 10 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. No.\n" SUBTRACTIONS_OF_19
+                 "19 / 9 = 2 r 1. No.\n19 / 7 = 2 r 5. No.\n19 / 4 = 4 r 3. No.\n" SUMS_TO_19);
     cfg.remainders = 2;
     expect_trace(t, &p, &cfg, "remainders");
     cfg.remainders = 0;
-    /* multiply_back: the same divisions ruled out by their quotient times the divisor
-     * (longer lines: the oldest failed branch no longer fits 400 bytes) */
     cfg.multiply_back = 1;
     expect_trace(t, &p, &cfg,
-                 "19 - 7 = 12, 12 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
-                 "19 - 4 = 15, 15 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
-                 "19 / 9 = 2, 9 * 2 = 18. No.\n19 / 7 = 2, 7 * 2 = 14. No.\n19 / 4 = 4, 4 * 4 = 16. No.\n"
-                 "19 + 4 = 23, 23 from 9, 7: 9 + 7 = 16, 9 * 7 = 63. No.\n"
-                 "19 + 7 = 26, 26 from 4, 9: 9 + 4 = 13, 9 * 4 = 36. No.\n"
-                 "19 + 9 = 28, 28 from 4, 7: 7 + 4 = 11, 7 * 4 = 28. Yes.\n</think>\n<answer>7 * 4 - 9</answer>");
+                 SUBTRACTIONS_OF_19 "19 / 9 = 2, 9 * 2 = 18. No.\n19 / 7 = 2, 7 * 2 = 14. No.\n"
+                                    "19 / 4 = 4, 4 * 4 = 16. No.\n" SUMS_TO_19);
+#undef SUBTRACTIONS_OF_19
+#undef SUMS_TO_19
     int exact[] = {5, 4, 2}; /* 12 / 5 fails, 12 / 4 is checked and searched */
     p = countdown(3, exact, 12);
     expect_trace(t, &p, &cfg,
