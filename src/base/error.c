@@ -3,11 +3,13 @@
 
 #include "base/error.h"
 
+int r1_control_byte(unsigned char b) { return b < 0x20 || b == 0x7f; }
+
 /* A message is one line: text from a file (a key, a name, a JSON string) can hold
  * newlines or terminal escape sequences, which become '?' here. */
 static void make_one_line(char *msg) {
     for (; *msg; msg++)
-        if ((unsigned char)*msg < 0x20 || *msg == 0x7f) *msg = '?';
+        if (r1_control_byte((unsigned char)*msg)) *msg = '?';
 }
 
 int r1_fail(r1_err *err, const char *fmt, ...) {

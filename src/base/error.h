@@ -21,6 +21,10 @@ int r1_fail(r1_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 
  * failure happened: `return r1_fail_within(err, "%s:%ld: ", path, line);`. */
 int r1_fail_within(r1_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* 1 for the bytes a message may not hold (below 0x20, and 0x7f): r1_fail replaces
+ * them, and readers of names that go into messages refuse them. */
+int r1_control_byte(unsigned char b);
+
 /* Allocation that reports failure through err instead of crashing. */
 void *r1_malloc(r1_err *err, size_t bytes, const char *what);
 void *r1_calloc(r1_err *err, size_t count, size_t elem, const char *what);

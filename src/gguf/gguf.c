@@ -77,7 +77,7 @@ static int read_str(cursor *c, r1_str *out, const char *field) {
 
 size_t r1_gguf_name_control_at(const char *name, size_t len) {
     size_t i = 0;
-    while (i < len && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f) i++;
+    while (i < len && !r1_control_byte((unsigned char)name[i])) i++;
     return i;
 }
 

@@ -99,7 +99,7 @@ int r1_gguf_get_str_array(const r1_gguf *g, const char *key, r1_str **out, uint6
 /* Name of a value type ("uint32", "array", ...). */
 const char *r1_gguf_type_name(uint32_t type);
 
-/* Where the first control byte (below 0x20, or 0x7f) of a key or tensor name is, or
+/* Where the first control byte (r1_control_byte) of a key or tensor name is, or
  * len when it has none: the reader refuses such names and the writer does not
  * write them. */
 size_t r1_gguf_name_control_at(const char *name, size_t len);
