@@ -486,6 +486,20 @@ static void test_config_strings(test_ctx *t) {
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_slip_on_hit"),
           "trace_slip_on_hit -1 accepted");
     b.data.trace.slip_on_hit = 1;
+    /* the settings only the trace writer used to check, after the run had started */
+    b.data.trace.max_dead_ends = 99;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_max_dead_ends 99"),
+          "trace_max_dead_ends 99 accepted: %s", err.msg);
+    b.data.trace.max_dead_ends = 8;
+    b.data.trace.wrong_share = -0.1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_wrong_share"),
+          "trace_wrong_share -0.1 accepted");
+    b.data.trace.wrong_share = 0.25;
+    b.data.trace.max_think_bytes = -1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_max_think_bytes"),
+          "trace_max_think_bytes -1 accepted");
+    b.data.trace.max_think_bytes = 400;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_OK, "%s", err.msg);
     b.model.vocab = 300;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "vocab"), "wrong vocab accepted");
 }

@@ -522,7 +522,12 @@ static void test_trace_examples(test_ctx *t) {
     p = countdown(3, n, 26);
     CHECK(r1_trace_write(&p, 1, &cfg, buf, 20, NULL, &err) == R1_ERR && strstr(err.msg, "does not fit"), "%s", err.msg);
     cfg.wrong_share = 2;
-    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "config"), "%s", err.msg);
+    CHECK(r1_trace_write(&p, 1, &cfg, buf, sizeof buf, NULL, &err) == R1_ERR &&
+              strstr(err.msg, "trace_wrong_share 2 is outside"),
+          "%s", err.msg);
+    cfg = r1_trace_default_config();
+    cfg.max_dead_ends = 9;
+    CHECK(r1_trace_config_check(&cfg, &err) == R1_ERR && strstr(err.msg, "trace_max_dead_ends 9"), "%s", err.msg);
 }
 
 /* r1_countdown_first_false on hand-made searches of "Using the numbers 65, 25,

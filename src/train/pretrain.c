@@ -125,25 +125,7 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
     if (!(cfg->data.all_small_countdown_share >= 0 && cfg->data.all_small_countdown_share <= 1))
         return r1_fail(err, "pretrain: all_small_countdown_share %g is outside 0..1",
                        cfg->data.all_small_countdown_share);
-    if (!(cfg->data.trace.hasty_share >= 0 && cfg->data.trace.hasty_share <= 1))
-        return r1_fail(err, "pretrain: trace_hasty_share %g is outside 0..1", cfg->data.trace.hasty_share);
-    if (cfg->data.trace.marked_rest != 0 && cfg->data.trace.marked_rest != 1)
-        return r1_fail(err, "pretrain: trace_marked_rest %d must be 0 or 1", cfg->data.trace.marked_rest);
-    if (cfg->data.trace.compare != 0 && cfg->data.trace.compare != 1)
-        return r1_fail(err, "pretrain: trace_compare %d must be 0 or 1", cfg->data.trace.compare);
-    if (cfg->data.trace.slip_on_hit != 0 && cfg->data.trace.slip_on_hit != 1)
-        return r1_fail(err, "pretrain: trace_slip_on_hit %d must be 0 or 1", cfg->data.trace.slip_on_hit);
-    if (cfg->data.trace.give_up != 0 && cfg->data.trace.give_up != 1)
-        return r1_fail(err, "pretrain: trace_give_up %d must be 0 or 1", cfg->data.trace.give_up);
-    if (cfg->data.trace.difference != 0 && cfg->data.trace.difference != 1)
-        return r1_fail(err, "pretrain: trace_difference %d must be 0 or 1", cfg->data.trace.difference);
-    if (cfg->data.trace.remainders != 0 && cfg->data.trace.remainders != 1)
-        return r1_fail(err, "pretrain: trace_remainders %d must be 0 or 1", cfg->data.trace.remainders);
-    if (cfg->data.trace.multiply_back != 0 && cfg->data.trace.multiply_back != 1)
-        return r1_fail(err, "pretrain: trace_multiply_back %d must be 0 or 1", cfg->data.trace.multiply_back);
-    if (cfg->data.trace.remainders && cfg->data.trace.multiply_back)
-        return r1_fail(err, "pretrain: trace_remainders and trace_multiply_back are two ways to rule out a "
-                            "division; set one");
+    if (r1_trace_config_check(&cfg->data.trace, err) != R1_OK) return r1_fail_within(err, "pretrain: ");
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;
     r1_adamw_free(&probe);

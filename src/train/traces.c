@@ -530,20 +530,37 @@ static int arithmetic_trace(const r1_problem *p, r1_task_rng *rng, const r1_trac
     return R1_OK;
 }
 
+int r1_trace_config_check(const r1_trace_config *cfg, r1_err *err) {
+    if (cfg->max_think_bytes < 0)
+        return r1_fail(err, "trace_max_think_bytes %d is negative", cfg->max_think_bytes);
+    if (cfg->max_dead_ends < 0 || cfg->max_dead_ends > MAX_NARRATED)
+        return r1_fail(err, "trace_max_dead_ends %d is outside 0..%d", cfg->max_dead_ends, MAX_NARRATED);
+    const struct {
+        const char *name;
+        double value;
+    } shares[] = {{"trace_wrong_share", cfg->wrong_share}, {"trace_hasty_share", cfg->hasty_share}};
+    for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++)
+        if (!(shares[i].value >= 0 && shares[i].value <= 1))
+            return r1_fail(err, "%s %g is outside 0..1", shares[i].name, shares[i].value);
+    const struct {
+        const char *name;
+        int value;
+    } switches[] = {{"trace_marked_rest", cfg->marked_rest}, {"trace_compare", cfg->compare},
+                    {"trace_slip_on_hit", cfg->slip_on_hit}, {"trace_give_up", cfg->give_up},
+                    {"trace_difference", cfg->difference},   {"trace_remainders", cfg->remainders},
+                    {"trace_multiply_back", cfg->multiply_back}};
+    for (size_t i = 0; i < sizeof switches / sizeof switches[0]; i++)
+        if (switches[i].value != 0 && switches[i].value != 1)
+            return r1_fail(err, "%s %d must be 0 or 1", switches[i].name, switches[i].value);
+    if (cfg->remainders && cfg->multiply_back)
+        return r1_fail(err, "trace_remainders and trace_multiply_back are two ways to rule out a "
+                            "division; set one");
+    return R1_OK;
+}
+
 int r1_trace_write(const r1_problem *p, uint64_t seed, const r1_trace_config *cfg, char *buf, size_t size,
                    r1_trace_info *info, r1_err *err) {
-    if (cfg->max_dead_ends < 0 || cfg->max_dead_ends > MAX_NARRATED || !(cfg->wrong_share >= 0) ||
-        cfg->wrong_share > 1 || !(cfg->hasty_share >= 0) || cfg->hasty_share > 1 || cfg->max_think_bytes < 0 ||
-        (cfg->marked_rest != 0 && cfg->marked_rest != 1) || (cfg->compare != 0 && cfg->compare != 1) ||
-        (cfg->slip_on_hit != 0 && cfg->slip_on_hit != 1) ||
-        (cfg->give_up != 0 && cfg->give_up != 1) || (cfg->difference != 0 && cfg->difference != 1) ||
-        (cfg->remainders != 0 && cfg->remainders != 1) || (cfg->multiply_back != 0 && cfg->multiply_back != 1))
-        return r1_fail(err, "traces: config out of range (max_dead_ends 0..%d, wrong_share and hasty_share 0..1, "
-                            "marked_rest, compare, slip_on_hit, give_up, difference, remainders and multiply_back "
-                            "0 or 1)",
-                       MAX_NARRATED);
-    if (cfg->remainders && cfg->multiply_back)
-        return r1_fail(err, "traces: remainders and multiply_back are two verdicts on a failed division; set one");
+    if (r1_trace_config_check(cfg, err) != R1_OK) return r1_fail_within(err, "traces: ");
     if (size == 0) return r1_fail(err, "traces: empty buffer");
     buf[0] = '\0';
     /* the problem is mixed into the stream so one seed varies across problems */

@@ -141,6 +141,9 @@ typedef struct {
 /* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, marked_rest 0,
  * compare 0, slip_on_hit 1, give_up 0, difference 0, remainders 0, multiply_back 0. */
 r1_trace_config r1_trace_default_config(void);
+/* Checks every field's range (above); the message names the field as a training
+ * run's config.txt does (`trace_hasty_share`). */
+int r1_trace_config_check(const r1_trace_config *cfg, r1_err *err);
 
 /* What a written trace holds (for statistics). */
 typedef struct {
