@@ -30,7 +30,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test run clean deps fuzz
+.PHONY: all test run recipe clean deps fuzz
 all: deps $(BIN)
 
 # Debian packages the build needs (PCRE2 for the pre-tokenizer regexes, Jansson
@@ -93,6 +93,11 @@ test: deps $(BIN) $(TEST_BIN)
 # every machine (at r1 run's default T 0.6, seed 0, the default model slips on this one)
 run: deps $(BIN)
 	./$(BIN) run --temp 0 "What is 48 + 75 - 3?"
+
+# the R1 recipe on Countdown from random weights, about an hour on 2 cores
+# (scripts/recipe.sh --help; RECIPE_ARGS="--out DIR -t N" or "--quick")
+recipe: deps $(BIN)
+	R1=./$(BIN) sh scripts/recipe.sh $(RECIPE_ARGS)
 
 # memory bandwidth, the decode-speed ceiling quoted in BENCHMARKS.md
 $(BUILD)/membw: bench/membw.c

@@ -339,5 +339,18 @@ expect_error detokenize-bad-id sh -c "$R1 detokenize -m $TOKM < $TMP/badids"
 echo "1 99999999" > "$TMP/badids"
 expect_error detokenize-out-of-range sh -c "$R1 detokenize -m $TOKM < $TMP/badids"
 
+# `make recipe` at its smallest: every stage runs and leaves a model, the summary has a
+# score in every row, and a second run keeps the finished stages
+if R1=$R1 sh scripts/recipe.sh --quick --out "$TMP/recipe" -t 2 > "$TMP/recipe.out" 2>&1 &&
+   [ "$(grep -c '^| [a-z]* | .* | [0-9.]* | [0-9.]* % |' "$TMP/recipe/summary.md")" -eq 6 ] &&
+   [ "$(ls "$TMP"/recipe/*/model.gguf | wc -l)" -eq 6 ]; then ok recipe-quick
+else fail recipe-quick "$(tail -c 300 "$TMP/recipe.out")"; fi
+if R1=$R1 sh scripts/recipe.sh --quick --out "$TMP/recipe" -t 2 > "$TMP/recipe.out" 2>&1 &&
+   [ "$(grep -c 'done before' "$TMP/recipe.out")" -eq 6 ]; then ok recipe-keeps-stages
+else fail recipe-keeps-stages "$(tail -c 300 "$TMP/recipe.out")"; fi
+if ! R1=$R1 sh scripts/recipe.sh --steps 3 > /dev/null 2> "$TMP/err" && grep -q "unknown option '--steps'" "$TMP/err"; then
+    ok recipe-bad-option
+else fail recipe-bad-option "$(head -c 300 "$TMP/err")"; fi
+
 echo "cli: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
