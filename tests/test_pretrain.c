@@ -499,6 +499,19 @@ static void test_config_strings(test_ctx *t) {
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "trace_max_think_bytes"),
           "trace_max_think_bytes -1 accepted");
     b.data.trace.max_think_bytes = 400;
+    b.data.prompt_loss = 2;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "prompt_loss 2"), "prompt_loss 2 accepted");
+    b.data.prompt_loss = 1;
+    /* real-valued model settings: a NaN or a wrong sign is refused before any step */
+    b.model.rope_base = NAN;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "rope_base nan"), "rope_base NaN accepted");
+    b.model.rope_base = 10000;
+    b.model.bias_gamma = -1;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "bias_gamma -1"), "bias_gamma -1 accepted");
+    b.model.bias_gamma = 0;
+    b.model.route_scale = 0;
+    CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "route_scale 0"), "route_scale 0 accepted");
+    b.model.route_scale = 2.5f;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_OK, "%s", err.msg);
     b.model.vocab = 300;
     CHECK(r1_pretrain_config_check(&b, &err) == R1_ERR && strstr(err.msg, "vocab"), "wrong vocab accepted");

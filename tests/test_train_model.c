@@ -280,6 +280,25 @@ static void test_bad_inputs(test_ctx *t) {
     CHECK(strstr(err.msg, "/nonexistent-dir/model.gguf") != NULL, "export error does not name the file: %s", err.msg);
 }
 
+/* Router logits that are NaN (weights that overflowed, or a hostile file) still
+ * give every token K distinct experts in range: no index of −1. */
+static void test_route_nan(test_ctx *t) {
+    r1_train_config c = small_config();
+    r1_hparams hp;
+    r1_train_config_hparams(&c, &hp);
+    int E = c.n_experts;
+    float logits[8], bias[8] = {0}, weights[2], scratch[R1_TRAIN_ROUTE_SCRATCH];
+    int ids[2];
+    for (int nan_count = E; nan_count >= 1; nan_count -= 3) {
+        for (int i = 0; i < E; i++) logits[i] = i < nan_count ? NAN : (float)i;
+        for (int with_bias = 0; with_bias < 2; with_bias++) {
+            r1_moe_route(&hp, with_bias ? bias : NULL, logits, ids, weights, scratch);
+            CHECK(ids[0] >= 0 && ids[0] < E && ids[1] >= 0 && ids[1] < E && ids[0] != ids[1],
+                  "%d NaN logits%s: experts %d, %d", nan_count, with_bias ? " with a bias" : "", ids[0], ids[1]);
+        }
+    }
+}
+
 /* ---- default size ---- */
 
 static void test_default_config(test_ctx *t) {
@@ -415,5 +434,5 @@ static void test_packed_documents_mtp(test_ctx *t) { check_packed_documents(t, m
 
 TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
           T(test_forward_matches_engine_mtp), T(test_finite_differences), T(test_finite_differences_balance),
-          T(test_finite_differences_plain), T(test_finite_differences_mtp), T(test_bias_update), T(test_bad_inputs),
+          T(test_finite_differences_plain), T(test_finite_differences_mtp), T(test_bias_update), T(test_bad_inputs), T(test_route_nan),
           T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp), T(test_mtp_causal))

@@ -67,6 +67,13 @@ void r1_moe_route(const r1_hparams *hp, const float *expert_bias, const float *l
             for (int j = 0; j < k; j++) taken |= expert_ids[j] == i;
             if (!taken && select[i] > -INFINITY && (best < 0 || select[i] > select[best])) best = i;
         }
+        /* NaN scores (weights that overflowed) beat nothing: a token still gets K
+         * distinct experts, the first untaken ones, and its NaN output shows */
+        for (int i = 0; best < 0; i++) {
+            int taken = 0;
+            for (int j = 0; j < k; j++) taken |= expert_ids[j] == i;
+            if (!taken) best = i;
+        }
         expert_ids[k] = best;
         route_weights[k] = scores[best];
         sum += scores[best];

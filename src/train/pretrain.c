@@ -125,6 +125,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
     if (!(cfg->data.all_small_countdown_share >= 0 && cfg->data.all_small_countdown_share <= 1))
         return r1_fail(err, "pretrain: all_small_countdown_share %g is outside 0..1",
                        cfg->data.all_small_countdown_share);
+    if (cfg->data.prompt_loss != 0 && cfg->data.prompt_loss != 1)
+        return r1_fail(err, "pretrain: prompt_loss %d must be 0 or 1", cfg->data.prompt_loss);
     if (r1_trace_config_check(&cfg->data.trace, err) != R1_OK) return r1_fail_within(err, "pretrain: ");
     r1_adamw probe;
     if (r1_adamw_init(&probe, 1, cfg->opt, err) != R1_OK) return R1_ERR;

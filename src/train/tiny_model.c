@@ -47,6 +47,22 @@ int r1_train_config_check(const r1_train_config *c, r1_err *err) {
         return r1_fail(err, "train: config: the MTP module's block is an MoE layer, but this model has no MoE "
                             "layers (%d dense of %d)",
                        c->n_dense_layers, c->n_layers);
+    /* the real-valued settings: each a finite number, positive or at least not
+     * negative (a NaN passes a plain comparison and shows steps later as "diverged") */
+    const struct {
+        const char *name;
+        float value;
+        int positive; /* 1: > 0; 0: ≥ 0 */
+    } reals[] = {{"rope_base", c->rope_base, 1},         {"norm_eps", c->norm_eps, 1},
+                 {"init_std", c->init_std, 1},           {"route_scale", c->route_scale, 1},
+                 {"balance_alpha", c->balance_alpha, 0}, {"bias_gamma", c->bias_gamma, 0}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        if (!isfinite(reals[i].value) || reals[i].value < 0 || (reals[i].positive && reals[i].value == 0))
+            return r1_fail(err, "train: config: %s %g must be a finite number %s 0", reals[i].name, reals[i].value,
+                           reals[i].positive ? ">" : "≥");
+    if (c->init_std > 1.0f)
+        return r1_fail(err, "train: config: init_std %g is above 1 (matrices start N(0, init_std²); 0.02 is usual)",
+                       c->init_std);
     if ((size_t)c->batch * c->seq_len > (1u << 24) || (size_t)c->vocab > (1u << 24))
         return r1_fail(err, "train: config: batch %d × seq_len %d or vocab %d is too large", c->batch, c->seq_len,
                        c->vocab);
