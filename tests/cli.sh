@@ -247,6 +247,13 @@ expect_error sample-bad-filter $R1 sample -m "$TMP/run/model.gguf" --task countd
 expect_error sample-bad-split $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 --split dev -o "$TMP/x.jsonl"
 expect_error sample-bad-task $R1 sample -m "$TMP/run/model.gguf" --task chess --n 1 -o "$TMP/x.jsonl"
 expect_error sample-bad-option $R1 sample --bogus
+# an atomic write renames a temporary file over the output: never over a directory,
+# a FIFO or a device (as root, /dev/null itself would become a regular file)
+mkdir -p "$TMP/outdir" && mkfifo "$TMP/fifo"
+expect_error sample-output-directory $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 -o "$TMP/outdir"
+expect_error sample-output-fifo $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 -o "$TMP/fifo"
+if [ -p "$TMP/fifo" ]; then ok sample-fifo-kept; else fail sample-fifo-kept "the FIFO was replaced"; fi
+expect_error quantize-output-device $R1 quantize -m "$TMP/run/model.gguf" --type Q8_0 -o /dev/null
 expect_error sample-missing-model $R1 sample -m "$TMP/nope.gguf" --task countdown --n 1 -o "$TMP/x.jsonl"
 printf '{"numbers": [7, 3, 5], "target": 26}\n{"numbers": [7, 3, 5], "target": 1000}\n' > "$TMP/bad.jsonl"
 expect_error sample-bad-file-line $R1 sample -m "$TMP/run/model.gguf" --file "$TMP/bad.jsonl" -o "$TMP/x.jsonl"

@@ -68,7 +68,7 @@ int cmd_sample(int argc, char **argv) {
     r1_sample_result res;
     int rc = r1_sample_traces(&rp, filter, problems.items, problems.n, out, quiet, &res, &err);
     r1_problem_set_free(&problems);
-    if (rc != R1_OK) return cli_error("sample: %s", err.msg);
+    if (rc != R1_OK) return cli_error("%s", err.msg);
     if (res.interrupted) return cli_error("sample: interrupted after %ld problems; nothing written", res.problems), 130;
     fprintf(stderr, "sample: %ld problems, %ld samples, %ld correct, wrote %ld to %s (%.1f s)\n", res.problems,
             res.samples, res.correct, res.kept, out, res.seconds);

@@ -10,6 +10,8 @@
 
 #include "gguf/writer.h"
 
+#include "base/output_file.h"
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the GGUF writer stores values in host order, which must be little-endian"
 #endif
@@ -349,6 +351,7 @@ int r1_gguf_writer_open(r1_gguf_writer **out, const char *path, r1_err *err) {
     *out = NULL;
     if (strlen(path) >= sizeof((r1_gguf_writer *)0)->path)
         return r1_fail(err, "gguf writer: %.200s...: path is too long", path);
+    if (r1_output_file_check(path, err) != R1_OK) return r1_fail_within(err, "gguf writer: ");
     r1_gguf_writer *w = r1_calloc(err, 1, sizeof *w, "gguf writer");
     if (!w) return R1_ERR;
     snprintf(w->path, sizeof w->path, "%s", path);

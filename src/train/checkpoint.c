@@ -21,6 +21,20 @@ size_t r1_checkpoint_tensor_count(const r1_checkpoint_tensor *t) {
     return count;
 }
 
+int r1_checkpoint_check_shape(const r1_checkpoint_tensor *t, const char *path, int n_dims, const int64_t *ne,
+                              r1_err *err) {
+    int64_t want[R1_CHECKPOINT_MAX_DIMS];
+    int same = 1;
+    for (int d = 0; d < R1_CHECKPOINT_MAX_DIMS; d++) {
+        want[d] = d < n_dims ? ne[d] : 1;
+        same &= t->ne[d] == want[d];
+    }
+    if (same) return R1_OK;
+    return r1_fail(err, "%s: tensor '%s' has shape [%lld, %lld, %lld], the model [%lld, %lld, %lld]", path, t->name,
+                   (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)want[0],
+                   (long long)want[1], (long long)want[2]);
+}
+
 /* Float count of a shape, failing on dims outside 1–3, non-positive extents, or a
  * byte size that does not fit in size_t. */
 static int shape_count(const char *path, const char *name, int n_dims, const int64_t *ne, size_t *count,

@@ -127,9 +127,7 @@ static int restore_tensor(const r1_checkpoint *ck, const char *path, const char 
     snprintf(name, sizeof name, "%s%s", prefix, t->name);
     const r1_checkpoint_tensor *ct = r1_checkpoint_find(ck, name);
     if (!ct) return r1_fail(err, "grpo: %s: no tensor '%s'", path, name);
-    if (r1_checkpoint_tensor_count(ct) != t->size)
-        return r1_fail(err, "grpo: %s: tensor '%s' has %zu values, the model %zu", path, name,
-                       r1_checkpoint_tensor_count(ct), t->size);
+    if (r1_checkpoint_check_shape(ct, path, t->n_dims, t->ne, err) != R1_OK) return r1_fail_within(err, "grpo: ");
     memcpy(dst, ct->data, t->size * sizeof *dst);
     return R1_OK;
 }

@@ -88,24 +88,22 @@ void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg) {
     cfg->precision = kept.precision;
 }
 
-/* The n floats of tensor name in the file, or NULL with the error set. */
-static const float *find_tensor(const r1_init_weights *w, const char *name, size_t n, r1_err *err) {
+/* The floats of the file's tensor for t (t's shape: a checkpoint is checked here,
+ * a model file's shapes by r1_model_load), or NULL with the error set. */
+static const float *find_tensor(const r1_init_weights *w, const r1_train_tensor *t, r1_err *err) {
     if (w->is_checkpoint) {
-        const r1_checkpoint_tensor *t = r1_checkpoint_find(&w->ck, name);
-        if (!t) return r1_fail(err, "%s: no tensor '%s'", w->path, name), NULL;
-        if (r1_checkpoint_tensor_count(t) != n)
-            return r1_fail(err, "%s: tensor '%s' has %zu values, the model %zu", w->path, name,
-                           r1_checkpoint_tensor_count(t), n),
-                   NULL;
-        return t->data;
+        const r1_checkpoint_tensor *ct = r1_checkpoint_find(&w->ck, t->name);
+        if (!ct) return r1_fail(err, "%s: no tensor '%s'", w->path, t->name), NULL;
+        if (r1_checkpoint_check_shape(ct, w->path, t->n_dims, t->ne, err) != R1_OK) return NULL;
+        return ct->data;
     }
-    const r1_gguf_tensor *t = r1_gguf_find_tensor(&w->model.gguf, name);
-    if (!t) return r1_fail(err, "%s: no tensor '%s'", w->path, name), NULL;
-    if (t->nbytes != n * sizeof(float))
-        return r1_fail(err, "%s: tensor '%s' has %zu values, the model %zu", w->path, name, t->nbytes / sizeof(float),
-                       n),
+    const r1_gguf_tensor *gt = r1_gguf_find_tensor(&w->model.gguf, t->name);
+    if (!gt) return r1_fail(err, "%s: no tensor '%s'", w->path, t->name), NULL;
+    if (gt->nbytes != t->size * sizeof(float))
+        return r1_fail(err, "%s: tensor '%s' has %zu values, the model %zu", w->path, t->name,
+                       gt->nbytes / sizeof(float), t->size),
                NULL;
-    return t->data;
+    return gt->data;
 }
 
 /* The file holds a tensor of that name. */
@@ -118,7 +116,7 @@ int r1_init_weights_load(const r1_init_weights *w, r1_train_model *m, r1_err *er
     for (int i = 0; i < m->n_tensors; i++) {
         r1_train_tensor *t = &m->tensors[i];
         if (t->mtp && !has_tensor(w, t->name)) continue; /* a new MTP module keeps its initialisation */
-        const float *src = find_tensor(w, t->name, t->size, err);
+        const float *src = find_tensor(w, t, err);
         if (!src) return R1_ERR;
         memcpy(t->data, src, t->size * sizeof(float));
     }

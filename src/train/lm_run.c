@@ -128,13 +128,13 @@ static int save_checkpoint(const r1_lm_run *run, const r1_pretrain_config *cfg, 
     return rc;
 }
 
-static int restore_tensor(const r1_lm_run *run, const char *name, float *dst, size_t count, r1_err *err) {
+/* The checkpoint's tensor name, of t's shape, into dst (t's values or its AdamW moments). */
+static int restore_tensor(const r1_lm_run *run, const char *name, const r1_train_tensor *t, float *dst, r1_err *err) {
     const r1_checkpoint_tensor *ct = r1_checkpoint_find(&run->ck, name);
     if (!ct) return r1_fail(err, "%s: %s: no tensor '%s'", run->stage, run->checkpoint_path, name);
-    if (r1_checkpoint_tensor_count(ct) != count)
-        return r1_fail(err, "%s: %s: tensor '%s' has %zu values, the model %zu", run->stage, run->checkpoint_path, name,
-                       r1_checkpoint_tensor_count(ct), count);
-    memcpy(dst, ct->data, count * sizeof *dst);
+    if (r1_checkpoint_check_shape(ct, run->checkpoint_path, t->n_dims, t->ne, err) != R1_OK)
+        return r1_fail_within(err, "%s: ", run->stage);
+    memcpy(dst, ct->data, t->size * sizeof *dst);
     return R1_OK;
 }
 
@@ -143,13 +143,13 @@ static int restore_state(r1_lm_run *run, r1_err *err) {
     char name[R1_CHECKPOINT_NAME_MAX + 8];
     for (int i = 0; i < m->n_tensors; i++) {
         r1_train_tensor *t = &m->tensors[i];
-        if (restore_tensor(run, t->name, t->data, t->size, err) != R1_OK) return R1_ERR;
+        if (restore_tensor(run, t->name, t, t->data, err) != R1_OK) return R1_ERR;
         if (!t->grad) continue;
         size_t offset = (size_t)(t->data - m->params);
         snprintf(name, sizeof name, "opt.m.%s", t->name);
-        if (restore_tensor(run, name, run->opt.m + offset, t->size, err) != R1_OK) return R1_ERR;
+        if (restore_tensor(run, name, t, run->opt.m + offset, err) != R1_OK) return R1_ERR;
         snprintf(name, sizeof name, "opt.v.%s", t->name);
-        if (restore_tensor(run, name, run->opt.v + offset, t->size, err) != R1_OK) return R1_ERR;
+        if (restore_tensor(run, name, t, run->opt.v + offset, err) != R1_OK) return R1_ERR;
     }
     run->opt.step = run->ck.adamw_step;
     return R1_OK;

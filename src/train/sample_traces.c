@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/output_file.h"
 #include "base/progress.h"
 #include "train/traces_file.h"
 
@@ -59,6 +60,7 @@ static int write_group(void *ctx, const r1_rollout_group *g, r1_err *err) {
 int r1_sample_traces(const r1_rollout_params *rollout, r1_sample_filter filter, const r1_problem *problems, long n,
                      const char *out_path, int quiet, r1_sample_result *res, r1_err *err) {
     memset(res, 0, sizeof *res);
+    if (r1_output_file_check(out_path, err) != R1_OK) return r1_fail_within(err, "sample: ");
     char tmp[1100];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", out_path) >= (int)sizeof tmp)
         return r1_fail(err, "sample: path too long: %.200s", out_path);
