@@ -103,6 +103,9 @@ else fail eval-format "$(cat "$TMP/eval" "$TMP/err" | head -c 300)"; fi
 expect_error eval-bad-option $R1 eval --bogus
 expect_error eval-bad-task $R1 eval -m "$TMP/tiny.gguf" --task chess --n 1
 expect_error eval-needs-n $R1 eval -m "$TMP/tiny.gguf" --task countdown
+expect_error eval-negative-temp $R1 eval -m "$TMP/tiny.gguf" --task countdown --n 1 --temp -1
+expect_error eval-top-p-above-1 $R1 eval -m "$TMP/tiny.gguf" --task countdown --n 1 --top-p 2
+expect_error run-top-p-zero $R1 run -m "$TMP/tiny.gguf" --top-p 0 "hi"
 printf '{"numbers": [7, 3, 5], "target": 26}\n\n{"numbers": [7, 3], "target": 26}\n' > "$TMP/bad.jsonl"
 expect_error eval-bad-file-line $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"
 if grep -q 'bad.jsonl:3: countdown: "numbers" has 2 numbers' "$TMP/err"; then ok eval-file-error-names-line
@@ -137,6 +140,7 @@ if $R1 train pretrain --init "$TMP/run" --out "$TMP/run-more" --quiet --steps 2 
     ok train-pretrain-init
 else fail train-pretrain-init "$(head -c 300 "$TMP/err")"; fi
 expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
+expect_error train-pretrain-init-and-set-size $R1 train pretrain --init "$TMP/run" --set heads=4 --out "$TMP/run-more2"
 # a quantised model is no start for training: refused before the run directory is made
 expect_error train-init-quantised $R1 train pretrain --init "$TMP/tiny-f16.gguf" --out "$TMP/run-f16"
 if grep -q "tiny-f16.gguf: tensor '.*' is F16; training starts from F32" "$TMP/err" && [ ! -e "$TMP/run-f16" ]; then
@@ -289,6 +293,14 @@ expect_error train-distill-needs-teacher $R1 train distill --out "$TMP/distill"
 expect_error train-distill-bad-task $R1 train distill --teacher "$TMP/run/model.gguf" --task chess --out "$TMP/distill"
 expect_error train-distill-teacher-fails $R1 train distill --teacher "$TMP/run/model.gguf" --task arithmetic --n 1 \
     --k 1 --max-tokens 4 -t 1 --quiet --out "$TMP/distill"
+# -t sets the teacher's sampling threads too (it once went to the trainer alone), and
+# an edited distill.txt is checked on --resume as the command line is
+if $R1 train distill --teacher models/r1-tiny.gguf --task arithmetic --n 2 --k 1 --max-tokens 160 --steps 1 \
+       --batch 1 --seq 256 -t 1 --quiet --out "$TMP/distill-t" 2> "$TMP/err" &&
+   grep -qx 'distill.threads=1' "$TMP/distill-t/distill.txt"; then ok train-distill-threads
+else fail train-distill-threads "$(head -c 300 "$TMP/err")"; fi
+mkdir -p "$TMP/distill-bad" && sed 's/^distill.k=.*/distill.k=2000/' "$TMP/distill-t/distill.txt" > "$TMP/distill-bad/distill.txt"
+expect_error train-distill-resume-checks-settings $R1 train distill --out "$TMP/distill-bad" --resume
 
 if [ ! -f "$TD/README.md" ]; then
     skip testdata "../shared/testdata is not there"

@@ -152,6 +152,15 @@ static void test_lr_schedule(test_ctx *t) {
     CHECK(b.format_reward == R1_REWARD_FORMAT, "default format reward %g", b.format_reward);
     b.format_reward = 1;
     CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "format_reward"), "format reward 1 accepted");
+    /* infinities and NaN are named, not taken as large numbers */
+    b = r1_grpo_default_config();
+    b.temperature = INFINITY;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "temperature inf"), "temperature inf accepted");
+    b = r1_grpo_default_config();
+    b.eps_high = NAN;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "eps_high nan"), "eps_high NaN accepted");
+    b = r1_grpo_default_config();
+    CHECK(r1_grpo_config_check(&b, &err) == R1_OK, "%s", err.msg);
 }
 
 /* ---- credit assignment (credit.h) ---- */

@@ -61,6 +61,8 @@ int cli_rollout_problems(const char *cmd, const cli_rollout_options *o, r1_task_
 }
 
 int cli_rollout_params(const cli_rollout_options *o, r1_rollout_params *p) {
+    r1_err err;
+    if (r1_sampler_params_check(&o->sampling, &err) != R1_OK) return cli_error("%s", err.msg), R1_ERR;
     *p = r1_rollout_defaults();
     p->model_path = o->model_path ? o->model_path : CLI_EMBEDDED_MODEL;
     if (!o->model_path) cli_embedded_model(&p->model_bytes, &p->model_size);

@@ -9,6 +9,7 @@
 #include "tensor/gemm_bf16.h"
 #include "train/distill.h"
 #include "train/grpo.h"
+#include "train/init_weights.h"
 #include "train/pretrain.h"
 #include "train/sft.h"
 #include "train/train_bench.h"
@@ -222,6 +223,9 @@ static int lm_option(int argc, char **argv, int *i, r1_pretrain_config *cfg, lm_
     } else if (!strcmp(arg, "--set")) {
         if (!(v = cli_value(argc, argv, i))) return -1;
         if (r1_pretrain_config_set(cfg, v, &err) != R1_OK) return cli_error("%s: --set: %s", o->stage, err.msg), -1;
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(v, "="), v);
+        if (r1_init_weights_decides(key)) o->size_option = v;
         o->lr_min_given |= !strncmp(v, "lr_min=", 7);
         o->warmup_given |= !strncmp(v, "warmup=", 7);
         o->lr_given |= !strncmp(v, "lr=", 3);
@@ -346,7 +350,6 @@ static int cmd_distill(int argc, char **argv) {
         o.setting = arg;
         struct { const char *flag; int *field; long min, max; } ints[] = {
             {"--n", &cfg.n, 1, 1 << 24}, {"--k", &cfg.k, 1, 1024}, {"--max-tokens", &cfg.max_tokens, 1, 1 << 24},
-            {"-t", &cfg.threads, 1, 1024},
         };
         int matched = 0;
         for (size_t k = 0; k < sizeof ints / sizeof ints[0] && !matched; k++)
@@ -367,6 +370,7 @@ static int cmd_distill(int argc, char **argv) {
     }
     if (!o.run.resume && !cfg.teacher[0]) return cli_error("train distill: --teacher MODEL.gguf is required");
     if (lm_options_finish(&cfg.student.base, &o) != R1_OK) return 1;
+    cfg.threads = o.run.threads; /* -t (lm_option's) serves the teacher's sampling too */
     r1_distill_result res;
     r1_err err;
     if (r1_distill(&cfg, &o.run, &res, &err) != R1_OK) return cli_error("%s", err.msg);

@@ -9,8 +9,18 @@ r1_sampler_params r1_sampler_defaults(void) {
     return p;
 }
 
+int r1_sampler_params_check(const r1_sampler_params *p, r1_err *err) {
+    if (!(isfinite(p->temperature) && p->temperature >= 0))
+        return r1_fail(err, "sampler: temperature %g must be a finite number ≥ 0 (0: greedy)", p->temperature);
+    if (!(p->top_p > 0 && p->top_p <= 1)) return r1_fail(err, "sampler: top-p %g must be in (0, 1] (1: off)", p->top_p);
+    if (!(p->min_p >= 0 && p->min_p <= 1)) return r1_fail(err, "sampler: min-p %g must be in [0, 1] (0: off)", p->min_p);
+    if (p->top_k < 0) return r1_fail(err, "sampler: top-k %d is negative (0: off)", p->top_k);
+    return R1_OK;
+}
+
 int r1_sampler_init(r1_sampler *s, const r1_sampler_params *params, int n_vocab, r1_err *err) {
     memset(s, 0, sizeof *s);
+    if (r1_sampler_params_check(params, err) != R1_OK) return R1_ERR;
     s->params = *params;
     s->n_vocab = n_vocab;
     s->rng_state = params->seed ^ 0x9E3779B97F4A7C15ull;

@@ -23,6 +23,9 @@ typedef struct {
 } r1_sampler;
 
 r1_sampler_params r1_sampler_defaults(void);
+/* Fails, naming the setting, unless temperature is finite and ≥ 0, top-p in (0, 1],
+ * min-p in [0, 1] and top-k ≥ 0 (r1_sampler_init checks this too). */
+int r1_sampler_params_check(const r1_sampler_params *p, r1_err *err);
 int r1_sampler_init(r1_sampler *s, const r1_sampler_params *params, int n_vocab, r1_err *err);
 void r1_sampler_free(r1_sampler *s);
 /* Picks a token; logits are read only. */

@@ -44,8 +44,8 @@ static int set_setting(void *cfg, const char *key_value, r1_err *err) {
 static int check(const r1_distill_config *c, r1_err *err) {
     if (!c->teacher[0]) return r1_fail(err, "distill: no teacher model (--teacher MODEL.gguf)");
     if (c->n < 1 || c->k < 1 || c->k > 1024 || c->max_tokens < 1 || c->threads < 0)
-        return r1_fail(err, "distill: n %d, k %d (1..1024), max_tokens %d must be positive", c->n, c->k,
-                       c->max_tokens);
+        return r1_fail(err, "distill: n %d, k %d (1..1024), max_tokens %d must be positive, threads %d not negative",
+                       c->n, c->k, c->max_tokens, c->threads);
     if (!(c->temperature >= 0 && c->top_p > 0 && c->top_p <= 1))
         return r1_fail(err, "distill: temperature %g (≥ 0), top_p %g (0..1]", c->temperature, c->top_p);
     r1_problem_set none; /* no problems, but the task name checked */
@@ -114,6 +114,9 @@ int r1_distill(const r1_distill_config *cfg_in, const r1_pretrain_options *opts,
             return r1_fail(err, "distill: --resume: no %s to continue", settings_path);
         cfg = r1_distill_default_config();
         if (r1_settings_read_file(settings_path, "distill", set_setting, &cfg, err) != R1_OK) return R1_ERR;
+        cfg.threads = cfg_in->threads; /* how fast, not what: this run's -t */
+        /* the file is checked as the command line was: an edited one fails here */
+        if (check(&cfg, err) != R1_OK) return r1_fail_within(err, "%s: ", settings_path);
     } else {
         snprintf(cfg.student.traces, sizeof cfg.student.traces, "%s", traces_path);
         if (take_init_architecture(&cfg, err) != R1_OK || check(&cfg, err) != R1_OK) return R1_ERR;

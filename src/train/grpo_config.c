@@ -1,5 +1,6 @@
 /* `r1 train grpo`'s settings: defaults, checks, and the "key=value" strings that
  * config.txt and checkpoints hold (see grpo.h). */
+#include <math.h>
 #include <string.h>
 
 #include "train/grpo.h"
@@ -76,13 +77,28 @@ int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
                        c->prompts, c->group, c->max_tokens, c->threads);
     if ((size_t)c->prompts * c->group > 65536)
         return r1_fail(err, "grpo: %d prompts × %d samples is too many", c->prompts, c->group);
-    if (!(c->lr > 0 && c->beta >= 0 && c->eps > 0 && c->eps < 1 && c->eps_high > 0 && c->temperature > 0 &&
-          c->clip >= 0 && c->weight_decay >= 0 && c->bias_gamma >= 0 && c->format_reward >= 0 &&
-          c->format_reward < 1))
-        return r1_fail(err, "grpo: lr %g (> 0), beta %g (≥ 0), eps %g (0..1), eps_high %g (> 0), temperature %g "
-                            "(> 0), clip %g, weight_decay %g, bias_gamma %g (≥ 0), format_reward %g (0..1)",
-                       c->lr, c->beta, c->eps, c->eps_high, c->temperature, c->clip, c->weight_decay, c->bias_gamma,
-                       c->format_reward);
+    /* each real setting finite and in its range; "(" and ")" mark an open end */
+    const struct {
+        const char *name;
+        double value, lo, hi;
+        char lo_bracket, hi_bracket;
+    } reals[] = {{"lr", c->lr, 0, INFINITY, '(', ')'},
+                 {"beta", c->beta, 0, INFINITY, '[', ')'},
+                 {"eps", c->eps, 0, 1, '(', ')'},
+                 {"eps_high", c->eps_high, 0, INFINITY, '(', ')'},
+                 {"temperature", c->temperature, 0, INFINITY, '(', ')'},
+                 {"clip", c->clip, 0, INFINITY, '[', ')'},
+                 {"weight_decay", c->weight_decay, 0, INFINITY, '[', ')'},
+                 {"bias_gamma", c->bias_gamma, 0, INFINITY, '[', ')'},
+                 {"format_reward", c->format_reward, 0, 1, '[', ')'}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        double v = reals[i].value;
+        int inside = isfinite(v) && (reals[i].lo_bracket == '[' ? v >= reals[i].lo : v > reals[i].lo) &&
+                     (reals[i].hi_bracket == ']' ? v <= reals[i].hi : v < reals[i].hi);
+        if (!inside)
+            return r1_fail(err, "grpo: %s %g must be a finite number in %c%g, %g%c", reals[i].name, v,
+                           reals[i].lo_bracket, reals[i].lo, reals[i].hi, reals[i].hi_bracket);
+    }
     if (c->ppo_epochs < 1 || c->minibatches < 1 || c->minibatches > c->prompts * c->group || c->max_extra < 0 ||
         c->max_extra > 65536)
         return r1_fail(err, "grpo: ppo_epochs %d (≥ 1), minibatches %d (1..prompts·group = %d), max_extra %d "

@@ -88,6 +88,17 @@ void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg) {
     cfg->precision = kept.precision;
 }
 
+int r1_init_weights_decides(const char *key) {
+    /* every r1_train_config field but those r1_init_weights_arch keeps */
+    static const char *const arch_keys[] = {
+        "vocab",   "dim",    "layers",  "dense_layers", "heads",          "q_lora_rank", "kv_lora_rank",
+        "qk_nope", "qk_rope", "v_head", "ffn_dim",      "experts",        "top_k",       "shared_experts",
+        "expert_ffn", "groups", "groups_used", "route_scale", "rope_base", "norm_eps"};
+    for (size_t i = 0; i < sizeof arch_keys / sizeof arch_keys[0]; i++)
+        if (!strcmp(key, arch_keys[i])) return 1;
+    return 0;
+}
+
 /* The floats of the file's tensor for t (t's shape: a checkpoint is checked here,
  * a model file's shapes by r1_model_load), or NULL with the error set. */
 static const float *find_tensor(const r1_init_weights *w, const r1_train_tensor *t, r1_err *err) {

@@ -33,6 +33,9 @@ int r1_init_weights_open(r1_init_weights *w, const char *path, r1_err *err);
 /* Copies the architecture into cfg, keeping cfg's seq_len, batch, balance_alpha,
  * bias_gamma, init_std, mtp_weight and precision. */
 void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg);
+/* 1 when the setting called key (its config.txt name, e.g. "dim") is one of the
+ * architecture's, which --init's weights decide: a value given for it is refused. */
+int r1_init_weights_decides(const char *key);
 
 /* Copies every tensor of m (built from the architecture) from the file: the same
  * names and sizes, F32. An MTP module the file lacks keeps m's initialisation. */
