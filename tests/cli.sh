@@ -139,6 +139,9 @@ if $R1 train pretrain --init "$TMP/run" --out "$TMP/run-more" --quiet --steps 2 
    grep -q "^dim=32$" "$TMP/run-more/config.txt" && grep -q "^lr=0.0003" "$TMP/run-more/config.txt"; then
     ok train-pretrain-init
 else fail train-pretrain-init "$(head -c 300 "$TMP/err")"; fi
+cp -r "$TMP/run" "$TMP/run-nock" && rm "$TMP/run-nock/checkpoint.gguf"
+expect_error train-pretrain-keeps-finished-model $R1 train pretrain --out "$TMP/run-nock" --quiet --steps 1 --batch 2 \
+    --seq 128 --dim 32 --layers 2 --heads 2
 expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
 expect_error train-pretrain-init-and-set-size $R1 train pretrain --init "$TMP/run" --set heads=4 --out "$TMP/run-more2"
 # a quantised model is no start for training: refused before the run directory is made

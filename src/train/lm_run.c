@@ -77,6 +77,10 @@ int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int r
             return r1_fail(err, "%s: %s already holds a run (checkpoint.gguf): continue it with --resume, or choose "
                                 "another --out",
                            stage, out_dir);
+        /* a finished run whose checkpoint was deleted to save space is still a run */
+        if (access(run->model_path, F_OK) == 0)
+            return r1_fail(err, "%s: %s already holds a trained model (model.gguf): choose another --out", stage,
+                           out_dir);
         return R1_OK;
     }
     if (access(run->checkpoint_path, F_OK) != 0)
