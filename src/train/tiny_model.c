@@ -29,6 +29,19 @@ int r1_train_config_check(const r1_train_config *c, r1_err *err) {
                             "kv_lora_rank %d, qk_nope %d, v_head %d, seq_len %d, batch %d)",
                        c->vocab, c->dim, c->n_layers, c->n_heads, c->kv_lora_rank, c->qk_nope, c->v_head, c->seq_len,
                        c->batch);
+    /* the command line's limits, for sizes read back from a file as well */
+    const struct {
+        const char *name;
+        int value, max;
+    } sizes[] = {{"dim", c->dim, 65536},           {"layers", c->n_layers, 1024},
+                 {"heads", c->n_heads, 1024},       {"experts", c->n_experts, 256},
+                 {"q_lora_rank", c->q_lora_rank, 65536}, {"kv_lora_rank", c->kv_lora_rank, 65536},
+                 {"qk_nope", c->qk_nope, 65536},    {"qk_rope", c->qk_rope, 65536},
+                 {"v_head", c->v_head, 65536},      {"ffn_dim", c->ffn_dim, 1 << 20},
+                 {"expert_ffn", c->expert_ffn, 1 << 20}, {"shared_experts", c->n_shared, 256}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i].value > sizes[i].max)
+            return r1_fail(err, "train: config: %s %d is above %d", sizes[i].name, sizes[i].value, sizes[i].max);
     if (c->qk_rope < 2 || c->qk_rope % 2)
         return r1_fail(err, "train: config: qk_rope = %d must be even and at least 2", c->qk_rope);
     if (c->n_dense_layers < 0 || c->n_dense_layers > c->n_layers || (c->n_dense_layers > 0 && c->ffn_dim < 1))

@@ -8,6 +8,7 @@
 
 #include "tokenizer/utf8.h"
 #include "train/task.h"
+#include "train/vocab.h"
 
 static const char *json_kind(const json_t *v) {
     if (!v) return "nothing";
@@ -22,6 +23,14 @@ static const char *json_kind(const json_t *v) {
     case JSON_NULL: return "null";
     }
     return "something else";
+}
+
+/* text[0..n) (which may hold NUL bytes) contains needle */
+static int holds(const char *text, size_t n, const char *needle) {
+    size_t m = strlen(needle);
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(text + i, needle, m)) return 1;
+    return 0;
 }
 
 static int parse_fields(json_t *obj, r1_trace_record *rec, r1_err *err) {
@@ -39,6 +48,15 @@ static int parse_fields(json_t *obj, r1_trace_record *rec, r1_err *err) {
     rec->completion = json_string_value(completion);
     rec->completion_len = json_string_length(completion);
     if (rec->completion_len == 0) return r1_fail(err, "\"completion\" is empty");
+    /* the chat template's own markers would tokenize as themselves (an EOS in the
+     * middle of a trace, a second user turn): text may not forge them */
+    for (int id = R1_VOCAB_BOS; id <= R1_VOCAB_ASSISTANT; id++) {
+        char marker[64];
+        r1_vocab_token_text(id, marker);
+        if (strstr(rec->prompt, marker)) return r1_fail(err, "\"prompt\" holds the chat template's %s", marker);
+        if (holds(rec->completion, rec->completion_len, marker))
+            return r1_fail(err, "\"completion\" holds the chat template's %s", marker);
+    }
     rec->reward = NAN;
     if (reward) {
         if (!json_is_number(reward)) return r1_fail(err, "\"reward\" must be a number, got %s", json_kind(reward));
