@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,7 +23,8 @@ int cli_parse_long(const char *flag, const char *value, long min, long max, long
     char *end;
     errno = 0;
     long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < min || v > max) {
+    /* strtol would skip leading blanks, which a trailing one would not pass */
+    if (errno || end == value || *end || isspace((unsigned char)value[0]) || v < min || v > max) {
         cli_error("%s: '%s' is not an integer from %ld to %ld", flag, value, min, max);
         return R1_ERR;
     }
@@ -34,8 +36,12 @@ int cli_parse_float(const char *flag, const char *value, float *out) {
     char *end;
     errno = 0;
     float v = strtof(value, &end);
-    if (errno || end == value || *end || v != v) {
+    if (end == value || *end || isspace((unsigned char)value[0]) || v != v) {
         cli_error("%s: '%s' is not a number", flag, value);
+        return R1_ERR;
+    }
+    if (errno == ERANGE) {
+        cli_error("%s: '%s' is beyond a float's range (about 1e-38 to 3e38)", flag, value);
         return R1_ERR;
     }
     *out = v;

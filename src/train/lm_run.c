@@ -241,8 +241,8 @@ static int train_loop(r1_lm_run *run, const r1_pretrain_config *cfg, char **sett
         float grad_norm =
             r1_clip_grad_norm_pool(m->pool, m->grads, m->n_params, cfg->clip > 0 ? cfg->clip : INFINITY);
         if (!isfinite(grad_norm) || !isfinite(m->ce_loss))
-            return r1_fail(err, "%s: step %llu: loss %g, gradient norm %g: training diverged (lower --lr; "
-                                "the checkpoint holds the last good state)",
+            return r1_fail(err, "%s: step %llu: loss %g, gradient norm %g: training diverged (run again with a "
+                                "lower --lr; a checkpoint already written can be that run's --init)",
                            run->stage, (unsigned long long)step + 1, m->ce_loss, grad_norm);
         float lr = r1_lr_schedule((int)step, cfg->warmup, cfg->steps, cfg->opt.lr, cfg->lr_min);
         r1_adamw_step_pool(m->pool, &run->opt, m->params, m->grads, lr, run->decay_mask);

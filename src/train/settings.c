@@ -95,7 +95,10 @@ int r1_settings_set(const r1_setting *table, int n_table, void *settings, const 
         }
         case R1_SETTING_FLOAT: *(float *)at = strtof(value, &end); break;
         case R1_SETTING_DOUBLE: *(double *)at = strtod(value, &end); break;
-        case R1_SETTING_U64: *(uint64_t *)at = strtoull(value, &end, 10); break;
+        case R1_SETTING_U64: /* strtoull would wrap "-1" to 2^64 - 1 */
+            if (strchr(value, '-')) errno = ERANGE;
+            *(uint64_t *)at = strtoull(value, &end, 10);
+            break;
         case R1_SETTING_STRING:
             if (strlen(value) >= table[i].size) errno = ERANGE;
             else memcpy(at, value, strlen(value) + 1);
