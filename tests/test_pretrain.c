@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/data.h"
+#include "train/lm_run.h"
 #include "train/metrics.h"
 #include "train/pretrain.h"
 #include "train/vocab.h"
@@ -536,6 +537,22 @@ static double mean_loss(const char *csv, int first_row, int rows) {
  * size settings passed in are overridden). At lr 0 AdamW moves nothing, so every
  * weight of the new run (all but the expert bias, which balancing moves) is the
  * starting run's, bit for bit. */
+/* One run per directory: a second r1_lm_run_open of it fails while the first
+ * holds it, and succeeds once the first is freed. */
+static void test_run_dir_lock(test_ctx *t) {
+    char dir[PATH_SIZE];
+    tmp_path(dir, "locked");
+    r1_lm_run first, second;
+    r1_err err;
+    CHECK(r1_lm_run_open(&first, "pretrain", dir, 0, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_lm_run_open(&second, "pretrain", dir, 0, &err) == R1_ERR && strstr(err.msg, "another r1 run"),
+          "two runs opened one directory: %s", err.msg);
+    r1_lm_run_free(&second);
+    r1_lm_run_free(&first);
+    CHECK(r1_lm_run_open(&second, "pretrain", dir, 0, &err) == R1_OK, "%s", err.msg);
+    r1_lm_run_free(&second);
+}
+
 static void test_pretrain_from_init(test_ctx *t) {
     char base_dir[PATH_SIZE], more_dir[PATH_SIZE], path[PATH_SIZE + 32], path_b[PATH_SIZE + 32];
     r1_pretrain_config c = tiny_config();
@@ -766,6 +783,7 @@ int main(void) {
         {test_config_strings, "config_strings"},
         {test_pretrain_run_resume_export, "run_resume_export"},
         {test_pretrain_from_init, "from_init"},
+        {test_run_dir_lock, "run_dir_lock"},
         {test_pretrain_mtp, "mtp"},
     };
     return test_main("pretrain", tests, (int)(sizeof tests / sizeof tests[0]));

@@ -2,10 +2,12 @@
 #include "train/lm_run.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,13 +68,34 @@ int r1_lm_run_open_init(r1_pretrain_config *cfg, r1_init_weights *init, int *hav
     return R1_OK;
 }
 
+/* Two runs writing one directory would mix their files (the checks for a run
+ * already there pass for both when they start together), so a run holds an
+ * exclusive flock on DIR/.lock until r1_lm_run_free; the kernel drops it when the
+ * process ends, however it ends. */
+static int lock_dir(r1_lm_run *run, r1_err *err) {
+    char path[1100];
+    if (snprintf(path, sizeof path, "%s/.lock", run->dir) >= (int)sizeof path)
+        return r1_fail(err, "%s: path too long: %.200s", run->stage, run->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return r1_fail(err, "%s: cannot create %s: %s", run->stage, path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        close(fd);
+        return busy ? r1_fail(err, "%s: another r1 run is using %s; wait for it, or choose another --out", run->stage,
+                              run->dir)
+                    : r1_fail(err, "%s: cannot lock %s: %s", run->stage, path, strerror(errno));
+    }
+    run->lock_fd = fd, run->have_lock = 1;
+    return R1_OK;
+}
+
 int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int resume, r1_err *err) {
     memset(run, 0, sizeof *run);
     run->stage = stage;
     if (!out_dir || !*out_dir) return r1_fail(err, "%s: no output directory", stage);
     if (make_paths(run, out_dir, err) != R1_OK) return R1_ERR;
     if (!resume) {
-        if (r1_lm_run_make_dirs(stage, out_dir, err) != R1_OK) return R1_ERR;
+        if (r1_lm_run_make_dirs(stage, out_dir, err) != R1_OK || lock_dir(run, err) != R1_OK) return R1_ERR;
         if (access(run->checkpoint_path, F_OK) == 0)
             return r1_fail(err, "%s: %s already holds a run (checkpoint.gguf): continue it with --resume, or choose "
                                 "another --out",
@@ -85,6 +108,7 @@ int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int r
     }
     if (access(run->checkpoint_path, F_OK) != 0)
         return r1_fail(err, "%s: --resume: no %s to continue", stage, run->checkpoint_path);
+    if (lock_dir(run, err) != R1_OK) return R1_ERR;
     if (r1_checkpoint_load(run->checkpoint_path, &run->ck, err) != R1_OK) return R1_ERR;
     run->have_ck = 1;
     if (strcmp(run->ck.stage, stage) != 0)
@@ -312,5 +336,6 @@ void r1_lm_run_free(r1_lm_run *run) {
     r1_metrics_close(&run->metrics);
     free(run->decay_mask);
     if (run->have_ck) r1_checkpoint_free(&run->ck);
+    if (run->have_lock) close(run->lock_fd); /* and with it the lock */
     memset(run, 0, sizeof *run);
 }

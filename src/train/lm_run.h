@@ -52,6 +52,7 @@ typedef struct {
     char dir[1024];
     char checkpoint_path[1100], config_path[1100], vocab_path[1100], metrics_path[1100], plot_path[1100],
         model_path[1100];
+    int lock_fd, have_lock; /* DIR/.lock, held (flock) while the run lives: one run per directory */
     r1_checkpoint ck;  /* the checkpoint being resumed, until r1_lm_run_build restores it */
     int have_ck;
     uint64_t start_step;
