@@ -435,17 +435,23 @@ static int write_checkpoint_by_hand(const char *path, const char *config_entry, 
     return r1_gguf_writer_finish(w, err);
 }
 
-/* A tensor is restored only into its own shape: the same number of floats
- * transposed, or flattened, is refused with both shapes named. */
-static void test_checkpoint_shape_check(test_ctx *t) {
+/* A tensor is restored only into its own shape, with finite values: the same
+ * number of floats transposed or flattened is refused with both shapes named, a
+ * NaN with its place. */
+static void test_checkpoint_tensor_check(test_ctx *t) {
     float data[6] = {0};
     r1_checkpoint_tensor ct = {.name = "blk.0.attn_q_a.weight", .n_dims = 2, .ne = {3, 2, 1}, .data = data};
     r1_err err;
-    CHECK(r1_checkpoint_check_shape(&ct, "ck.gguf", 2, (const int64_t[]){3, 2}, &err) == R1_OK, "%s", err.msg);
-    CHECK(r1_checkpoint_check_shape(&ct, "ck.gguf", 2, (const int64_t[]){2, 3}, &err) == R1_ERR &&
+    CHECK(r1_checkpoint_check_tensor(&ct, "ck.gguf", 2, (const int64_t[]){3, 2}, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_checkpoint_check_tensor(&ct, "ck.gguf", 2, (const int64_t[]){2, 3}, &err) == R1_ERR &&
               strstr(err.msg, "ck.gguf: tensor 'blk.0.attn_q_a.weight' has shape [3, 2, 1], the model [2, 3, 1]"),
           "a transposed tensor accepted: %s", err.msg);
-    CHECK(r1_checkpoint_check_shape(&ct, "ck.gguf", 1, (const int64_t[]){6}, &err) == R1_ERR, "a flattened tensor accepted");
+    CHECK(r1_checkpoint_check_tensor(&ct, "ck.gguf", 1, (const int64_t[]){6}, &err) == R1_ERR,
+          "a flattened tensor accepted");
+    data[5] = NAN;
+    CHECK(r1_checkpoint_check_tensor(&ct, "ck.gguf", 2, (const int64_t[]){3, 2}, &err) == R1_ERR &&
+              strstr(err.msg, "holds nan at index 5"),
+          "a NaN accepted: %s", err.msg);
 }
 
 static void test_bad_checkpoints_fail_cleanly(test_ctx *t) {
@@ -479,6 +485,7 @@ static void test_bad_checkpoints_fail_cleanly(test_ctx *t) {
 
     CHECK(load_fails(tmp_path(path, "missing.ckpt"), "cannot open", &err), "missing file: %s", err.msg);
 
+
     /* valid GGUF files that are not valid checkpoints */
     tmp_path(path, "model.gguf");
     r1_gguf_writer *w;
@@ -501,7 +508,7 @@ static void test_bad_checkpoints_fail_cleanly(test_ctx *t) {
     CHECK(load_fails(path, "tensor 'h' is F16, expected F32", &err), "an F16 tensor: %s", err.msg);
 }
 
-TEST_MAIN("train_state", T(test_checkpoint_shape_check), T(test_adamw_converges_on_quadratic), T(test_adamw_two_steps_by_hand),
+TEST_MAIN("train_state", T(test_checkpoint_tensor_check), T(test_adamw_converges_on_quadratic), T(test_adamw_two_steps_by_hand),
           T(test_adamw_decay_mask), T(test_adamw_avx2_matches_scalar), T(test_adamw_rejects_bad_hparams), T(test_lr_schedule), T(test_clip_grad_norm),
           T(test_checkpoint_round_trip), T(test_resume_is_bit_identical), T(test_failed_save_keeps_previous),
           T(test_bad_checkpoints_fail_cleanly))

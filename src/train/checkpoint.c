@@ -1,4 +1,5 @@
 /* Training checkpoints as GGUF files: the layout is described in checkpoint.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ size_t r1_checkpoint_tensor_count(const r1_checkpoint_tensor *t) {
     return count;
 }
 
-int r1_checkpoint_check_shape(const r1_checkpoint_tensor *t, const char *path, int n_dims, const int64_t *ne,
+int r1_checkpoint_check_tensor(const r1_checkpoint_tensor *t, const char *path, int n_dims, const int64_t *ne,
                               r1_err *err) {
     int64_t want[R1_CHECKPOINT_MAX_DIMS];
     int same = 1;
@@ -29,10 +30,19 @@ int r1_checkpoint_check_shape(const r1_checkpoint_tensor *t, const char *path, i
         want[d] = d < n_dims ? ne[d] : 1;
         same &= t->ne[d] == want[d];
     }
-    if (same) return R1_OK;
-    return r1_fail(err, "%s: tensor '%s' has shape [%lld, %lld, %lld], the model [%lld, %lld, %lld]", path, t->name,
-                   (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)want[0],
-                   (long long)want[1], (long long)want[2]);
+    if (!same)
+        return r1_fail(err, "%s: tensor '%s' has shape [%lld, %lld, %lld], the model [%lld, %lld, %lld]", path,
+                       t->name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)want[0],
+                       (long long)want[1], (long long)want[2]);
+    /* a run saves only finite numbers (it stops when a step goes non-finite), so
+     * NaN or inf here is damage, which training would report steps later as a
+     * diverged run */
+    size_t count = r1_checkpoint_tensor_count(t);
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(t->data[i]))
+            return r1_fail(err, "%s: tensor '%s' holds %g at index %zu: the file is damaged", path, t->name,
+                           t->data[i], i);
+    return R1_OK;
 }
 
 /* Float count of a shape, failing on dims outside 1–3, non-positive extents, or a

@@ -69,10 +69,12 @@ const char *r1_checkpoint_config(const r1_checkpoint *ck, const char *key);
 
 /* Number of floats in t. */
 size_t r1_checkpoint_tensor_count(const r1_checkpoint_tensor *t);
-/* R1_OK when t has the shape ne[0..n_dims) (later extents 1), else fails naming
- * path, the tensor and both shapes: the same count of floats in another shape (a
- * transposed matrix) is not the tensor the model expects. */
-int r1_checkpoint_check_shape(const r1_checkpoint_tensor *t, const char *path, int n_dims, const int64_t *ne,
-                              r1_err *err);
+/* R1_OK when t can be restored into a model tensor of shape ne[0..n_dims) (later
+ * extents 1): that shape exactly (the same count of floats in another shape, a
+ * transposed matrix, is not the tensor), and only finite values. Fails naming path,
+ * the tensor, and both shapes or the first bad value. The file format itself keeps
+ * any float bits. */
+int r1_checkpoint_check_tensor(const r1_checkpoint_tensor *t, const char *path, int n_dims, const int64_t *ne,
+                               r1_err *err);
 
 #endif

@@ -127,7 +127,7 @@ static int restore_tensor(const r1_checkpoint *ck, const char *path, const char 
     snprintf(name, sizeof name, "%s%s", prefix, t->name);
     const r1_checkpoint_tensor *ct = r1_checkpoint_find(ck, name);
     if (!ct) return r1_fail(err, "grpo: %s: no tensor '%s'", path, name);
-    if (r1_checkpoint_check_shape(ct, path, t->n_dims, t->ne, err) != R1_OK) return r1_fail_within(err, "grpo: ");
+    if (r1_checkpoint_check_tensor(ct, path, t->n_dims, t->ne, err) != R1_OK) return r1_fail_within(err, "grpo: ");
     memcpy(dst, ct->data, t->size * sizeof *dst);
     return R1_OK;
 }

@@ -105,7 +105,7 @@ static const float *find_tensor(const r1_init_weights *w, const r1_train_tensor 
     if (w->is_checkpoint) {
         const r1_checkpoint_tensor *ct = r1_checkpoint_find(&w->ck, t->name);
         if (!ct) return r1_fail(err, "%s: no tensor '%s'", w->path, t->name), NULL;
-        if (r1_checkpoint_check_shape(ct, w->path, t->n_dims, t->ne, err) != R1_OK) return NULL;
+        if (r1_checkpoint_check_tensor(ct, w->path, t->n_dims, t->ne, err) != R1_OK) return NULL;
         return ct->data;
     }
     const r1_gguf_tensor *gt = r1_gguf_find_tensor(&w->model.gguf, t->name);
