@@ -117,9 +117,15 @@ minutes() { awk -v s="$(cat "$out/$1/done")" 'BEGIN { printf "%.1f", s / 60 }'; 
 
 echo "== scoring: greedy pass@1 on $n_eval held-out problems, maj@8 on $n_vote"
 t0=$(now)
-base=$(score base) hasty=$(score hasty) zero=$(score zero) student=$(score student)
-distilled=$(score distill) direct=$(score direct)
-hasty8=$(score hasty 8) zero8=$(score zero 8)
+# one assignment a line: set -e sees only the last substitution of a line
+base=$(score base)
+hasty=$(score hasty)
+zero=$(score zero)
+student=$(score student)
+distilled=$(score distill)
+direct=$(score direct)
+hasty8=$(score hasty 8)
+zero8=$(score zero 8)
 scoring=$(($(now) - t0))
 gain() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f", b - a }'; }
 summary=$out/summary.md
