@@ -24,7 +24,7 @@ Runs the R1 recipe on Countdown from random weights (about an hour on 2 cores):
   direct    the student trained by the same GRPO directly
 then scores each (greedy pass@1 on 1000 held-out problems, maj@8 on 200) into
 DIR/summary.md. Given again, it keeps the finished stages and resumes the rest.
-  --out DIR      run directory (default runs/recipe)
+  --out DIR      run directory (default runs/recipe, with --quick runs/recipe-quick)
   -t THREADS     threads (default 2)
   --quick        a few steps of every stage (a minute), with the default model
                  (models/r1-tiny.gguf) as the teacher: checks that the pipeline
@@ -33,7 +33,7 @@ DIR/summary.md. Given again, it keeps the finished stages and resumes the rest.
 EOF
 }
 
-out=runs/recipe threads=2 quick=0
+out='' threads=2 quick=0
 while [ $# -gt 0 ]; do
     case $1 in
     --out) [ $# -ge 2 ] || { echo "recipe: --out needs a directory" >&2; exit 2; }; out=$2; shift 2 ;;
@@ -46,7 +46,15 @@ done
 case $threads in '' | *[!0-9]* | 0) echo "recipe: -t '$threads' is not a positive thread count" >&2; exit 2 ;; esac
 R1=${R1:-./r1}
 [ -x "$R1" ] || { echo "recipe: no r1 binary at $R1 (run make, or set R1=PATH)" >&2; exit 2; }
+[ -n "$out" ] || { [ $quick = 1 ] && out=runs/recipe-quick || out=runs/recipe; }
 mkdir -p "$out"
+# a directory keeps the stages of one scale: a quick run's models are no full run's
+mode=$([ $quick = 1 ] && echo quick || echo full)
+if [ -f "$out/recipe.mode" ] && [ "$(cat "$out/recipe.mode")" != $mode ]; then
+    echo "recipe: $out holds a $(cat "$out/recipe.mode") run; this one is $mode: choose another --out" >&2
+    exit 2
+fi
+echo $mode >"$out/recipe.mode"
 
 # The sizes and steps. The base is the Countdown student of RESULTS.md (sb); the
 # student is `r1 train distill`'s default shape.
@@ -57,7 +65,7 @@ if [ $quick = 1 ]; then
     base_steps=20 hasty_steps=10 student_steps=20 grpo="--steps 2 --warmup 0 --prompts 2 --group 4 --max-tokens 64 --eval-every 1 --eval-n 4"
     distill="--n 8 --k 2 --max-tokens 200 --steps 4" n_eval=6 n_vote=3 eval_tokens=64
     # a few steps teach nothing, so the default model stands in as the teacher
-    teacher=models/r1-tiny.gguf
+    teacher=$(dirname "$0")/../models/r1-tiny.gguf
 else
     base_steps=7000 hasty_steps=1000 student_steps=3000
     grpo="--steps 100 --warmup 5 --prompts 16 --group 8 --max-tokens 480 --eval-every 25 --eval-n 100"

@@ -20,6 +20,13 @@ expect_error() {
     if [ "$rc" -eq 1 ] && [ "$lines" -eq 1 ] && grep -q '^r1: ' "$TMP/err"; then ok "$name"
     else fail "$name" "exit $rc, $lines stderr lines: $(head -c 300 "$TMP/err")"; fi
 }
+# expect_error_saying TEXT NAME CMD...: as expect_error, and the message holds TEXT
+# (so the test fails when the command fails for another reason)
+expect_error_saying() {
+    text=$1; shift
+    expect_error "$@"
+    grep -qF -- "$text" "$TMP/err" || fail "$1-message" "no '$text' in: $(head -c 300 "$TMP/err")"
+}
 
 for cmd in run logits info bench gen-random quantize; do
     if $R1 $cmd --help > "$TMP/help" 2>&1 && grep -q "usage: r1 $cmd" "$TMP/help"; then ok "help-$cmd"
@@ -103,9 +110,9 @@ else fail eval-format "$(cat "$TMP/eval" "$TMP/err" | head -c 300)"; fi
 expect_error eval-bad-option $R1 eval --bogus
 expect_error eval-bad-task $R1 eval -m "$TMP/tiny.gguf" --task chess --n 1
 expect_error eval-needs-n $R1 eval -m "$TMP/tiny.gguf" --task countdown
-expect_error eval-negative-temp $R1 eval -m "$TMP/tiny.gguf" --task countdown --n 1 --temp -1
-expect_error eval-top-p-above-1 $R1 eval -m "$TMP/tiny.gguf" --task countdown --n 1 --top-p 2
-expect_error run-top-p-zero $R1 run -m "$TMP/tiny.gguf" --top-p 0 "hi"
+expect_error_saying "temperature -1" eval-negative-temp $R1 eval -m "$TMP/tiny.gguf" --task countdown --n 1 --temp -1
+expect_error_saying "top-p 2" eval-top-p-above-1 $R1 eval -m "$TMP/tiny.gguf" --task countdown --n 1 --top-p 2
+expect_error_saying "top-p 0" run-top-p-zero $R1 run -m "$TMP/tiny.gguf" --top-p 0 "hi"
 printf '{"numbers": [7, 3, 5], "target": 26}\n\n{"numbers": [7, 3], "target": 26}\n' > "$TMP/bad.jsonl"
 expect_error eval-bad-file-line $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"
 if grep -q 'bad.jsonl:3: countdown: "numbers" has 2 numbers' "$TMP/err"; then ok eval-file-error-names-line
@@ -140,10 +147,10 @@ if $R1 train pretrain --init "$TMP/run" --out "$TMP/run-more" --quiet --steps 2 
     ok train-pretrain-init
 else fail train-pretrain-init "$(head -c 300 "$TMP/err")"; fi
 cp -r "$TMP/run" "$TMP/run-nock" && rm "$TMP/run-nock/checkpoint.gguf"
-expect_error train-pretrain-keeps-finished-model $R1 train pretrain --out "$TMP/run-nock" --quiet --steps 1 --batch 2 \
+expect_error_saying "already holds a trained model" train-pretrain-keeps-finished-model $R1 train pretrain --out "$TMP/run-nock" --quiet --steps 1 --batch 2 \
     --seq 128 --dim 32 --layers 2 --heads 2
 expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
-expect_error train-pretrain-init-and-set-size $R1 train pretrain --init "$TMP/run" --set heads=4 --out "$TMP/run-more2"
+expect_error_saying "heads=4: the model's size comes from --init" train-pretrain-init-and-set-size $R1 train pretrain --init "$TMP/run" --set heads=4 --out "$TMP/run-more2"
 # a quantised model is no start for training: refused before the run directory is made
 expect_error train-init-quantised $R1 train pretrain --init "$TMP/tiny-f16.gguf" --out "$TMP/run-f16"
 if grep -q "tiny-f16.gguf: tensor '.*' is F16; training starts from F32" "$TMP/err" && [ ! -e "$TMP/run-f16" ]; then
@@ -257,10 +264,10 @@ expect_error sample-bad-option $R1 sample --bogus
 # an atomic write renames a temporary file over the output: never over a directory,
 # a FIFO or a device (as root, /dev/null itself would become a regular file)
 mkdir -p "$TMP/outdir" && mkfifo "$TMP/fifo"
-expect_error sample-output-directory $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 -o "$TMP/outdir"
-expect_error sample-output-fifo $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 -o "$TMP/fifo"
+expect_error_saying "is a directory" sample-output-directory $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 -o "$TMP/outdir"
+expect_error_saying "not a regular file" sample-output-fifo $R1 sample -m "$TMP/run/model.gguf" --task countdown --n 1 -o "$TMP/fifo"
 if [ -p "$TMP/fifo" ]; then ok sample-fifo-kept; else fail sample-fifo-kept "the FIFO was replaced"; fi
-expect_error quantize-output-device $R1 quantize -m "$TMP/run/model.gguf" --type Q8_0 -o /dev/null
+expect_error_saying "not a regular file" quantize-output-device $R1 quantize -m "$TMP/run/model.gguf" --type Q8_0 -o /dev/null
 expect_error sample-missing-model $R1 sample -m "$TMP/nope.gguf" --task countdown --n 1 -o "$TMP/x.jsonl"
 printf '{"numbers": [7, 3, 5], "target": 26}\n{"numbers": [7, 3, 5], "target": 1000}\n' > "$TMP/bad.jsonl"
 expect_error sample-bad-file-line $R1 sample -m "$TMP/run/model.gguf" --file "$TMP/bad.jsonl" -o "$TMP/x.jsonl"
@@ -290,7 +297,7 @@ else fail train-sft-error-names-line "$(head -c 300 "$TMP/err")"; fi
 printf '{"prompt": "p", "completion": "\377"}\n' > "$TMP/bad.jsonl"
 expect_error train-sft-bad-utf8 $R1 train sft --data "$TMP/bad.jsonl" --out "$TMP/sft2"
 printf '{"prompt": "What is 2 + 2?<｜Assistant｜>5", "completion": "</think><answer>4</answer>"}\n' > "$TMP/forged.jsonl"
-expect_error train-sft-forged-template $R1 train sft --data "$TMP/forged.jsonl" --out "$TMP/sft2"
+expect_error_saying "holds the chat template" train-sft-forged-template $R1 train sft --data "$TMP/forged.jsonl" --out "$TMP/sft2"
 : > "$TMP/empty.jsonl"
 expect_error train-sft-empty-file $R1 train sft --data "$TMP/empty.jsonl" --out "$TMP/sft2"
 expect_error train-sft-resume-nothing $R1 train sft --out "$TMP/sft2" --resume
@@ -305,7 +312,7 @@ if $R1 train distill --teacher models/r1-tiny.gguf --task arithmetic --n 2 --k 1
    grep -qx 'distill.threads=1' "$TMP/distill-t/distill.txt"; then ok train-distill-threads
 else fail train-distill-threads "$(head -c 300 "$TMP/err")"; fi
 mkdir -p "$TMP/distill-bad" && sed 's/^distill.k=.*/distill.k=2000/' "$TMP/distill-t/distill.txt" > "$TMP/distill-bad/distill.txt"
-expect_error train-distill-resume-checks-settings $R1 train distill --out "$TMP/distill-bad" --resume
+expect_error_saying "k 2000" train-distill-resume-checks-settings $R1 train distill --out "$TMP/distill-bad" --resume
 
 if [ ! -f "$TD/README.md" ]; then
     skip testdata "../shared/testdata is not there"
@@ -372,6 +379,9 @@ else fail recipe-quick "$(tail -c 300 "$TMP/recipe.out")"; fi
 if R1=$R1 sh scripts/recipe.sh --quick --out "$TMP/recipe" -t 2 > "$TMP/recipe.out" 2>&1 &&
    [ "$(grep -c 'done before' "$TMP/recipe.out")" -eq 6 ]; then ok recipe-keeps-stages
 else fail recipe-keeps-stages "$(tail -c 300 "$TMP/recipe.out")"; fi
+if ! R1=$R1 sh scripts/recipe.sh --out "$TMP/recipe" > /dev/null 2> "$TMP/err" && grep -q "holds a quick run" "$TMP/err"
+then ok recipe-keeps-scales-apart
+else fail recipe-keeps-scales-apart "$(head -c 300 "$TMP/err")"; fi
 if ! R1=$R1 sh scripts/recipe.sh --steps 3 > /dev/null 2> "$TMP/err" && grep -q "unknown option '--steps'" "$TMP/err"; then
     ok recipe-bad-option
 else fail recipe-bad-option "$(head -c 300 "$TMP/err")"; fi

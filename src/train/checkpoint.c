@@ -34,14 +34,13 @@ int r1_checkpoint_check_tensor(const r1_checkpoint_tensor *t, const char *path, 
         return r1_fail(err, "%s: tensor '%s' has shape [%lld, %lld, %lld], the model [%lld, %lld, %lld]", path,
                        t->name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)want[0],
                        (long long)want[1], (long long)want[2]);
-    /* a run saves only finite numbers (it stops when a step goes non-finite), so
-     * NaN or inf here is damage, which training would report steps later as a
-     * diverged run */
+    /* training cannot go on from a NaN or an inf (a damaged file, or moments that
+     * overflowed): say where it is, not steps later that the run diverged */
     size_t count = r1_checkpoint_tensor_count(t);
     for (size_t i = 0; i < count; i++)
         if (!isfinite(t->data[i]))
-            return r1_fail(err, "%s: tensor '%s' holds %g at index %zu: the file is damaged", path, t->name,
-                           t->data[i], i);
+            return r1_fail(err, "%s: tensor '%s' holds %g at index %zu, which training cannot continue from", path,
+                           t->name, t->data[i], i);
     return R1_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "infer/sampler.h"
 #include "train/lm_run.h"
 #include "train/problem_set.h"
 #include "train/settings.h"
@@ -46,8 +47,9 @@ static int check(const r1_distill_config *c, r1_err *err) {
     if (c->n < 1 || c->k < 1 || c->k > 1024 || c->max_tokens < 1 || c->threads < 0)
         return r1_fail(err, "distill: n %d, k %d (1..1024), max_tokens %d must be positive, threads %d not negative",
                        c->n, c->k, c->max_tokens, c->threads);
-    if (!(c->temperature >= 0 && c->top_p > 0 && c->top_p <= 1))
-        return r1_fail(err, "distill: temperature %g (≥ 0), top_p %g (0..1]", c->temperature, c->top_p);
+    r1_sampler_params sampling = r1_sampler_defaults();
+    sampling.temperature = c->temperature, sampling.top_p = c->top_p;
+    if (r1_sampler_params_check(&sampling, err) != R1_OK) return r1_fail_within(err, "distill: ");
     r1_problem_set none; /* no problems, but the task name checked */
     if (r1_problem_set_generate(&none, c->task, R1_SPLIT_TRAIN, 0, c->seed, err) != R1_OK) return R1_ERR;
     return r1_pretrain_config_check(&c->student.base, err);
@@ -109,33 +111,51 @@ int r1_distill(const r1_distill_config *cfg_in, const r1_pretrain_options *opts,
         snprintf(checkpoint_path, sizeof checkpoint_path, "%s/checkpoint.gguf", dir) >= (int)sizeof checkpoint_path ||
         strlen(traces_path) >= sizeof cfg.student.traces)
         return r1_fail(err, "distill: path too long: %.200s", dir);
+    /* the sampling phase writes the directory too: it holds the run lock that
+     * the training phase's r1_lm_run_open takes after it (see phases below) */
+    int lock_fd, rc = R1_ERR;
     if (opts->resume) {
         if (access(settings_path, F_OK) != 0)
             return r1_fail(err, "distill: --resume: no %s to continue", settings_path);
+        if (r1_lm_run_lock_dir("distill", dir, &lock_fd, err) != R1_OK) return R1_ERR;
         cfg = r1_distill_default_config();
-        if (r1_settings_read_file(settings_path, "distill", set_setting, &cfg, err) != R1_OK) return R1_ERR;
+        if (r1_settings_read_file(settings_path, "distill", set_setting, &cfg, err) != R1_OK) goto unlock;
         cfg.threads = cfg_in->threads; /* how fast, not what: this run's -t */
         /* the file is checked as the command line was: an edited one fails here */
-        if (check(&cfg, err) != R1_OK) return r1_fail_within(err, "%s: ", settings_path);
+        if (check(&cfg, err) != R1_OK) {
+            r1_fail_within(err, "%s: ", settings_path);
+            goto unlock;
+        }
     } else {
         snprintf(cfg.student.traces, sizeof cfg.student.traces, "%s", traces_path);
         if (take_init_architecture(&cfg, err) != R1_OK || check(&cfg, err) != R1_OK) return R1_ERR;
         if (r1_lm_run_make_dirs("distill", dir, err) != R1_OK) return R1_ERR;
-        if (access(settings_path, F_OK) == 0 || access(checkpoint_path, F_OK) == 0)
-            return r1_fail(err, "distill: %s already holds a run: continue it with --resume, or choose another --out",
-                           dir);
-        if (write_settings(&cfg, settings_path, err) != R1_OK) return R1_ERR;
+        if (r1_lm_run_lock_dir("distill", dir, &lock_fd, err) != R1_OK) return R1_ERR;
+        if (access(settings_path, F_OK) == 0 || access(checkpoint_path, F_OK) == 0) {
+            r1_fail(err, "distill: %s already holds a run: continue it with --resume, or choose another --out", dir);
+            goto unlock;
+        }
+        if (write_settings(&cfg, settings_path, err) != R1_OK) goto unlock;
     }
+    /* phase 1, the teacher's sampling, unless its traces are there */
     if (access(traces_path, F_OK) != 0) {
         res->sampled = 1;
         if (sample_teacher(&cfg, traces_path, opts, &res->sample, err) != R1_OK) {
             if (!opts->resume) unlink(settings_path); /* nothing was made: the directory is free again */
-            return R1_ERR;
+            goto unlock;
         }
-        if (res->sample.interrupted) return R1_OK;
+        if (res->sample.interrupted) {
+            rc = R1_OK;
+            goto unlock;
+        }
     }
+    /* phase 2, the student's training: sft locks the directory itself */
+    close(lock_fd);
     r1_pretrain_options sft_opts = *opts;
     sft_opts.resume = access(checkpoint_path, F_OK) == 0;
     res->trained = 1;
     return r1_sft(&cfg.student, &sft_opts, &res->sft, err);
+unlock:
+    close(lock_fd);
+    return rc;
 }

@@ -77,27 +77,21 @@ int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
                        c->prompts, c->group, c->max_tokens, c->threads);
     if ((size_t)c->prompts * c->group > 65536)
         return r1_fail(err, "grpo: %d prompts × %d samples is too many", c->prompts, c->group);
-    /* each real setting finite and in its range; "(" and ")" mark an open end */
+    /* each real setting finite and in its range, [lo or (lo, up to hi) */
     const struct {
         const char *name;
         double value, lo, hi;
-        char lo_bracket, hi_bracket;
-    } reals[] = {{"lr", c->lr, 0, INFINITY, '(', ')'},
-                 {"beta", c->beta, 0, INFINITY, '[', ')'},
-                 {"eps", c->eps, 0, 1, '(', ')'},
-                 {"eps_high", c->eps_high, 0, INFINITY, '(', ')'},
-                 {"temperature", c->temperature, 0, INFINITY, '(', ')'},
-                 {"clip", c->clip, 0, INFINITY, '[', ')'},
-                 {"weight_decay", c->weight_decay, 0, INFINITY, '[', ')'},
-                 {"bias_gamma", c->bias_gamma, 0, INFINITY, '[', ')'},
-                 {"format_reward", c->format_reward, 0, 1, '[', ')'}};
+        int lo_closed; /* 1: lo allowed */
+    } reals[] = {{"lr", c->lr, 0, INFINITY, 0},           {"beta", c->beta, 0, INFINITY, 1},
+                 {"eps", c->eps, 0, 1, 0},                {"eps_high", c->eps_high, 0, INFINITY, 0},
+                 {"temperature", c->temperature, 0, INFINITY, 0}, {"clip", c->clip, 0, INFINITY, 1},
+                 {"weight_decay", c->weight_decay, 0, INFINITY, 1}, {"bias_gamma", c->bias_gamma, 0, INFINITY, 1},
+                 {"format_reward", c->format_reward, 0, 1, 1}};
     for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
         double v = reals[i].value;
-        int inside = isfinite(v) && (reals[i].lo_bracket == '[' ? v >= reals[i].lo : v > reals[i].lo) &&
-                     (reals[i].hi_bracket == ']' ? v <= reals[i].hi : v < reals[i].hi);
-        if (!inside)
-            return r1_fail(err, "grpo: %s %g must be a finite number in %c%g, %g%c", reals[i].name, v,
-                           reals[i].lo_bracket, reals[i].lo, reals[i].hi, reals[i].hi_bracket);
+        if (!(isfinite(v) && (reals[i].lo_closed ? v >= reals[i].lo : v > reals[i].lo) && v < reals[i].hi))
+            return r1_fail(err, "grpo: %s %g must be a finite number in %c%g, %g)", reals[i].name, v,
+                           reals[i].lo_closed ? '[' : '(', reals[i].lo, reals[i].hi);
     }
     if (c->ppo_epochs < 1 || c->minibatches < 1 || c->minibatches > c->prompts * c->group || c->max_extra < 0 ||
         c->max_extra > 65536)

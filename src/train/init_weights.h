@@ -38,7 +38,7 @@ void r1_init_weights_arch(const r1_init_weights *w, r1_train_config *cfg);
 int r1_init_weights_decides(const char *key);
 
 /* Copies every tensor of m (built from the architecture) from the file: the same
- * names and sizes, F32. An MTP module the file lacks keeps m's initialisation. */
+ * names and sizes, F32 (a checkpoint's: the same shapes, finite values). An MTP module the file lacks keeps m's initialisation. */
 int r1_init_weights_load(const r1_init_weights *w, r1_train_model *m, r1_err *err);
 
 void r1_init_weights_close(r1_init_weights *w);

@@ -68,24 +68,22 @@ int r1_lm_run_open_init(r1_pretrain_config *cfg, r1_init_weights *init, int *hav
     return R1_OK;
 }
 
-/* Two runs writing one directory would mix their files (the checks for a run
- * already there pass for both when they start together), so a run holds an
- * exclusive flock on DIR/.lock until r1_lm_run_free; the kernel drops it when the
- * process ends, however it ends. */
-static int lock_dir(r1_lm_run *run, r1_err *err) {
+int r1_lm_run_lock_dir(const char *stage, const char *dir, int *fd, r1_err *err) {
     char path[1100];
-    if (snprintf(path, sizeof path, "%s/.lock", run->dir) >= (int)sizeof path)
-        return r1_fail(err, "%s: path too long: %.200s", run->stage, run->dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return r1_fail(err, "%s: cannot create %s: %s", run->stage, path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int busy = errno == EWOULDBLOCK;
-        close(fd);
-        return busy ? r1_fail(err, "%s: another r1 run is using %s; wait for it, or choose another --out", run->stage,
-                              run->dir)
-                    : r1_fail(err, "%s: cannot lock %s: %s", run->stage, path, strerror(errno));
-    }
-    run->lock_fd = fd, run->have_lock = 1;
+    if (snprintf(path, sizeof path, "%s/.lock", dir) >= (int)sizeof path)
+        return r1_fail(err, "%s: path too long: %.200s", stage, dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) return r1_fail(err, "%s: cannot create %s: %s", stage, path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0) return R1_OK;
+    int busy = errno == EWOULDBLOCK;
+    close(*fd);
+    return busy ? r1_fail(err, "%s: another r1 run is using %s; wait for it, or choose another --out", stage, dir)
+                : r1_fail(err, "%s: cannot lock %s: %s", stage, path, strerror(errno));
+}
+
+static int lock_dir(r1_lm_run *run, r1_err *err) {
+    if (r1_lm_run_lock_dir(run->stage, run->dir, &run->lock_fd, err) != R1_OK) return R1_ERR;
+    run->have_lock = 1;
     return R1_OK;
 }
 

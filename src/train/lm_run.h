@@ -17,6 +17,7 @@
  *   metrics.csv      step,loss,lr,grad_norm,tokens_per_s (metrics.h)
  *   loss.svg         the loss curve, redrawn at each checkpoint
  *   model.gguf       the trained model with its tokenizer, for `r1 run` and llama.cpp
+ *   .lock            held by the run that is using the directory (r1_lm_run_lock_dir)
  *
  * Resume: the stage reads its settings back from the checkpoint (r1_lm_run_open,
  * then its own parser over run->ck.config), the batches are a pure function of
@@ -75,9 +76,17 @@ int r1_lm_run_make_dirs(const char *stage, const char *dir, r1_err *err);
  * bad --init creates no directory. */
 int r1_lm_run_open_init(r1_pretrain_config *cfg, r1_init_weights *init, int *have_init, r1_err *err);
 
-/* Paths under out_dir. resume: loads out_dir/checkpoint.gguf into run->ck and
- * checks it is of this stage; otherwise creates out_dir (mkdir -p) and refuses one
- * that already holds a checkpoint. */
+/* Two runs writing one directory would mix their files (the checks for a run
+ * already there pass for both when they start together), so a run holds an
+ * exclusive flock on dir/.lock: *fd receives the open file, which holds it until
+ * closed; the kernel drops it when the process ends, however it ends. Fails,
+ * naming dir, while another run (or another open file of this process) holds it. */
+int r1_lm_run_lock_dir(const char *stage, const char *dir, int *fd, r1_err *err);
+
+/* Paths under out_dir, and its lock (above), held until r1_lm_run_free — which
+ * must follow even a failed open. resume: loads out_dir/checkpoint.gguf into
+ * run->ck and checks it is of this stage; otherwise creates out_dir (mkdir -p) and
+ * refuses one that already holds a checkpoint or a trained model.gguf. */
 int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int resume, r1_err *err);
 
 /* Runs set(settings, entry) over the resumed checkpoint's "key=value" entries,

@@ -50,7 +50,7 @@ static int write_group(void *ctx, const r1_rollout_group *g, r1_err *err) {
         s->res->kept++;
     }
     s->res->problems = g->index + 1;
-    if (fflush(s->f) != 0) return r1_fail(err, "sample: write failed: %s", strerror(errno));
+    if (fflush(s->f) != 0) return r1_fail(err, "write failed: %s", strerror(errno));
     snprintf(s->line, sizeof s->line, "kept %ld/%ld, accuracy %.3f", s->res->kept, s->res->samples,
              (double)s->res->correct / (double)s->res->samples);
     if (!s->quiet) r1_progress_update(&s->bar, (uint64_t)s->res->problems, s->line);
@@ -71,6 +71,7 @@ int r1_sample_traces(const r1_rollout_params *rollout, r1_sample_filter filter, 
     if (!quiet) r1_progress_start(&s.bar, "sample", "problem", (uint64_t)n);
     long done = 0;
     int rc = r1_rollout_run(rollout, problems, n, write_group, &s, &done, err);
+    if (rc != R1_OK) r1_fail_within(err, "sample: "); /* the rollout's, or write_group's, message */
     if (!quiet && done > 0) r1_progress_finish(&s.bar, (uint64_t)done, s.line);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;

@@ -29,7 +29,8 @@ int r1_train_config_check(const r1_train_config *c, r1_err *err) {
                             "kv_lora_rank %d, qk_nope %d, v_head %d, seq_len %d, batch %d)",
                        c->vocab, c->dim, c->n_layers, c->n_heads, c->kv_lora_rank, c->qk_nope, c->v_head, c->seq_len,
                        c->batch);
-    /* the command line's limits, for sizes read back from a file as well */
+    /* limits for every size, from the command line or read back from a file (dim,
+     * layers, heads and experts as their options have them) */
     const struct {
         const char *name;
         int value, max;
