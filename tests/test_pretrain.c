@@ -451,6 +451,8 @@ static void test_config_strings(test_ctx *t) {
           "settings changed in the round trip");
     CHECK(r1_pretrain_config_set(&b, "bogus=1", &err) == R1_ERR && strstr(err.msg, "bogus"), "unknown key");
     CHECK(r1_pretrain_config_set(&b, "dim=12x", &err) == R1_ERR && strstr(err.msg, "dim"), "bad value");
+    CHECK(r1_pretrain_config_set(&b, "dim= 12", &err) == R1_ERR && strstr(err.msg, "dim"), "a leading blank");
+    CHECK(r1_pretrain_config_set(&b, "seed=-1", &err) == R1_ERR && strstr(err.msg, "seed"), "a negative seed");
     /* each setting out of its range is refused before any work, by its name; a NaN
      * too (it passes a plain comparison) */
     static const struct {

@@ -1,6 +1,7 @@
 /* Settings tables as key=value strings and files (see settings.h). */
 #include "train/settings.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,8 +116,9 @@ int r1_settings_set(const r1_setting *table, int n_table, void *settings, const 
             return r1_fail(err, "%s: config %s: unknown value '%.200s' (%s)", what, table[i].key, value, names);
         }
         }
-        int empty_number = table[i].type != R1_SETTING_STRING && table[i].type != R1_SETTING_NAME && end == value;
-        if (empty_number || *end || errno)
+        int number = table[i].type != R1_SETTING_STRING && table[i].type != R1_SETTING_NAME;
+        /* the strto* functions skip leading blanks; a trailing one already fails */
+        if ((number && (end == value || isspace((unsigned char)value[0]))) || *end || errno)
             return r1_fail(err, "%s: config %s: bad value '%.200s'", what, table[i].key, value);
         return R1_OK;
     }
