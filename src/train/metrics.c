@@ -294,7 +294,7 @@ int r1_metrics_plot_svg(const char *csv_path, const char *svg_path, const char *
     if (!(y0 <= y1)) y0 = 0, y1 = 1;
     if (x1 == x0) x1 = x0 + 1;
     if (y1 == y0) y0 -= fmax(1, fabs(y0) * 0.1), y1 += fmax(1, fabs(y1) * 0.1);
-    double ystep = nice_step(y1 - y0, 6), xstep = nice_step(x1 - x0, 8);
+    double ystep = nice_step(y1 - y0, 6), xstep = fmax(1, nice_step(x1 - x0, 8)); /* steps are whole */
     y0 = floor(y0 / ystep) * ystep;
     y1 = ceil(y1 / ystep) * ystep;
     const double pw = WIDTH - LEFT - RIGHT, ph = HEIGHT - TOP - BOTTOM;
