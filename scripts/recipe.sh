@@ -65,12 +65,12 @@ if [ $quick = 1 ]; then
     base_steps=20 hasty_steps=10 student_steps=20 grpo="--steps 2 --warmup 0 --prompts 2 --group 4 --max-tokens 64 --eval-every 1 --eval-n 4"
     distill="--n 8 --k 2 --max-tokens 200 --steps 4" n_eval=6 n_vote=3 eval_tokens=64
     # a few steps teach nothing, so the default model stands in as the teacher
-    teacher=$(dirname "$0")/../models/r1-tiny.gguf
+    teacher=$(dirname "$0")/../models/r1-tiny.gguf teacher_name="the default model's"
 else
     base_steps=7000 hasty_steps=1000 student_steps=3000
     grpo="--steps 100 --warmup 5 --prompts 16 --group 8 --max-tokens 480 --eval-every 25 --eval-n 100"
     distill="--n 1000 --k 4 --max-tokens 480 --steps 500" n_eval=1000 n_vote=200 eval_tokens=480
-    teacher=$out/zero/model.gguf
+    teacher=$out/zero/model.gguf teacher_name="the R1-Zero model's"
 fi
 GRPO="--task countdown --variant grpo $grpo --temp 0.7 --lr 3e-5 --beta 0 --format-reward 0 \
 --ppo-epochs 1 --seed 5"
@@ -146,7 +146,7 @@ summary=$out/summary.md
     echo "| hasty | the base + $hasty_steps steps, 80 % of its Countdown traces hasty | $(minutes hasty) | $hasty | $hasty8 |"
     echo "| zero | R1-Zero: GRPO on the hasty base | $(minutes zero) | $zero | $zero8 |"
     echo "| student | the student's base, 0.53M parameters, $student_steps steps | $(minutes student) | $student | |"
-    echo "| distill | the student + the R1-Zero model's correct answers | $(minutes distill) | $distilled | |"
+    echo "| distill | the student + $teacher_name correct answers | $(minutes distill) | $distilled | |"
     echo "| direct | the student + the same GRPO directly | $(minutes direct) | $direct | |"
     echo
     echo "- R1-Zero: $(gain "$hasty" "$zero") points greedy, $(gain "$hasty8" "$zero8") by maj@8."
