@@ -44,6 +44,15 @@ int r1_checkpoint_check_tensor(const r1_checkpoint_tensor *t, const char *path, 
     return R1_OK;
 }
 
+int r1_checkpoint_restore_tensor(const r1_checkpoint *ck, const char *path, const char *name, int n_dims,
+                                 const int64_t *ne, float *dst, r1_err *err) {
+    const r1_checkpoint_tensor *t = r1_checkpoint_find(ck, name);
+    if (!t) return r1_fail(err, "%s: no tensor '%s'", path, name);
+    if (r1_checkpoint_check_tensor(t, path, n_dims, ne, err) != R1_OK) return R1_ERR;
+    memcpy(dst, t->data, r1_checkpoint_tensor_count(t) * sizeof *dst);
+    return R1_OK;
+}
+
 /* Float count of a shape, failing on dims outside 1–3, non-positive extents, or a
  * byte size that does not fit in size_t. */
 static int shape_count(const char *path, const char *name, int n_dims, const int64_t *ne, size_t *count,

@@ -76,5 +76,10 @@ size_t r1_checkpoint_tensor_count(const r1_checkpoint_tensor *t);
  * any float bits. */
 int r1_checkpoint_check_tensor(const r1_checkpoint_tensor *t, const char *path, int n_dims, const int64_t *ne,
                                r1_err *err);
+/* Restores the tensor called name of ck (read from path) into dst, which holds the
+ * shape ne[0..n_dims): fails naming path and the tensor when it is missing or fails
+ * r1_checkpoint_check_tensor. */
+int r1_checkpoint_restore_tensor(const r1_checkpoint *ck, const char *path, const char *name, int n_dims,
+                                 const int64_t *ne, float *dst, r1_err *err);
 
 #endif

@@ -125,10 +125,8 @@ static int restore_tensor(const r1_checkpoint *ck, const char *path, const char 
                           float *dst, r1_err *err) {
     char name[R1_CHECKPOINT_NAME_MAX + 8];
     snprintf(name, sizeof name, "%s%s", prefix, t->name);
-    const r1_checkpoint_tensor *ct = r1_checkpoint_find(ck, name);
-    if (!ct) return r1_fail(err, "grpo: %s: no tensor '%s'", path, name);
-    if (r1_checkpoint_check_tensor(ct, path, t->n_dims, t->ne, err) != R1_OK) return r1_fail_within(err, "grpo: ");
-    memcpy(dst, ct->data, t->size * sizeof *dst);
+    if (r1_checkpoint_restore_tensor(ck, path, name, t->n_dims, t->ne, dst, err) != R1_OK)
+        return r1_fail_within(err, "grpo: ");
     return R1_OK;
 }
 

@@ -99,22 +99,17 @@ int r1_init_weights_decides(const char *key) {
     return 0;
 }
 
-/* The floats of the file's tensor for t (t's shape: a checkpoint is checked here,
- * a model file's shapes by r1_model_load), or NULL with the error set. */
-static const float *find_tensor(const r1_init_weights *w, const r1_train_tensor *t, r1_err *err) {
-    if (w->is_checkpoint) {
-        const r1_checkpoint_tensor *ct = r1_checkpoint_find(&w->ck, t->name);
-        if (!ct) return r1_fail(err, "%s: no tensor '%s'", w->path, t->name), NULL;
-        if (r1_checkpoint_check_tensor(ct, w->path, t->n_dims, t->ne, err) != R1_OK) return NULL;
-        return ct->data;
-    }
+/* The file's tensor for t into t->data (a checkpoint's shapes are checked here, a
+ * model file's by r1_model_load). */
+static int load_tensor(const r1_init_weights *w, r1_train_tensor *t, r1_err *err) {
+    if (w->is_checkpoint) return r1_checkpoint_restore_tensor(&w->ck, w->path, t->name, t->n_dims, t->ne, t->data, err);
     const r1_gguf_tensor *gt = r1_gguf_find_tensor(&w->model.gguf, t->name);
-    if (!gt) return r1_fail(err, "%s: no tensor '%s'", w->path, t->name), NULL;
+    if (!gt) return r1_fail(err, "%s: no tensor '%s'", w->path, t->name);
     if (gt->nbytes != t->size * sizeof(float))
         return r1_fail(err, "%s: tensor '%s' has %zu values, the model %zu", w->path, t->name,
-                       gt->nbytes / sizeof(float), t->size),
-               NULL;
-    return gt->data;
+                       gt->nbytes / sizeof(float), t->size);
+    memcpy(t->data, gt->data, gt->nbytes);
+    return R1_OK;
 }
 
 /* The file holds a tensor of that name. */
@@ -127,9 +122,7 @@ int r1_init_weights_load(const r1_init_weights *w, r1_train_model *m, r1_err *er
     for (int i = 0; i < m->n_tensors; i++) {
         r1_train_tensor *t = &m->tensors[i];
         if (t->mtp && !has_tensor(w, t->name)) continue; /* a new MTP module keeps its initialisation */
-        const float *src = find_tensor(w, t, err);
-        if (!src) return R1_ERR;
-        memcpy(t->data, src, t->size * sizeof(float));
+        if (load_tensor(w, t, err) != R1_OK) return R1_ERR;
     }
     return R1_OK;
 }

@@ -156,11 +156,8 @@ static int save_checkpoint(const r1_lm_run *run, const r1_pretrain_config *cfg, 
 
 /* The checkpoint's tensor name, of t's shape, into dst (t's values or its AdamW moments). */
 static int restore_tensor(const r1_lm_run *run, const char *name, const r1_train_tensor *t, float *dst, r1_err *err) {
-    const r1_checkpoint_tensor *ct = r1_checkpoint_find(&run->ck, name);
-    if (!ct) return r1_fail(err, "%s: %s: no tensor '%s'", run->stage, run->checkpoint_path, name);
-    if (r1_checkpoint_check_tensor(ct, run->checkpoint_path, t->n_dims, t->ne, err) != R1_OK)
+    if (r1_checkpoint_restore_tensor(&run->ck, run->checkpoint_path, name, t->n_dims, t->ne, dst, err) != R1_OK)
         return r1_fail_within(err, "%s: ", run->stage);
-    memcpy(dst, ct->data, t->size * sizeof *dst);
     return R1_OK;
 }
 
