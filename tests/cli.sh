@@ -81,6 +81,27 @@ if $R1 --help | grep -q quantize && $R1 run --help | grep -q 'default.*embedded 
    $R1 info --help | grep -q 'embedded r1-tiny model'; then ok help-says-embedded
 else fail help-says-embedded "--help does not mention the embedded default"; fi
 
+# run --vote: sample 0 is the plain run with the same seed; a task prompt's vote
+# is judged by the task (correct/wrong), a free prompt's is not
+q='Using the numbers 12, 30, 4, 8, make 54.'
+if $R1 run --seed 4 --temp 0.9 -t 1 "$q" > "$TMP/plain" 2>> "$TMP/err" &&
+   $R1 run --vote 1 --seed 4 --temp 0.9 -t 1 "$q" > "$TMP/out" 2> "$TMP/err" &&
+   [ "$(sed '$d' "$TMP/out" | sed '$d')" = "$(cat "$TMP/plain")" ] &&
+   tail -n 1 "$TMP/out" | grep -Eq '^vote: (1 of 1 samples answer ".*" \((correct|wrong)\)|no valid answer among the 1 samples .*)$'
+then ok run-vote-1-is-the-plain-run
+else fail run-vote-1-is-the-plain-run "$(cat "$TMP/plain" "$TMP/out" "$TMP/err" | head -c 400)"; fi
+if $R1 run --vote 8 --temp 0.7 -t 1 "Using the numbers 7, 3, 5, make 26." > "$TMP/out" 2> "$TMP/err" &&
+   tail -n 1 "$TMP/out" | grep -Eq '^vote: [1-8] of 8 samples answer "[0-9 *+/()-]+" \((correct|wrong)\)(;|$)' &&
+   grep -q 'vote .* 8/8 sample' "$TMP/err"; then ok run-vote-task
+else fail run-vote-task "$(cat "$TMP/out" "$TMP/err" | head -c 400)"; fi
+if $R1 run --vote 3 --temp 0.7 -t 1 --no-think-display "What is 2 + 2? Say it twice." > "$TMP/out" 2> "$TMP/err" &&
+   ! grep -q '<think>' "$TMP/out" && tail -n 1 "$TMP/out" | grep -Eq '^vote: ' &&
+   ! tail -n 1 "$TMP/out" | grep -Eq '\((correct|wrong)\)'; then ok run-vote-free-prompt
+else fail run-vote-free-prompt "$(cat "$TMP/out" "$TMP/err" | head -c 400)"; fi
+expect_error_saying "give a temperature above 0" run-vote-greedy $R1 run --vote 3 --temp 0 "hi"
+expect_error_saying "not --raw" run-vote-raw $R1 run --vote 2 --raw --tokens "1 2"
+expect_error_saying "from 1 to 1024" run-vote-range $R1 run --vote 1025 "hi"
+
 # quantize: the embedded Q8_0 model re-encoded as F16 runs; bad arguments are one-line errors
 if $R1 quantize -o "$TMP/tiny-f16.gguf" --type f16 > "$TMP/out" 2> "$TMP/err" &&
    grep -q '^wrote .*tiny-f16.gguf: .* F16, .* F32 (1-D and routers)$' "$TMP/out" &&

@@ -112,6 +112,86 @@ static void test_arithmetic_whitespace_normalisation(test_ctx *t) {
     CHECK(r1_vote_key(&p, &r, key, &correct) && !correct, "a wrong number still votes");
 }
 
+/* ---- free-form answers (r1 run --vote) ---- */
+
+/* The key of a free-form completion, or "-" when it casts no vote. */
+static const char *text_key(const r1_problem *p, const char *completion, int starts_thinking, int *correct) {
+    static char key[R1_VOTE_KEY_MAX];
+    int right = 0;
+    if (!r1_vote_text_key(p, completion, starts_thinking, key, &right)) strcpy(key, "-");
+    if (correct) *correct = right;
+    return key;
+}
+
+static void test_free_form_answers(test_ctx *t) {
+    static const struct {
+        const char *completion;
+        int starts_thinking;
+        const char *key;
+    } cases[] = {
+        {"<think>\n48 + 75 = 123\n</think>\n\n<answer> 120 </answer>", 0, "120"},
+        {"48 + 75 = 123</think>\n<answer>120</answer>", 1, "120"},   /* the prompt opened <think> */
+        {"<think>a</think> b </think>\n  The  answer\tis\n 7. ", 0, "The answer is 7."}, /* after the last </think> */
+        {"<think>so x = 2</think>Hence $\\boxed{\\frac{1}{2}}$, or \\boxed{ 3 }.", 0, "3"}, /* the last box */
+        {"</think>So \\boxed{\\frac{1}{2}}.", 1, "\\frac{1}{2}"},     /* braces balance */
+        {"Forty-two.", 0, "Forty-two."},                            /* a model that never thinks */
+        {"<think>still going", 0, "-"},                             /* thinking never closed */
+        {"48 + 75 = 123", 1, "-"},
+        {"</think><answer>120", 1, "-"},                            /* the answer never closed */
+        {"</think>\\boxed{\\frac{1}{2}", 1, "-"},
+        {"</think><answer> \n </answer>", 1, "-"},                  /* empty */
+        {"</think>   ", 1, "-"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *key = text_key(NULL, cases[i].completion, cases[i].starts_thinking, NULL);
+        CHECK(strcmp(key, cases[i].key) == 0, "case %zu: key '%s', expected '%s'", i, key, cases[i].key);
+    }
+    char long_answer[R1_TASK_ANSWER_MAX + 32];
+    snprintf(long_answer, sizeof long_answer, "</think>%0*d", R1_TASK_ANSWER_MAX, 7);
+    CHECK(strcmp(text_key(NULL, long_answer, 1, NULL), "-") == 0, "an answer of R1_TASK_ANSWER_MAX bytes may be cut");
+    /* a task prompt: Countdown answers are keyed and judged by value */
+    r1_problem p = countdown_7_3_5();
+    int correct;
+    CHECK(strcmp(text_key(&p, "</think>\n<answer>5 + 3 * 7</answer>", 1, &correct), "26/1") == 0 && correct,
+          "26 by value");
+    CHECK(strcmp(text_key(&p, "</think>\\boxed{7*7+5}", 1, &correct), "-") == 0, "an invalid expression casts no vote");
+    r1_problem q = arithmetic_123_456();
+    CHECK(strcmp(text_key(&q, "</think>The product is \\boxed{56088}.", 1, &correct), "56088") == 0 && correct,
+          "a boxed arithmetic answer");
+    CHECK(strcmp(text_key(&q, "</think>56 088", 1, &correct), "56 088") == 0 && !correct, "a wrong one");
+}
+
+typedef struct {
+    const char *const *completions;
+    const r1_problem *problem;
+} text_votes;
+
+static int text_vote_key(const void *ctx, int i, char key[R1_VOTE_KEY_MAX], int *correct) {
+    const text_votes *v = ctx;
+    return r1_vote_text_key(v->problem, v->completions[i], 1, key, correct);
+}
+
+static void test_free_form_vote(test_ctx *t) {
+    const char *completions[] = {"</think>ten", "</think><answer>7*3+5</answer>", "</think>\\boxed{3}",
+                                 "no end", "</think>\\boxed{5 + 3*7}", "</think>ten", "</think><answer>ten</answer>"};
+    text_votes v = {completions, NULL};
+    r1_vote_result vote;
+    r1_vote_by(text_vote_key, &v, 7, &vote);
+    CHECK(vote.has_majority && vote.winner == 0 && vote.votes == 3 && !vote.correct, "'ten' x3: winner %d votes %d",
+          vote.winner, vote.votes);
+    int counts[7];
+    for (int i = 0; i < 7; i++) counts[i] = r1_vote_count(text_vote_key, &v, 7, i);
+    const int expected[7] = {3, 1, 1, 0, 1, 0, 0};
+    CHECK(memcmp(counts, expected, sizeof counts) == 0, "counts %d %d %d %d %d %d %d", counts[0], counts[1],
+          counts[2], counts[3], counts[4], counts[5], counts[6]);
+    /* the same samples as answers to 7, 3, 5 → 26: the two expressions are one value */
+    r1_problem p = countdown_7_3_5();
+    v.problem = &p;
+    r1_vote_by(text_vote_key, &v, 7, &vote);
+    CHECK(vote.has_majority && vote.winner == 1 && vote.votes == 2 && vote.correct, "26 x2: winner %d votes %d",
+          vote.winner, vote.votes);
+}
+
 /* ---- the tallies ---- */
 
 static void test_tally_on_canned_rewards(test_ctx *t) {
@@ -329,5 +409,6 @@ static void test_cleanup(test_ctx *t) {
 
 TEST_MAIN("eval", T(test_countdown_votes_by_value), T(test_countdown_ties_go_to_the_first),
           T(test_countdown_invalid_answers_do_not_vote), T(test_arithmetic_whitespace_normalisation),
+          T(test_free_form_answers), T(test_free_form_vote),
           T(test_tally_on_canned_rewards), T(test_generate_reuses_the_prompt), T(test_generate_budget_and_limits),
           T(test_cli_end_to_end), T(test_cleanup))

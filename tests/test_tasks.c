@@ -467,7 +467,57 @@ static void test_json_lines(test_ctx *t) {
     }
 }
 
+/* ---- typed-in prompts (r1 run --vote) ---- */
+
+static void test_parse_prompt(test_ctx *t) {
+    r1_problem p;
+    /* every generated prompt reads back as its own problem */
+    for (uint64_t i = 0; i < 200; i++) {
+        r1_problem q;
+        char prompt[128];
+        r1_task_kind kind = i % 2 ? R1_TASK_ARITHMETIC : R1_TASK_COUNTDOWN;
+        CHECK(r1_task_generate(kind, R1_SPLIT_TEST, i, 0, &q) == R1_OK, "generate %llu", (unsigned long long)i);
+        r1_task_prompt(&q, prompt, sizeof prompt);
+        CHECK(r1_task_parse_prompt(prompt, &p), "'%s' not read back", prompt);
+        CHECK(memcmp(&p, &q, sizeof p) == 0, "'%s' read back as another problem", prompt);
+    }
+    CHECK(r1_task_parse_prompt("  Using the numbers 7, 3, 5, make 26.\n", &p) && p.kind == R1_TASK_COUNTDOWN &&
+              p.n_numbers == 3 && p.numbers[2] == 5 && p.target == 26,
+          "surrounding whitespace is allowed");
+    CHECK(r1_task_parse_prompt("Using the numbers 7, 3, 5, make 100.", &p) && p.target == 100,
+          "an unreachable target is still a problem (every answer is wrong)");
+    CHECK(r1_task_parse_prompt("What is 12\xc3\x97" "3?", &p) && p.kind == R1_TASK_ARITHMETIC &&
+              strcmp(p.answer, "36") == 0, "x as the times sign: '%s'", p.answer);
+    CHECK(r1_task_parse_prompt("What is 48 + 75 - 3?", &p) && strcmp(p.answer, "120") == 0, "the chain: %s", p.answer);
+    static const char *const not_tasks[] = {
+        "Using the numbers 7, 3, make 26.",           /* two numbers */
+        "Using the numbers 7, 3, 5, 1, 2, make 26.",  /* five */
+        "Using the numbers 7, 3, 0, make 26.",        /* 0 */
+        "Using the numbers 7, 3, 100, make 26.",      /* 100 */
+        "Using the numbers 7, 3, 5, make 101.",       /* the target above 100 */
+        "Using the numbers 7, 3, 5, make 0.",
+        "Using the numbers 07, 3, 5, make 26.",       /* not as the prompt writes it */
+        "Using the numbers 7,3,5, make 26.",
+        "Using the numbers 7, 3, 5, make 26",         /* no full stop */
+        "Using the numbers 7, 3, 5, make 26. Quickly.",
+        "using the numbers 7, 3, 5, make 26.",
+        "Using the numbers 7, 3, 5, make 26.5.",
+        "What is 48 + 75 - 3",
+        "What is 48 / 3?",
+        "What is 2 + 2? And 3 + 3?",
+        "hello",
+        "",
+    };
+    for (size_t i = 0; i < sizeof not_tasks / sizeof *not_tasks; i++)
+        CHECK(!r1_task_parse_prompt(not_tasks[i], &p), "'%s' read as a task prompt", not_tasks[i]);
+    char longer[300];
+    memset(longer, ' ', sizeof longer - 1);
+    longer[sizeof longer - 1] = 0;
+    memcpy(longer + 200, "What is 1 + 1?", 14);
+    CHECK(r1_task_parse_prompt(longer, &p), "blanks around a prompt, whatever their length");
+}
+
 TEST_MAIN("tasks", T(test_rng_golden), T(test_generate_golden), T(test_generate_deterministic),
           T(test_splits_disjoint), T(test_countdown_reachable), T(test_countdown_solver),
           T(test_arithmetic_distribution), T(test_prompts), T(test_countdown_eval), T(test_reward_format),
-          T(test_reward_arithmetic), T(test_json_lines))
+          T(test_reward_arithmetic), T(test_json_lines), T(test_parse_prompt))

@@ -1,15 +1,19 @@
 /* r1 run: generate from a prompt.
  *   chat mode (default): the prompt goes through the model's chat template and
  *     tokenizer; the thinking streams (dimmed on a terminal), then the answer.
+ *   --vote K: K samples from one prefilled prompt, the majority answer shown
+ *     (infer/vote.h has the rules).
  *   --raw --tokens: token ids in, token ids out, no template or tokenizer. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 #include "infer/generate.h"
 #include "infer/sampler.h"
 #include "infer/think.h"
+#include "infer/vote.h"
 #include "tokenizer/chat.h"
 #include "tokenizer/tokenizer.h"
 
@@ -28,6 +32,11 @@ static const char *usage =
     "  -n N               at most N new tokens (chat default 2048, raw default 16)\n"
     "  --think-budget N   force </think> after N thinking tokens (default: no limit)\n"
     "  --no-think-display do not print the thinking\n"
+    "  --vote K           self-consistency: K samples (seeds S, S+1, ...) from one\n"
+    "                     prompt, then the one whose answer most samples give is\n"
+    "                     shown, with the votes; a task prompt (`Using the numbers\n"
+    "                     7, 3, 5, make 26.`, `What is 48 + 75?`) is judged by the\n"
+    "                     task's rules, so equal values are one answer (1..1024)\n"
     "  --temp T           temperature; 0 = greedy (default 0.6)\n"
     "  --top-k K          keep the K most likely tokens (default 0 = off)\n"
     "  --top-p P          nucleus sampling (default 0.95)\n"
@@ -39,7 +48,7 @@ static const char *usage =
 
 typedef struct {
     const char *model_path, *prompt, *system, *template_name, *tokens_text;
-    long n_gen, threads, n_ctx, think_budget;
+    long n_gen, threads, n_ctx, think_budget, vote;
     int raw, show_thinking;
     r1_sampler_params sampling;
 } run_options;
@@ -71,6 +80,7 @@ static int parse_options(int argc, char **argv, run_options *o) {
         else if (!strcmp(a, "-t")) rc = cli_parse_long(a, v, 1, 1024, &o->threads);
         else if (!strcmp(a, "-c")) rc = cli_parse_long(a, v, 1, 1 << 24, &o->n_ctx);
         else if (!strcmp(a, "--think-budget")) rc = cli_parse_long(a, v, 0, 1 << 24, &o->think_budget);
+        else if (!strcmp(a, "--vote")) rc = cli_parse_long(a, v, 1, 1024, &o->vote);
         else if (!strcmp(a, "--temp")) rc = cli_parse_float(a, v, &o->sampling.temperature);
         else if (!strcmp(a, "--top-k")) rc = cli_parse_long(a, v, 0, 1 << 24, &top_k);
         else if (!strcmp(a, "--top-p")) rc = cli_parse_float(a, v, &o->sampling.top_p);
@@ -83,6 +93,10 @@ static int parse_options(int argc, char **argv, run_options *o) {
     o->sampling.seed = (uint64_t)seed;
     if (o->raw && !o->tokens_text) return cli_error("run: --raw needs --tokens \"1 2 3\""), R1_ERR;
     if (!o->raw && o->tokens_text) return cli_error("run: --tokens needs --raw"), R1_ERR;
+    if (o->raw && o->vote) return cli_error("run: --vote needs chat mode (answers to vote on), not --raw"), R1_ERR;
+    if (o->vote > 1 && o->sampling.temperature == 0)
+        return cli_error("run: --vote %ld at --temp 0 would draw the same sample %ld times: give a temperature above 0",
+                         o->vote, o->vote), R1_ERR;
     if (o->n_gen < 0) o->n_gen = o->raw ? 16 : 2048;
     return R1_OK;
 }
@@ -171,6 +185,12 @@ static void end_phase(chat_display *d, r1_phase phase) {
     if (phase == R1_PHASE_THINKING && d->show_thinking) printf("%s", d->dim ? "\x1b[0m\n\n" : "\n</think>\n\n");
 }
 
+/* After the last token: a response cut off while thinking still resets the dimming. */
+static void end_display(chat_display *d) {
+    if (d->phase.phase == R1_PHASE_THINKING && d->show_thinking && d->dim) printf("\x1b[0m");
+    putchar('\n');
+}
+
 static int show_token(void *ctx, int token, const char *text, size_t len) {
     chat_display *d = ctx;
     if (r1_think_is_marker(&d->phase, token)) {
@@ -188,6 +208,98 @@ static int show_token(void *ctx, int token, const char *text, size_t len) {
     }
     fflush(stdout);
     return 1;
+}
+
+/* ---- self-consistency (--vote K) ---- */
+
+typedef struct {
+    const r1_generation *samples;
+    const r1_problem *problem; /* the task the prompt poses, or NULL */
+    int starts_thinking;
+} vote_samples;
+
+static int sample_key(const void *ctx, int i, char key[R1_VOTE_KEY_MAX], int *correct) {
+    const vote_samples *v = ctx;
+    return r1_vote_text_key(v->problem, v->samples[i].text, v->starts_thinking, key, correct);
+}
+
+/* Shows a finished sample as a plain run would have streamed it. */
+static int replay(const r1_tokenizer *tok, const r1_generation *g, chat_display *d, r1_err *err) {
+    r1_detok_stream detok;
+    r1_detok_init(&detok, tok);
+    const char *text;
+    size_t len;
+    int rc = R1_OK;
+    for (int i = 0; i < g->n_tokens && rc == R1_OK; i++)
+        if ((rc = r1_detok_push(&detok, g->tokens[i], &text, &len, err)) == R1_OK)
+            show_token(d, g->tokens[i], text, len);
+    r1_detok_flush(&detok, &text, &len);
+    if (rc == R1_OK && len) show_token(d, -1, text, len);
+    r1_detok_free(&detok);
+    return rc;
+}
+
+/* The vote after the shown sample: its answer's count, then the other answers'. */
+static void print_votes(const vote_samples *v, int k, const r1_vote_result *vote) {
+    char key[R1_VOTE_KEY_MAX];
+    int correct, shown = 0, no_vote = 0;
+    if (!vote->has_majority) {
+        printf("\nvote: no valid answer among the %d samples (the first is shown)\n", k);
+        return;
+    }
+    /* a task answer is shown as written (its key is a value), a free one by its key */
+    for (int i = 0; i < k; i++) no_vote += !sample_key(v, i, key, &correct);
+    r1_vote_text_key(NULL, v->samples[vote->winner].text, v->starts_thinking, key, &correct);
+    printf("\nvote: %d of %d samples answer \"%s\"%s%s", vote->votes, k, key,
+           v->problem ? (vote->correct ? " (correct)" : " (wrong)") : "", vote->votes < k ? "; others:" : "\n");
+    for (int i = 0; i < k; i++) {
+        int count = i == vote->winner ? 0 : r1_vote_count(sample_key, v, k, i);
+        if (count == 0) continue;
+        if (shown++ == 8) { printf(" ..."); break; }
+        r1_vote_text_key(NULL, v->samples[i].text, v->starts_thinking, key, &correct);
+        printf("%s \"%s\" x%d", shown > 1 ? "," : "", key, count);
+    }
+    if (no_vote) printf("%s no valid answer x%d", shown ? "," : "", no_vote);
+    if (vote->votes < k) putchar('\n');
+}
+
+/* Draws o->vote samples from the prompt (sample j with seed S + j, so sample 0 is
+ * what a plain run draws) and shows the winner and the votes. */
+static int run_vote(const run_options *o, cli_session *s, const r1_tokenizer *tok, const char *prompt, const int *ids,
+                    int n_ids, r1_generate_params *gp, chat_display *display) {
+    int k = (int)o->vote, rc = R1_OK, drawn = 0;
+    r1_err err;
+    r1_prefill pf;
+    r1_generation *samples = calloc((size_t)k, sizeof *samples);
+    if (!samples) return cli_error("run: out of memory for %d samples", k);
+    if (r1_prefill_run(&s->state, ids, n_ids, &pf, &err) != R1_OK) return free(samples), cli_error("%s", err.msg);
+    r1_progress bar;
+    r1_progress_start(&bar, "vote", "sample", (uint64_t)k);
+    long tokens = 0;
+    for (; drawn < k && rc == R1_OK; drawn++) {
+        gp->sampling.seed = o->sampling.seed + (uint64_t)drawn;
+        if ((rc = r1_generate_from(&s->state, tok, &pf, gp, &samples[drawn], &err)) != R1_OK) break;
+        char metrics[48];
+        tokens += samples[drawn].n_tokens;
+        snprintf(metrics, sizeof metrics, "%.0f tokens per sample", (double)tokens / (drawn + 1));
+        if (drawn + 1 < k) r1_progress_update(&bar, (uint64_t)drawn + 1, metrics);
+        else r1_progress_finish(&bar, (uint64_t)k, metrics);
+    }
+    r1_prefill_free(&pf);
+    if (rc == R1_OK) {
+        r1_problem problem;
+        vote_samples v = {samples, r1_task_parse_prompt(prompt, &problem) ? &problem : NULL, gp->starts_thinking};
+        r1_vote_result vote;
+        r1_vote_by(sample_key, &v, k, &vote);
+        begin_phase(display, display->phase.phase);
+        rc = replay(tok, &samples[vote.has_majority ? vote.winner : 0], display, &err);
+        end_display(display);
+        if (rc == R1_OK) print_votes(&v, k, &vote);
+    }
+    if (rc != R1_OK) cli_error("%s", err.msg);
+    for (int i = 0; i < drawn; i++) r1_generation_free(&samples[i]);
+    free(samples);
+    return rc != R1_OK;
 }
 
 static int run_chat(const run_options *o) {
@@ -244,14 +356,17 @@ static int run_chat(const run_options *o) {
     gp.max_tokens = o->n_gen < room ? o->n_gen : room;
     chat_display display = {.show_thinking = o->show_thinking, .dim = isatty(1)};
     r1_think_init(&display.phase, tok, gp.starts_thinking, -1);
+    if (o->vote) {
+        rc = run_vote(o, &s, tok, prompt, ids, n_ids, &gp, &display);
+        goto done;
+    }
     gp.on_token = show_token;
     gp.on_token_ctx = &display;
     begin_phase(&display, display.phase.phase);
     r1_generation gen;
     rc = r1_generate(&s.state, tok, ids, n_ids, &gp, &gen, &err) != R1_OK;
     if (rc) cli_error("%s", err.msg);
-    if (display.phase.phase == R1_PHASE_THINKING && display.show_thinking && display.dim) printf("\x1b[0m");
-    putchar('\n');
+    end_display(&display);
     r1_generation_free(&gen);
 done:
     free(ids);

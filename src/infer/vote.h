@@ -17,6 +17,18 @@
  * the key voted first; with no votes at all there is no majority, which counts as
  * wrong.
  *
+ * Free-form answers (`r1 run --vote`, any model). A sample's answer is its text
+ * after the last `</think>` (all of it when the model never thinks: no `<think>`
+ * in the text and none opened by the prompt); within that, the inside of the
+ * first `<answer>`…`</answer>` when there is one (the tiny models' format), else
+ * of the last `\boxed{…}` (R1's math answers), else the whole answer. A sample
+ * whose thinking or answer tag never closed casts no vote. When the prompt is a
+ * task problem (r1_task_parse_prompt), the answer is judged and keyed by the
+ * task's rules above (a Countdown answer that is no valid expression casts no
+ * vote); otherwise the key is the answer with every run of whitespace collapsed
+ * to one space, and whether it is correct is unknown (0). Empty answers and
+ * answers of R1_TASK_ANSWER_MAX bytes or more cast no vote.
+ *
  * The scores over a set of problems:
  *   pass@1       the mean over problems of the fraction of its K samples that are
  *                correct: with K samples at temperature T this is the unbiased
@@ -48,6 +60,23 @@ typedef struct {
 
 /* Majority vote over the k samples' rewards. */
 void r1_vote(const r1_problem *p, const r1_reward *rewards, int k, r1_vote_result *out);
+
+/* The vote key of a free-form completion (see above); p is the problem the prompt
+ * poses, or NULL. starts_thinking: the prompt opened `<think>`. Returns 1 and
+ * writes the key (and whether the answer is correct) when the sample votes, 0
+ * when it does not. */
+int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, char key[R1_VOTE_KEY_MAX],
+                     int *correct);
+
+/* The same votes over any answers: key_of(ctx, i, key, correct) is sample i's
+ * vote key as above (1 when it votes). */
+typedef int (*r1_vote_key_fn)(const void *ctx, int i, char key[R1_VOTE_KEY_MAX], int *correct);
+void r1_vote_by(r1_vote_key_fn key_of, const void *ctx, int k, r1_vote_result *out);
+
+/* How many of the k samples give sample i's answer, when sample i is the first to
+ * give it; 0 when an earlier sample gave it or sample i casts no vote. So the
+ * samples with a count above 0 list each answer once. */
+int r1_vote_count(r1_vote_key_fn key_of, const void *ctx, int k, int i);
 
 /* The running scores of an evaluation. */
 typedef struct {

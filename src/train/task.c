@@ -118,6 +118,8 @@ static int parse_countdown(const json_t *obj, r1_problem *p, r1_err *err) {
     return R1_OK;
 }
 
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 /* An integer 0..R1_ARITHMETIC_MAX_OPERAND at *s (at most 9 digits), skipping spaces
  * before it. */
 static const char *read_operand(const char *s, int64_t *out) {
@@ -202,11 +204,52 @@ int r1_task_parse_json_line(const char *line, r1_problem *out, r1_err *err) {
     return rc;
 }
 
+/* A countdown prompt, exactly as r1_task_prompt writes it: the numbers and the
+ * target are read, then the prompt is written back and must match. */
+static int parse_countdown_prompt(const char *text, r1_problem *p) {
+    static const char prefix[] = "Using the numbers ";
+    if (strncmp(text, prefix, sizeof prefix - 1) != 0) return 0;
+    const char *s = text + sizeof prefix - 1;
+    int64_t value;
+    p->kind = R1_TASK_COUNTDOWN;
+    for (;;) {
+        if (!(s = read_operand(s, &value)) || value < 1 || value > 99) return 0;
+        if (p->n_numbers == R1_COUNTDOWN_MAX_NUMBERS) return 0;
+        p->numbers[p->n_numbers++] = (int)value;
+        if (strncmp(s, ", make ", 7) == 0) break;
+        if (strncmp(s, ", ", 2) != 0) return 0;
+        s += 2;
+    }
+    if (p->n_numbers < 3 || !(s = read_operand(s + 7, &value)) || value < 1 || value > 100) return 0;
+    p->target = (int)value;
+    char canonical[128];
+    return r1_task_prompt(p, canonical, sizeof canonical) > 0 && strcmp(canonical, text) == 0;
+}
+
+int r1_task_parse_prompt(const char *text, r1_problem *out) {
+    while (is_space(*text)) text++;
+    size_t len = strlen(text);
+    while (len > 0 && is_space(text[len - 1])) len--;
+    char trimmed[128]; /* longer than any task prompt */
+    if (len >= sizeof trimmed) return 0;
+    memcpy(trimmed, text, len);
+    trimmed[len] = 0;
+    r1_problem p;
+    memset(&p, 0, sizeof p);
+    if (parse_question(trimmed, &p)) {
+        p.kind = R1_TASK_ARITHMETIC;
+        r1_arithmetic_set_answer(&p);
+    } else {
+        memset(&p, 0, sizeof p);
+        if (!parse_countdown_prompt(trimmed, &p)) return 0;
+    }
+    *out = p;
+    return 1;
+}
+
 /* ---- the completion format and the reward ---- */
 
 static const char *const tags[] = {"<think>", "</think>", "<answer>", "</answer>"};
-
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static const char *skip_space(const char *s) {
     while (is_space(*s)) s++;
