@@ -148,6 +148,15 @@ static void test_lr_schedule(test_ctx *t) {
     b = r1_grpo_default_config();
     b.ppo_epochs = 0;
     CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "ppo_epochs"), "0 epochs accepted");
+    /* an integer out of range is the only one named */
+    b = r1_grpo_default_config();
+    b.group = 1;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && !strcmp(err.msg, "grpo: group 1 must be at least 2"), "%s",
+          err.msg);
+    b = r1_grpo_default_config();
+    b.minibatches = b.prompts * b.group + 1;
+    CHECK(r1_grpo_config_check(&b, &err) == R1_ERR && strstr(err.msg, "minibatches 65 must be in 1..64 (prompts × group)"),
+          "%s", err.msg);
     b = r1_grpo_default_config();
     CHECK(b.format_reward == R1_REWARD_FORMAT, "default format reward %g", b.format_reward);
     b.format_reward = 1;

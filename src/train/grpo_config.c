@@ -1,5 +1,6 @@
 /* `r1 train grpo`'s settings: defaults, checks, and the "key=value" strings that
  * config.txt and checkpoints hold (see grpo.h). */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -72,11 +73,31 @@ const char *r1_grpo_task_name(r1_grpo_task t) { return t <= R1_GRPO_TASK_MIX ? t
 
 int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
     if (r1_pretrain_config_check(&c->base, err) != R1_OK) return R1_ERR;
-    if (c->steps < 1 || c->prompts < 1 || c->group < 2 || c->max_tokens < 1 || c->threads < 0)
-        return r1_fail(err, "grpo: steps %d, prompts %d, group %d (at least 2), max_tokens %d, threads %d", c->steps,
-                       c->prompts, c->group, c->max_tokens, c->threads);
-    if ((size_t)c->prompts * c->group > 65536)
-        return r1_fail(err, "grpo: %d prompts × %d samples is too many", c->prompts, c->group);
+    /* each integer setting in its range, named when it is not */
+    const struct {
+        const char *name;
+        long value, lo, hi; /* hi INT_MAX: no upper bound */
+        const char *hi_is;  /* what sets hi, when another setting does */
+    } ints[] = {{"steps", c->steps, 1, INT_MAX, ""},
+                {"prompts", c->prompts, 1, INT_MAX, ""},
+                {"group", c->group, 2, INT_MAX, ""},
+                {"max_tokens", c->max_tokens, 1, INT_MAX, ""},
+                {"threads", c->threads, 0, INT_MAX, ""},
+                {"ppo_epochs", c->ppo_epochs, 1, INT_MAX, ""},
+                {"max_extra", c->max_extra, 0, 65536, ""},
+                {"warmup", c->warmup, 0, c->steps, " (the steps)"},
+                {"eval_every", c->eval_every, 0, INT_MAX, ""},
+                {"eval_n", c->eval_n, 1, INT_MAX, ""},
+                {"minibatches", c->minibatches, 1, (long)c->prompts * c->group, " (prompts × group)"}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (ints[i].value >= ints[i].lo && ints[i].value <= ints[i].hi) continue;
+        if (ints[i].hi == INT_MAX)
+            return r1_fail(err, "grpo: %s %ld must be at least %ld", ints[i].name, ints[i].value, ints[i].lo);
+        return r1_fail(err, "grpo: %s %ld must be in %ld..%ld%s", ints[i].name, ints[i].value, ints[i].lo, ints[i].hi,
+                       ints[i].hi_is);
+    }
+    if ((long)c->prompts * c->group > 65536)
+        return r1_fail(err, "grpo: %d prompts × %d samples is too many (at most 65536 a step)", c->prompts, c->group);
     /* each real setting finite and in its range, [lo or (lo, up to hi) */
     const struct {
         const char *name;
@@ -93,16 +114,8 @@ int r1_grpo_config_check(const r1_grpo_config *c, r1_err *err) {
             return r1_fail(err, "grpo: %s %g must be a finite number in %c%g, %g)", reals[i].name, v,
                            reals[i].lo_closed ? '[' : '(', reals[i].lo, reals[i].hi);
     }
-    if (c->ppo_epochs < 1 || c->minibatches < 1 || c->minibatches > c->prompts * c->group || c->max_extra < 0 ||
-        c->max_extra > 65536)
-        return r1_fail(err, "grpo: ppo_epochs %d (≥ 1), minibatches %d (1..prompts·group = %d), max_extra %d "
-                            "(0..65536)",
-                       c->ppo_epochs, c->minibatches, c->prompts * c->group, c->max_extra);
-    if (c->warmup < 0 || c->warmup > c->steps || !(c->lr_min >= 0 && c->lr_min <= c->lr))
-        return r1_fail(err, "grpo: warmup %d (0..steps %d), lr_min %g (0..lr %g)", c->warmup, c->steps, c->lr_min,
-                       c->lr);
-    if (c->eval_every < 0 || c->eval_n < 1)
-        return r1_fail(err, "grpo: eval_every %d (≥ 0), eval_n %d (≥ 1)", c->eval_every, c->eval_n);
+    if (!(c->lr_min >= 0 && c->lr_min <= c->lr))
+        return r1_fail(err, "grpo: lr_min %g must be in 0..lr (%g)", c->lr_min, c->lr);
     if (c->variant > R1_GRPO_DAPO || c->task > R1_GRPO_TASK_MIX || c->credit > R1_CREDIT_STEPS)
         return r1_fail(err, "grpo: bad variant, task or credit");
     return R1_OK;
