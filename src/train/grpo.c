@@ -570,7 +570,9 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         free_batch(s, cfg);
         double test;
         uint64_t done = step + 1;
-        if (rc != R1_OK || maybe_evaluate(s, cfg, done, &test, res, err) != R1_OK) return R1_ERR;
+        if (rc != R1_OK) return R1_ERR;
+        s->run.steps_taken = done - start;
+        if (maybe_evaluate(s, cfg, done, &test, res, err) != R1_OK) return R1_ERR;
         double values[N_METRICS] = {rs.reward,      rs.accuracy,  rs.length,    rs.reflect,       rs.false_step,
                                     rs.backtrack,   us.kl,        us.loss,      us.grad_norm,     us.clip_fraction,
                                     lr,             rs.dropped_groups, rs.extra_groups, test,    rs.seconds,

@@ -93,6 +93,15 @@ int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int r
     if (!out_dir || !*out_dir) return r1_fail(err, "%s: no output directory", stage);
     if (make_paths(run, out_dir, err) != R1_OK) return R1_ERR;
     if (!resume) {
+        /* the first missing directory of the path, removed again if the run fails */
+        char prefix[sizeof run->dir];
+        struct stat st;
+        size_t len = strlen(run->dir), made_from = 0;
+        for (size_t end = 1; end <= len && !made_from; end++)
+            if (end == len || run->dir[end] == '/') {
+                snprintf(prefix, sizeof prefix, "%.*s", (int)end, run->dir);
+                if (stat(prefix, &st) != 0) made_from = end;
+            }
         if (r1_lm_run_make_dirs(stage, out_dir, err) != R1_OK || lock_dir(run, err) != R1_OK) return R1_ERR;
         if (access(run->checkpoint_path, F_OK) == 0)
             return r1_fail(err, "%s: %s already holds a run (checkpoint.gguf): continue it with --resume, or choose "
@@ -102,6 +111,8 @@ int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int r
         if (access(run->model_path, F_OK) == 0)
             return r1_fail(err, "%s: %s already holds a trained model (model.gguf): choose another --out", stage,
                            out_dir);
+        run->fresh = 1;
+        run->made_from = made_from;
         return R1_OK;
     }
     if (access(run->checkpoint_path, F_OK) != 0)
@@ -272,6 +283,7 @@ static int train_loop(r1_lm_run *run, const r1_pretrain_config *cfg, char **sett
         if (step == start) res->first_loss = m->ce_loss;
         res->last_loss = m->ce_loss;
         uint64_t done = step + 1;
+        run->steps_taken = done - start;
         if (done % (uint64_t)cfg->log_every == 0 || done == total) {
             double row[N_METRICS] = {m->ce_loss, lr, grad_norm, seconds > 0 ? tokens / seconds : 0, m->mtp_loss};
             if (r1_metrics_log(&run->metrics, done, row, err) != R1_OK) return R1_ERR;
@@ -322,7 +334,28 @@ int r1_lm_run_train(r1_lm_run *run, const r1_pretrain_config *cfg, char **settin
     return train_loop(run, cfg, settings, n_settings, opts, res, err);
 }
 
+/* The files a failed new run wrote (see r1_lm_run_free); errors are ignored, as
+ * each file may never have been written. */
+static void remove_failed_run(const r1_lm_run *run) {
+    const char *written[] = {run->config_path, run->vocab_path, run->metrics_path, run->plot_path};
+    for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) unlink(written[i]);
+    char lock[1100];
+    snprintf(lock, sizeof lock, "%s/.lock", run->dir);
+    unlink(lock);
+    /* DIR, then each parent the run made, while they are empty (rmdir fails otherwise) */
+    char dir[sizeof run->dir];
+    snprintf(dir, sizeof dir, "%s", run->dir);
+    size_t len = strlen(dir);
+    while (run->made_from && len >= run->made_from && rmdir(dir) == 0) {
+        while (len > 0 && dir[len - 1] != '/') len--; /* up to the parent */
+        while (len > 0 && dir[len - 1] == '/') len--;
+        dir[len] = 0;
+    }
+}
+
 void r1_lm_run_free(r1_lm_run *run) {
+    if (run->fresh && run->have_lock && run->steps_taken == 0 && access(run->checkpoint_path, F_OK) != 0)
+        remove_failed_run(run);
     r1_train_model_free(&run->model);
     r1_pool_free(run->pool);
     r1_adamw_free(&run->opt);

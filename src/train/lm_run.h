@@ -54,6 +54,9 @@ typedef struct {
     char checkpoint_path[1100], config_path[1100], vocab_path[1100], metrics_path[1100], plot_path[1100],
         model_path[1100];
     int lock_fd, have_lock; /* DIR/.lock, held (flock) while the run lives: one run per directory */
+    int fresh;              /* a new run (not --resume) was opened */
+    size_t made_from;       /* it created DIR's path from this length on (mkdir -p); 0: none of it */
+    uint64_t steps_taken;   /* training steps finished by this process */
     r1_checkpoint ck;  /* the checkpoint being resumed, until r1_lm_run_build restores it */
     int have_ck;
     uint64_t start_step;
@@ -108,6 +111,11 @@ int r1_lm_run_is_finished(const r1_lm_run *run, const r1_pretrain_config *cfg);
 int r1_lm_run_train(r1_lm_run *run, const r1_pretrain_config *cfg, char **settings, size_t n_settings,
                     const r1_pretrain_options *opts, r1_pretrain_result *res, r1_err *err);
 
+/* Frees the run and releases its lock. A new run that stops before finishing a
+ * step, with no checkpoint written (a failure: a --seq too short for the data, a
+ * model too large for memory), leaves nothing behind: its config.txt, vocab.gguf,
+ * metrics.csv, loss.svg and .lock are removed, and the directories the run made
+ * when nothing else is in them, so that a failed command changes no files. */
 void r1_lm_run_free(r1_lm_run *run);
 
 #endif
