@@ -101,6 +101,8 @@ else fail run-vote-free-prompt "$(cat "$TMP/out" "$TMP/err" | head -c 400)"; fi
 expect_error_saying "give a temperature above 0" run-vote-greedy $R1 run --vote 3 --temp 0 "hi"
 expect_error_saying "not --raw" run-vote-raw $R1 run --vote 2 --raw --tokens "1 2"
 expect_error_saying "from 1 to 1024" run-vote-range $R1 run --vote 1025 "hi"
+expect_error_saying "--top-k 1 would draw the same sample" run-vote-top-k-1 $R1 run --vote 2 --top-k 1 "hi"
+expect_error_saying "the last must be at most 2147483647" run-vote-seed-range $R1 run --vote 4 --seed 2147483646 "hi"
 
 # quantize: the embedded Q8_0 model re-encoded as F16 runs; bad arguments are one-line errors
 if $R1 quantize -o "$TMP/tiny-f16.gguf" --type f16 > "$TMP/out" 2> "$TMP/err" &&

@@ -32,11 +32,14 @@ static const char *usage =
     "  -n N               at most N new tokens (chat default 2048, raw default 16)\n"
     "  --think-budget N   force </think> after N thinking tokens (default: no limit)\n"
     "  --no-think-display do not print the thinking\n"
-    "  --vote K           self-consistency: K samples (seeds S, S+1, ...) from one\n"
-    "                     prompt, then the one whose answer most samples give is\n"
-    "                     shown, with the votes; a task prompt (`Using the numbers\n"
-    "                     7, 3, 5, make 26.`, `What is 48 + 75?`) is judged by the\n"
-    "                     task's rules, so equal values are one answer (1..1024)\n"
+    "  --vote K           self-consistency: K samples (seeds S, S+1, ...) decoded\n"
+    "                     together from one prompt, then the one whose answer most\n"
+    "                     samples give is shown, with the votes (1..1024). The\n"
+    "                     answer: in <answer></answer>, else the last \\boxed{}, else\n"
+    "                     the text after </think> of a sample that finished. A task\n"
+    "                     prompt (`Using the numbers 7, 3, 5, make 26.`, `What is\n"
+    "                     48 + 75?`) is judged right or wrong by the task's rules,\n"
+    "                     and Countdown answers of one value are one answer\n"
     "  --temp T           temperature; 0 = greedy (default 0.6)\n"
     "  --top-k K          keep the K most likely tokens (default 0 = off)\n"
     "  --top-p P          nucleus sampling (default 0.95)\n"
@@ -94,9 +97,12 @@ static int parse_options(int argc, char **argv, run_options *o) {
     if (o->raw && !o->tokens_text) return cli_error("run: --raw needs --tokens \"1 2 3\""), R1_ERR;
     if (!o->raw && o->tokens_text) return cli_error("run: --tokens needs --raw"), R1_ERR;
     if (o->raw && o->vote) return cli_error("run: --vote needs chat mode (answers to vote on), not --raw"), R1_ERR;
-    if (o->vote > 1 && o->sampling.temperature == 0)
-        return cli_error("run: --vote %ld at --temp 0 would draw the same sample %ld times: give a temperature above 0",
-                         o->vote, o->vote), R1_ERR;
+    if (o->vote > 1 && (o->sampling.temperature == 0 || top_k == 1))
+        return cli_error("run: --vote %ld at %s would draw the same sample %ld times: give a temperature above 0 "
+                         "and --top-k 0 or above 1", o->vote, top_k == 1 ? "--top-k 1" : "--temp 0", o->vote), R1_ERR;
+    if (o->vote > 1 && seed > 0x7fffffffL - (o->vote - 1))
+        return cli_error("run: --vote %ld uses seeds %ld to %ld: the last must be at most 2147483647", o->vote, seed,
+                         seed + o->vote - 1), R1_ERR;
     if (o->n_gen < 0) o->n_gen = o->raw ? 16 : 2048;
     return R1_OK;
 }
@@ -212,15 +218,18 @@ static int show_token(void *ctx, int token, const char *text, size_t len) {
 
 /* ---- self-consistency (--vote K) ---- */
 
+/* A sample's vote, worked out once (infer/vote.h has the rules). */
 typedef struct {
-    const r1_generation *samples;
-    const r1_problem *problem; /* the task the prompt poses, or NULL */
-    int starts_thinking;
-} vote_samples;
+    int votes, correct;
+    char key[R1_VOTE_KEY_MAX];    /* what is compared: for Countdown, the value */
+    char answer[R1_VOTE_KEY_MAX]; /* the answer as written, spaces collapsed */
+} sample_vote;
 
 static int sample_key(const void *ctx, int i, char key[R1_VOTE_KEY_MAX], int *correct) {
-    const vote_samples *v = ctx;
-    return r1_vote_text_key(v->problem, v->samples[i].text, v->starts_thinking, key, correct);
+    const sample_vote *v = (const sample_vote *)ctx + i;
+    memcpy(key, v->key, R1_VOTE_KEY_MAX);
+    *correct = v->correct;
+    return v->votes;
 }
 
 /* Shows a finished sample as a plain run would have streamed it. */
@@ -239,66 +248,105 @@ static int replay(const r1_tokenizer *tok, const r1_generation *g, chat_display 
     return rc;
 }
 
+/* An answer in quotes, readable on one line: a quote or backslash escaped, a
+ * control byte as '?'. */
+static void print_answer(const char *answer) {
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)answer; *c; c++) {
+        if (*c == '"' || *c == '\\') putchar('\\');
+        putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
+    }
+    putchar('"');
+}
+
 /* The vote after the shown sample: its answer's count, then the other answers'. */
-static void print_votes(const vote_samples *v, int k, const r1_vote_result *vote) {
-    char key[R1_VOTE_KEY_MAX];
-    int correct, shown = 0, no_vote = 0;
+static void print_votes(const sample_vote *votes, int k, int is_task, const r1_vote_result *vote) {
+    enum { MAX_SHOWN = 8 };
+    int shown = 0, hidden = 0, hidden_samples = 0, no_vote = 0;
     if (!vote->has_majority) {
         printf("\nvote: no valid answer among the %d samples (the first is shown)\n", k);
         return;
     }
-    /* a task answer is shown as written (its key is a value), a free one by its key */
-    for (int i = 0; i < k; i++) no_vote += !sample_key(v, i, key, &correct);
-    r1_vote_text_key(NULL, v->samples[vote->winner].text, v->starts_thinking, key, &correct);
-    printf("\nvote: %d of %d samples answer \"%s\"%s%s", vote->votes, k, key,
-           v->problem ? (vote->correct ? " (correct)" : " (wrong)") : "", vote->votes < k ? "; others:" : "\n");
+    for (int i = 0; i < k; i++) no_vote += !votes[i].votes;
+    printf("\nvote: %d of %d samples answer ", vote->votes, k);
+    print_answer(votes[vote->winner].answer);
+    if (is_task) printf(vote->correct ? " (correct)" : " (wrong)");
+    if (vote->votes < k) printf("; others:");
     for (int i = 0; i < k; i++) {
-        int count = i == vote->winner ? 0 : r1_vote_count(sample_key, v, k, i);
+        int count = i == vote->winner ? 0 : r1_vote_count(sample_key, votes, k, i);
         if (count == 0) continue;
-        if (shown++ == 8) { printf(" ..."); break; }
-        r1_vote_text_key(NULL, v->samples[i].text, v->starts_thinking, key, &correct);
-        printf("%s \"%s\" x%d", shown > 1 ? "," : "", key, count);
+        if (shown == MAX_SHOWN) {
+            hidden++, hidden_samples += count;
+            continue;
+        }
+        printf("%s ", shown++ ? "," : "");
+        print_answer(votes[i].answer);
+        printf(" x%d", count);
     }
+    if (hidden) printf(", %d more answers x%d", hidden, hidden_samples);
     if (no_vote) printf("%s no valid answer x%d", shown ? "," : "", no_vote);
-    if (vote->votes < k) putchar('\n');
+    putchar('\n');
 }
 
-/* Draws o->vote samples from the prompt (sample j with seed S + j, so sample 0 is
- * what a plain run draws) and shows the winner and the votes. */
+typedef struct {
+    r1_progress bar;
+    int k;
+} vote_progress;
+
+static void show_progress(void *ctx, long tokens, int finished) {
+    vote_progress *p = ctx;
+    char metrics[48];
+    snprintf(metrics, sizeof metrics, "%ld tokens", tokens);
+    if (finished < p->k) r1_progress_update(&p->bar, (uint64_t)finished, metrics);
+    else r1_progress_finish(&p->bar, (uint64_t)finished, metrics);
+}
+
+/* Draws o->vote samples from the prompt, decoded together (sample j with seed
+ * S + j, so sample 0 is what a plain run draws), and shows the winner and the
+ * votes. */
 static int run_vote(const run_options *o, cli_session *s, const r1_tokenizer *tok, const char *prompt, const int *ids,
                     int n_ids, r1_generate_params *gp, chat_display *display) {
-    int k = (int)o->vote, rc = R1_OK, drawn = 0;
+    int k = (int)o->vote, rc = R1_OK;
     r1_err err;
     r1_prefill pf;
+    r1_sequences seqs = {0};
     r1_generation *samples = calloc((size_t)k, sizeof *samples);
-    if (!samples) return cli_error("run: out of memory for %d samples", k);
-    if (r1_prefill_run(&s->state, ids, n_ids, &pf, &err) != R1_OK) return free(samples), cli_error("%s", err.msg);
-    r1_progress bar;
-    r1_progress_start(&bar, "vote", "sample", (uint64_t)k);
-    long tokens = 0;
-    for (; drawn < k && rc == R1_OK; drawn++) {
-        gp->sampling.seed = o->sampling.seed + (uint64_t)drawn;
-        if ((rc = r1_generate_from(&s->state, tok, &pf, gp, &samples[drawn], &err)) != R1_OK) break;
-        char metrics[48];
-        tokens += samples[drawn].n_tokens;
-        snprintf(metrics, sizeof metrics, "%.0f tokens per sample", (double)tokens / (drawn + 1));
-        if (drawn + 1 < k) r1_progress_update(&bar, (uint64_t)drawn + 1, metrics);
-        else r1_progress_finish(&bar, (uint64_t)k, metrics);
-    }
+    uint64_t *seeds = calloc((size_t)k, sizeof *seeds);
+    if (!samples || !seeds) return free(samples), free(seeds), cli_error("run: out of memory for %d samples", k);
+    for (int j = 0; j < k; j++) seeds[j] = o->sampling.seed + (uint64_t)j;
+    if (r1_prefill_run(&s->state, ids, n_ids, &pf, &err) != R1_OK)
+        return free(samples), free(seeds), cli_error("%s", err.msg);
+    vote_progress progress = {.k = k};
+    r1_progress_start(&progress.bar, "vote", "sample", (uint64_t)k);
+    gp->on_step = show_progress;
+    gp->on_step_ctx = &progress;
+    rc = r1_generate_many(&s->state, &seqs, tok, &pf, gp, seeds, k, samples, &err);
     r1_prefill_free(&pf);
+    if (rc != R1_OK && progress.bar.drawn) fputc('\n', stderr); /* the error on a line of its own */
+    sample_vote *votes = rc == R1_OK ? calloc((size_t)k, sizeof *votes) : NULL;
+    if (rc == R1_OK && !votes) rc = R1_ERR, r1_fail(&err, "run: out of memory for %d votes", k);
     if (rc == R1_OK) {
         r1_problem problem;
-        vote_samples v = {samples, r1_task_parse_prompt(prompt, &problem) ? &problem : NULL, gp->starts_thinking};
+        int is_task = r1_task_parse_prompt(prompt, &problem), ignored;
+        for (int j = 0; j < k; j++) {
+            sample_vote *v = &votes[j];
+            const r1_generation *g = &samples[j];
+            v->votes = r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos,
+                                        v->key, &v->correct) &&
+                       r1_vote_text_key(NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->answer, &ignored);
+        }
         r1_vote_result vote;
-        r1_vote_by(sample_key, &v, k, &vote);
+        r1_vote_by(sample_key, votes, k, &vote);
         begin_phase(display, display->phase.phase);
         rc = replay(tok, &samples[vote.has_majority ? vote.winner : 0], display, &err);
         end_display(display);
-        if (rc == R1_OK) print_votes(&v, k, &vote);
+        if (rc == R1_OK) print_votes(votes, k, is_task, &vote);
     }
+    free(votes);
     if (rc != R1_OK) cli_error("%s", err.msg);
-    for (int i = 0; i < drawn; i++) r1_generation_free(&samples[i]);
-    free(samples);
+    for (int i = 0; i < k; i++) r1_generation_free(&samples[i]);
+    free(samples), free(seeds);
+    r1_sequences_free(&seqs);
     return rc != R1_OK;
 }
 

@@ -80,72 +80,150 @@ static int record_token(r1_generation *out, int *cap, int record_logprob, int to
     return R1_OK;
 }
 
-int r1_generate_from(r1_state *s, const r1_tokenizer *tok, const r1_prefill *pf, const r1_generate_params *params,
-                     r1_generation *out, r1_err *err) {
-    memset(out, 0, sizeof *out);
-    if (!pf->logits || pf->n_prompt < 1 || pf->n_prompt > s->n_ctx)
-        return r1_fail(err, "generate: no prompt has been run");
-    int n_vocab = s->model->hp.n_vocab;
-    float *logits = r1_malloc(err, (size_t)n_vocab * sizeof(float), "logits");
-    text_buf buf = {r1_malloc(err, 256, "completion text"), 0, 256};
+/* One completion being decoded: where its tokens go, how the next is chosen, and
+ * what it has produced. */
+typedef struct {
+    r1_state *seq;    /* its cache */
+    float *logits;    /* (n_vocab) the distribution of its next token */
     r1_sampler sampler;
-    if (!logits || !buf.bytes || r1_sampler_init(&sampler, &params->sampling, n_vocab, err) != R1_OK) {
-        free(logits);
-        free(buf.bytes);
-        return R1_ERR;
-    }
-    buf.bytes[0] = 0;
-    /* the cache past the prompt holds the previous completion: forget it */
-    s->n_past = pf->n_prompt;
-    memcpy(logits, pf->logits, (size_t)n_vocab * sizeof(float));
-
     r1_think think;
-    r1_think_init(&think, tok, params->starts_thinking, params->think_budget);
     r1_detok_stream detok;
-    r1_detok_init(&detok, tok);
-    int eos = r1_tokenizer_eos(tok), rc = R1_OK, tokens_cap = 0;
+    text_buf text;
+    int tokens_cap;   /* room in out->tokens (and logprobs) */
+    int done;
+    r1_generation *out;
+} decoder;
+
+/* Draws d's next token and takes it into the completion. Returns 1 when the
+ * token must run through the model for the one after it, 0 when the completion
+ * is finished (EOS, max_tokens, a full cache, or on_token said stop). */
+static int draw(decoder *d, const r1_tokenizer *tok, const r1_generate_params *params, int *token, r1_err *err) {
+    r1_generation *out = d->out;
+    int eos = r1_tokenizer_eos(tok), n_vocab = d->seq->model->hp.n_vocab;
+    *token = r1_think_step(&d->think, r1_sample(&d->sampler, d->logits));
+    float logprob = params->logprobs ? r1_logprob(d->logits, n_vocab, *token) : 0.0f;
+    if (record_token(out, &d->tokens_cap, params->logprobs, *token, logprob, err) != R1_OK) return -1;
+    if (*token == eos) return out->stopped_at_eos = 1, 0;
     const char *text;
     size_t len;
-    for (long step = 0; step < params->max_tokens; step++) {
-        int token = r1_think_step(&think, r1_sample(&sampler, logits));
-        float logprob = params->logprobs ? r1_logprob(logits, n_vocab, token) : 0.0f;
-        if (record_token(out, &tokens_cap, params->logprobs, token, logprob, err) != R1_OK) {
-            rc = R1_ERR;
-            break;
-        }
-        if (token == eos) {
-            out->stopped_at_eos = 1;
-            break;
-        }
-        if (r1_detok_push(&detok, token, &text, &len, err) != R1_OK || text_append(&buf, text, len, err) != R1_OK) {
-            rc = R1_ERR;
-            break;
-        }
-        out->n_tokens++;
-        if (params->on_token && !params->on_token(params->on_token_ctx, token, text, len)) break;
-        /* the next token needs this one's logits, and a free cache position */
-        if (step + 1 >= params->max_tokens || s->n_past >= s->n_ctx) break;
-        if (r1_forward(s, &token, 1, logits, 0, err) != R1_OK) {
-            rc = R1_ERR;
-            break;
-        }
-    }
-    if (rc == R1_OK) {
-        r1_detok_flush(&detok, &text, &len);
-        rc = text_append(&buf, text, len, err);
-        if (rc == R1_OK && len && params->on_token) params->on_token(params->on_token_ctx, -1, text, len);
-    }
-    r1_detok_free(&detok);
-    r1_sampler_free(&sampler);
-    free(logits);
-    if (rc != R1_OK) {
-        free(buf.bytes);
-        r1_generation_free(out);
-        return R1_ERR;
-    }
-    out->text = buf.bytes;
-    out->len = buf.len;
+    if (r1_detok_push(&d->detok, *token, &text, &len, err) != R1_OK || text_append(&d->text, text, len, err) != R1_OK)
+        return -1;
+    out->n_tokens++;
+    if (params->on_token && !params->on_token(params->on_token_ctx, *token, text, len)) return 0;
+    /* the next token needs this one's logits, and a free cache position */
+    return out->n_tokens < params->max_tokens && d->seq->n_past < d->seq->n_ctx;
+}
+
+/* The text left in the detokenizer (a cut-off character as U+FFFD) ends the completion. */
+static int finish(decoder *d, const r1_generate_params *params, r1_err *err) {
+    const char *text;
+    size_t len;
+    r1_detok_flush(&d->detok, &text, &len);
+    if (text_append(&d->text, text, len, err) != R1_OK) return R1_ERR;
+    if (len && params->on_token) params->on_token(params->on_token_ctx, -1, text, len);
+    d->out->text = d->text.bytes;
+    d->out->len = d->text.len;
+    d->text.bytes = NULL;
     return R1_OK;
+}
+
+/* Room for k more sequences in q, each with s's model and context. */
+static int grow_sequences(r1_sequences *q, const r1_state *s, int k, r1_err *err) {
+    if (q->n >= k) return R1_OK;
+    r1_state *states = realloc(q->states, (size_t)k * sizeof *states);
+    if (!states) return r1_fail(err, "generate: out of memory for %d sequences", k);
+    q->states = states;
+    for (; q->n < k; q->n++)
+        if (r1_state_init(&q->states[q->n], s->model, s->compute, s->n_ctx, 1, err) != R1_OK) return R1_ERR;
+    return R1_OK;
+}
+
+void r1_sequences_free(r1_sequences *q) {
+    for (int i = 0; i < q->n; i++) r1_state_free(&q->states[i]);
+    free(q->states);
+    memset(q, 0, sizeof *q);
+}
+
+int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, const r1_prefill *pf,
+                     const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *out, r1_err *err) {
+    if (!pf->logits || pf->n_prompt < 1 || pf->n_prompt > s->n_ctx)
+        return r1_fail(err, "generate: no prompt has been run");
+    if (k < 1) return r1_fail(err, "generate: %d completions", k);
+    if (k > 1 && params->on_token) return r1_fail(err, "generate: on_token follows one completion, not %d", k);
+    if (k > 1 && (!q || grow_sequences(q, s, k - 1, err) != R1_OK)) return q ? R1_ERR : r1_fail(err, "generate: no sequences");
+    int n_vocab = s->model->hp.n_vocab, rc = R1_OK, n_ready = 0;
+    int batch = k < s->max_batch ? k : s->max_batch;
+    decoder *dec = r1_calloc(err, (size_t)k, sizeof *dec, "decoders");
+    float *logits = r1_malloc(err, (size_t)k * n_vocab * sizeof(float), "logits");
+    float *step_logits = r1_malloc(err, (size_t)batch * n_vocab * sizeof(float), "step logits");
+    r1_state **step_seqs = r1_calloc(err, (size_t)k, sizeof *step_seqs, "step sequences");
+    int *step_tokens = r1_calloc(err, (size_t)k, sizeof *step_tokens, "step tokens");
+    int *step_of = r1_calloc(err, (size_t)k, sizeof *step_of, "step decoders");
+    if (!dec || !logits || !step_logits || !step_seqs || !step_tokens || !step_of) rc = R1_ERR;
+
+    /* each completion starts from the prompt: its cache (s's own, rewound, for the
+     * first) and the prompt's last logits */
+    for (int j = 0; j < k && rc == R1_OK; j++, n_ready++) {
+        decoder *d = &dec[j];
+        memset(&out[j], 0, sizeof out[j]);
+        d->out = &out[j];
+        d->seq = j == 0 ? s : &q->states[j - 1];
+        d->logits = logits + (size_t)j * n_vocab;
+        memcpy(d->logits, pf->logits, (size_t)n_vocab * sizeof(float));
+        r1_sampler_params sp = params->sampling;
+        sp.seed = seeds[j];
+        d->text = (text_buf){r1_malloc(err, 256, "completion text"), 0, 256};
+        if (!d->text.bytes || r1_sampler_init(&d->sampler, &sp, n_vocab, err) != R1_OK) {
+            free(d->text.bytes);
+            rc = R1_ERR;
+            break;
+        }
+        d->text.bytes[0] = 0;
+        r1_think_init(&d->think, tok, params->starts_thinking, params->think_budget);
+        r1_detok_init(&d->detok, tok);
+        d->done = params->max_tokens < 1;
+        /* the cache past the prompt holds the previous completion: forget it */
+        if (j == 0) s->n_past = pf->n_prompt;
+        else rc = r1_state_copy_prefix(d->seq, s, pf->n_prompt, err);
+    }
+
+    /* each step: every unfinished completion draws a token; those that go on run
+     * through the model together */
+    long drawn = 0;
+    for (int active = k; rc == R1_OK && active > 0;) {
+        int n_step = 0;
+        active = 0;
+        for (int j = 0; j < k && rc == R1_OK; j++) {
+            if (dec[j].done) continue;
+            int more = draw(&dec[j], tok, params, &step_tokens[n_step], err);
+            drawn++;
+            if (more < 0) rc = R1_ERR;
+            else if (more) step_seqs[n_step] = dec[j].seq, step_of[n_step++] = j, active++;
+            else dec[j].done = 1;
+        }
+        for (int first = 0; first < n_step && rc == R1_OK; first += batch) {
+            int n = n_step - first < batch ? n_step - first : batch;
+            rc = r1_forward_seqs(s, step_seqs + first, step_tokens + first, n, step_logits, err);
+            for (int i = 0; i < n && rc == R1_OK; i++)
+                memcpy(dec[step_of[first + i]].logits, step_logits + (size_t)i * n_vocab, (size_t)n_vocab * sizeof(float));
+        }
+        if (params->on_step) params->on_step(params->on_step_ctx, drawn, k - active);
+    }
+    for (int j = 0; j < k && rc == R1_OK; j++) rc = finish(&dec[j], params, err);
+
+    for (int j = 0; j < n_ready; j++) {
+        r1_detok_free(&dec[j].detok);
+        r1_sampler_free(&dec[j].sampler);
+        free(dec[j].text.bytes);
+        if (rc != R1_OK) r1_generation_free(&out[j]);
+    }
+    free(dec), free(logits), free(step_logits), free(step_seqs), free(step_tokens), free(step_of);
+    return rc;
+}
+
+int r1_generate_from(r1_state *s, const r1_tokenizer *tok, const r1_prefill *pf, const r1_generate_params *params,
+                     r1_generation *out, r1_err *err) {
+    return r1_generate_many(s, NULL, tok, pf, params, &params->sampling.seed, 1, out, err);
 }
 
 int r1_generate(r1_state *s, const r1_tokenizer *tok, const int *prompt, int n_prompt,

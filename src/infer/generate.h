@@ -32,6 +32,10 @@ typedef struct {
      * comes with token -1. May be NULL. */
     int (*on_token)(void *ctx, int token, const char *text, size_t len);
     void *on_token_ctx;
+    /* After each step of r1_generate_many (may be NULL): the tokens drawn so far by
+     * all its completions, and how many of them are finished. */
+    void (*on_step)(void *ctx, long tokens, int finished);
+    void *on_step_ctx;
     int logprobs;        /* also record each drawn token's log-probability (r1_generation) */
 } r1_generate_params;
 
@@ -67,6 +71,29 @@ void r1_prefill_free(r1_prefill *pf);
  * r1_generation_free). */
 int r1_generate_from(r1_state *s, const r1_tokenizer *tok, const r1_prefill *pf, const r1_generate_params *params,
                      r1_generation *out, r1_err *err);
+
+/* The caches of the completions that r1_generate_many decodes beside s's own:
+ * states of s's model and context, made when first needed and kept for the next
+ * call. Start from {0}; free with r1_sequences_free. */
+typedef struct {
+    r1_state *states;
+    int n;
+} r1_sequences;
+
+void r1_sequences_free(r1_sequences *q);
+
+/* k completions of the prefilled prompt decoded together: completion j samples
+ * with seed seeds[j] (the rest of params as given; on_token must be NULL when
+ * k > 1) into out[j]. Completion 0 runs in s's cache, the others in q's, each
+ * starting from a copy of the prompt's cache; every step takes the next token
+ * of every unfinished completion through the model at once (r1_forward_seqs),
+ * up to s->max_batch at a time. Each completion is what r1_generate_from with its
+ * seed gives, but for rounding: a product over several tokens sums in another
+ * order than over one, so a near tie between two tokens can fall the other way.
+ * With k = 1 it is r1_generate_from, bit for bit. On failure nothing is left to
+ * free. */
+int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, const r1_prefill *pf,
+                     const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *out, r1_err *err);
 
 /* r1_prefill_run then r1_generate_from. */
 int r1_generate(r1_state *s, const r1_tokenizer *tok, const int *prompt, int n_prompt,

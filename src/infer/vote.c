@@ -52,13 +52,13 @@ int r1_vote_key(const r1_problem *p, const r1_reward *r, char key[R1_VOTE_KEY_MA
 /* The first occurrence of tag in [s, end), or NULL. */
 static const char *find_in(const char *s, const char *end, const char *tag) {
     size_t n = strlen(tag);
-    for (; s + n <= end; s++)
+    for (; (size_t)(end - s) >= n; s++)
         if (memcmp(s, tag, n) == 0) return s;
     return NULL;
 }
 
-int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, char key[R1_VOTE_KEY_MAX],
-                     int *correct) {
+int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, int finished,
+                     char key[R1_VOTE_KEY_MAX], int *correct) {
     key[0] = 0;
     *correct = 0;
     const char *end = completion + strlen(completion), *answer = completion, *at;
@@ -76,6 +76,8 @@ int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thi
             for (at = answer; at < end && depth > 0; at++) depth += (*at == '{') - (*at == '}');
             if (depth > 0) return 0;
             end = at - 1;
+        } else if (!finished) {
+            return 0; /* the bare answer of a cut-off sample may be cut too */
         }
     }
     while (answer < end && is_space(*answer)) answer++;
@@ -86,7 +88,8 @@ int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thi
     return collapse_space(answer, len, key) > 0;
 }
 
-/* O(k²) with no allocation: k is a few dozen at most, and keys are cheap. */
+/* O(k²) key_of calls, with no allocation: a key_of that reads keys computed
+ * beforehand keeps that cheap for a thousand samples. */
 int r1_vote_count(r1_vote_key_fn key_of, const void *ctx, int k, int i) {
     char key[R1_VOTE_KEY_MAX], other[R1_VOTE_KEY_MAX];
     int correct, other_correct, votes = 1;

@@ -21,13 +21,16 @@
  * after the last `</think>` (all of it when the model never thinks: no `<think>`
  * in the text and none opened by the prompt); within that, the inside of the
  * first `<answer>`…`</answer>` when there is one (the tiny models' format), else
- * of the last `\boxed{…}` (R1's math answers), else the whole answer. A sample
- * whose thinking or answer tag never closed casts no vote. When the prompt is a
- * task problem (r1_task_parse_prompt), the answer is judged and keyed by the
- * task's rules above (a Countdown answer that is no valid expression casts no
- * vote); otherwise the key is the answer with every run of whitespace collapsed
- * to one space, and whether it is correct is unknown (0). Empty answers and
- * answers of R1_TASK_ANSWER_MAX bytes or more cast no vote.
+ * of the last `\boxed{…}` (R1's math answers), else the whole answer, which
+ * counts only when the sample finished (ended with EOS, not cut off by its token
+ * limit or its context). A sample whose thinking, answer tag or box never closed
+ * casts no vote. When the prompt is a task problem (r1_task_parse_prompt), the
+ * answer is judged and keyed by the task's rules above (a Countdown answer that
+ * is no valid expression casts no vote) — taken more loosely than `r1 eval`
+ * takes it, which asks for the exact format, so that any model's answers can
+ * vote; otherwise the key is the answer with each run of spaces, tabs, carriage
+ * returns and newlines made one space, and whether it is correct is unknown (0).
+ * Empty answers and answers of R1_TASK_ANSWER_MAX bytes or more cast no vote.
  *
  * The scores over a set of problems:
  *   pass@1       the mean over problems of the fraction of its K samples that are
@@ -62,11 +65,11 @@ typedef struct {
 void r1_vote(const r1_problem *p, const r1_reward *rewards, int k, r1_vote_result *out);
 
 /* The vote key of a free-form completion (see above); p is the problem the prompt
- * poses, or NULL. starts_thinking: the prompt opened `<think>`. Returns 1 and
- * writes the key (and whether the answer is correct) when the sample votes, 0
- * when it does not. */
-int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, char key[R1_VOTE_KEY_MAX],
-                     int *correct);
+ * poses, or NULL. starts_thinking: the prompt opened `<think>`; finished: the
+ * completion ended with EOS. Returns 1 and writes the key (and whether the
+ * answer is correct) when the sample votes, 0 when it does not. */
+int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, int finished,
+                     char key[R1_VOTE_KEY_MAX], int *correct);
 
 /* The same votes over any answers: key_of(ctx, i, key, correct) is sample i's
  * vote key as above (1 when it votes). */

@@ -24,15 +24,16 @@ static void attend(void *ctx, int thread, int n_threads) {
     const r1_hparams *hp = &s->model->hp;
     int H = hp->n_heads, KV = hp->n_kv_heads, hd = hp->head_dim;
     size_t kv_width = (size_t)KV * hd;
-    const float *k_cache = s->k_cache + (size_t)job->layer * s->n_ctx * kv_width;
-    const float *v_cache = s->v_cache + (size_t)job->layer * s->n_ctx * kv_width;
     float *scores = s->thread_scratch + (size_t)thread * s->thread_scratch_floats;
     float scale = 1.0f / sqrtf((float)hd);
     long begin, end;
     r1_split_range((long)job->T * H, thread, n_threads, &begin, &end);
     for (long item = begin; item < end; item++) {
         int t = (int)(item / H), h = (int)(item % H), g = h / (H / KV);
-        int n_keys = s->n_past + t + 1;
+        const r1_state *seq = r1_token_state(s, t);
+        const float *k_cache = seq->k_cache + (size_t)job->layer * seq->n_ctx * kv_width;
+        const float *v_cache = seq->v_cache + (size_t)job->layer * seq->n_ctx * kv_width;
+        int n_keys = r1_token_pos(s, t) + 1;
         const float *q = s->q + ((size_t)t * H + h) * hd;
         for (int j = 0; j < n_keys; j++) scores[j] = r1_dot_f32(hd, q, k_cache + j * kv_width + (size_t)g * hd) * scale;
         r1_softmax(scores, n_keys);
@@ -54,13 +55,13 @@ int r1_attention_dense(r1_state *s, int layer, int T, r1_err *err) {
     add_bias(s->k, L->bk, T, (int)kv_width);
     add_bias(s->v, L->bv, T, (int)kv_width);
 
-    float *k_cache = s->k_cache + (size_t)layer * s->n_ctx * kv_width;
-    float *v_cache = s->v_cache + (size_t)layer * s->n_ctx * kv_width;
     for (int t = 0; t < T; t++) {
         const float *cos_sin = s->cos_sin + (size_t)t * hp->rope_dims;
         for (int h = 0; h < H; h++) r1_rope_apply(&s->rope, s->q + ((size_t)t * H + h) * hd, cos_sin);
         for (int g = 0; g < KV; g++) r1_rope_apply(&s->rope, s->k + (size_t)t * kv_width + (size_t)g * hd, cos_sin);
-        size_t pos = (size_t)(s->n_past + t);
+        const r1_state *seq = r1_token_state(s, t);
+        size_t pos = (size_t)layer * seq->n_ctx + (size_t)r1_token_pos(s, t);
+        float *k_cache = seq->k_cache, *v_cache = seq->v_cache;
         memcpy(k_cache + pos * kv_width, s->k + (size_t)t * kv_width, kv_width * sizeof(float));
         memcpy(v_cache + pos * kv_width, s->v + (size_t)t * kv_width, kv_width * sizeof(float));
     }

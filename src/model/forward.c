@@ -12,7 +12,7 @@ static int forward_batch(r1_state *s, const int *tokens, int T, float *logits, i
 
     for (int t = 0; t < T; t++) {
         r1_matrix_row(&m->tok_embd, tokens[t], s->x + (size_t)t * D);
-        r1_rope_angles(&s->rope, s->n_past + t, s->cos_sin + (size_t)t * hp->rope_dims);
+        r1_rope_angles(&s->rope, r1_token_pos(s, t), s->cos_sin + (size_t)t * hp->rope_dims);
     }
 
     for (int il = 0; il < hp->n_layers; il++) {
@@ -28,7 +28,9 @@ static int forward_batch(r1_state *s, const int *tokens, int T, float *logits, i
         if (rc != R1_OK) return R1_ERR;
         for (size_t i = 0; i < (size_t)T * D; i++) s->x[i] += s->block_out[i];
     }
-    s->n_past += T;
+    if (s->token_seq)
+        for (int t = 0; t < T; t++) s->token_seq[t]->n_past++;
+    else s->n_past += T;
 
     if (!logits) return R1_OK;
     int first = all_logits ? 0 : T - 1;
@@ -59,4 +61,28 @@ int r1_forward(r1_state *s, const int *tokens, int n, float *logits, int all_log
         done += T;
     }
     return R1_OK;
+}
+
+int r1_forward_seqs(r1_state *s, r1_state *const *seqs, const int *tokens, int n, float *logits, r1_err *err) {
+    const r1_hparams *hp = &s->model->hp;
+    if (n < 1 || n > s->max_batch)
+        return r1_fail(err, "forward: %d sequences in one step, this state takes 1..%d", n, s->max_batch);
+    for (int i = 0; i < n; i++) {
+        const r1_state *seq = seqs[i];
+        if (seq->model != s->model) return r1_fail(err, "forward: sequence %d runs another model", i);
+        if (seq->n_past >= seq->n_ctx)
+            return r1_fail(err, "forward: sequence %d is full (%d tokens of context)", i, seq->n_ctx);
+        if (seq->n_ctx > s->n_ctx)
+            return r1_fail(err, "forward: sequence %d's context of %d is longer than the step state's %d", i,
+                           seq->n_ctx, s->n_ctx);
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return r1_fail(err, "forward: token id %d of sequence %d is outside the vocabulary (0..%d)", tokens[i], i,
+                           hp->n_vocab - 1);
+        for (int j = 0; j < i; j++)
+            if (seqs[j] == seq) return r1_fail(err, "forward: sequence %d is also sequence %d of the step", i, j);
+    }
+    s->token_seq = seqs;
+    int rc = forward_batch(s, tokens, n, logits, 1, err);
+    s->token_seq = NULL;
+    return rc;
 }

@@ -25,7 +25,6 @@ static void attend_latent(void *ctx, int thread, int n_threads) {
     const r1_layer *L = &s->model->layers[job->layer];
     int H = hp->n_heads, R = hp->kv_lora_rank, nope = hp->qk_nope_dim, rope = hp->qk_rope_dim, V = hp->v_head_dim;
     size_t width = (size_t)R + rope;
-    const float *cache = s->kv_latent + (size_t)job->layer * s->n_ctx * width;
     float scale = s->rope.attn_scale / sqrtf((float)(nope + rope));
 
     float *scores = s->thread_scratch + (size_t)thread * s->thread_scratch_floats;
@@ -37,7 +36,9 @@ static void attend_latent(void *ctx, int thread, int n_threads) {
     r1_split_range((long)job->T * H, thread, n_threads, &begin, &end);
     for (long item = begin; item < end; item++) {
         int t = (int)(item / H), h = (int)(item % H);
-        int n_keys = s->n_past + t + 1;
+        const r1_state *seq = r1_token_state(s, t);
+        const float *cache = seq->kv_latent + (size_t)job->layer * seq->n_ctx * width;
+        int n_keys = r1_token_pos(s, t) + 1;
         const float *q = s->q + ((size_t)t * H + h) * (nope + rope);
         /* absorb W_uk into the query: q_abs = W_ukᵀ q_nope, one row of k_b per latent dim */
         r1_encode_act(&L->k_b[h], q, encoded);
@@ -76,11 +77,11 @@ int r1_attention_mla(r1_state *s, int layer, int T, r1_err *err) {
         if (r1_matmul(c, &L->wq_b, s->q_lora, T, s->q) != R1_OK) goto oom;
     }
 
-    float *cache = s->kv_latent + (size_t)layer * s->n_ctx * width;
     for (int t = 0; t < T; t++) {
         const float *cos_sin = s->cos_sin + (size_t)t * hp->rope_dims;
         for (int h = 0; h < H; h++) r1_rope_apply(&s->rope, s->q + ((size_t)t * H + h) * (nope + rope) + nope, cos_sin);
-        float *entry = cache + (size_t)(s->n_past + t) * width;
+        const r1_state *seq = r1_token_state(s, t);
+        float *entry = seq->kv_latent + ((size_t)layer * seq->n_ctx + (size_t)r1_token_pos(s, t)) * width;
         const float *kv_a = s->kv_a + (size_t)t * width;
         r1_rmsnorm(entry, kv_a, L->kv_a_norm, R, hp->norm_eps);
         memcpy(entry + R, kv_a + R, (size_t)rope * sizeof(float));

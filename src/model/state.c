@@ -87,3 +87,23 @@ void r1_state_free(r1_state *s) {
 }
 
 void r1_state_reset(r1_state *s) { s->n_past = 0; }
+
+int r1_state_copy_prefix(r1_state *dst, const r1_state *src, int n, r1_err *err) {
+    const r1_hparams *hp = &src->model->hp;
+    if (dst->model != src->model) return r1_fail(err, "state: copying a cache between two models");
+    if (n < 0 || n > src->n_past || n > dst->n_ctx)
+        return r1_fail(err, "state: cannot copy %d tokens (%d cached, room for %d)", n, src->n_past, dst->n_ctx);
+    size_t width = hp->arch == R1_ARCH_DEEPSEEK2 ? (size_t)hp->kv_lora_rank + hp->qk_rope_dim
+                                                 : (size_t)hp->n_kv_heads * hp->head_dim;
+    for (int l = 0; l < hp->n_layers; l++) {
+        size_t to = (size_t)l * dst->n_ctx * width, from = (size_t)l * src->n_ctx * width, bytes = n * width * sizeof(float);
+        if (hp->arch == R1_ARCH_DEEPSEEK2) {
+            memcpy(dst->kv_latent + to, src->kv_latent + from, bytes);
+        } else {
+            memcpy(dst->k_cache + to, src->k_cache + from, bytes);
+            memcpy(dst->v_cache + to, src->v_cache + from, bytes);
+        }
+    }
+    dst->n_past = n;
+    return R1_OK;
+}

@@ -155,6 +155,7 @@ typedef struct {
     int have_engine;
     r1_state state;        /* the engine's cache, seq_len tokens */
     int have_state;
+    r1_sequences seqs;     /* the caches of a group's other samples, decoded beside state's */
     r1_gguf vocab;
     int have_vocab;
     r1_compute compute;
@@ -192,6 +193,7 @@ static void run_free(run_state *s, const r1_grpo_config *cfg) {
     free(s->seeds), free(s->generations), free(s->rewards);
     free(s->prompt_ids), free(s->prompt_len), free(s->samples), free(s->logp_ref), free(s->order), free(s->sort_keys);
     free(s->tokens), free(s->logp), free(s->weights);
+    r1_sequences_free(&s->seqs);
     if (s->have_state) r1_state_free(&s->state);
     if (s->have_engine) r1_model_free(&s->engine);
     if (s->have_ref) r1_train_model_free(&s->ref);
@@ -256,7 +258,7 @@ static int draw_group(run_state *s, const r1_grpo_config *cfg, uint64_t step, in
         return r1_fail_within(err, "grpo: ");
     if (pose(s, cfg, &problem, &ids, &n_ids, &gp, err) != R1_OK) return R1_ERR;
     for (int j = 0; j < G; j++) s->seeds[j] = sample_seed(cfg->seed, step, draw, j);
-    if (r1_rollout_sample(&s->state, s->run.tok, &problem, ids, n_ids, &gp, s->seeds, G, s->generations, s->rewards,
+    if (r1_rollout_sample(&s->state, &s->seqs, s->run.tok, &problem, ids, n_ids, &gp, s->seeds, G, s->generations, s->rewards,
                           err) != R1_OK) {
         free(ids);
         return r1_fail_within(err, "grpo: step %llu, problem %d: ", (unsigned long long)step + 1, draw + 1);
@@ -474,7 +476,7 @@ static int test_accuracy(run_state *s, const r1_grpo_config *cfg, double *accura
         if (pose(s, cfg, problem, &ids, &n_ids, &gp, err) != R1_OK) return R1_ERR;
         r1_generation g;
         r1_reward reward;
-        int rc = r1_rollout_sample(&s->state, s->run.tok, problem, ids, n_ids, &gp, &greedy_seed, 1, &g, &reward, err);
+        int rc = r1_rollout_sample(&s->state, NULL, s->run.tok, problem, ids, n_ids, &gp, &greedy_seed, 1, &g, &reward, err);
         free(ids);
         if (rc != R1_OK) return r1_fail_within(err, "grpo: held-out problem %ld: ", i + 1);
         correct += reward.correct;

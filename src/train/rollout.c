@@ -32,6 +32,7 @@ typedef struct {
     int have_compute;
     r1_state state;
     int have_state;
+    r1_sequences seqs;      /* the caches of samples 2..k */
     r1_tokenizer *tok;
     prompt_ids *prompts;  /* (n) */
     long n;
@@ -48,6 +49,7 @@ static void rollout_free(rollout *r) {
     for (long i = 0; r->prompts && i < r->n; i++) free(r->prompts[i].ids);
     free(r->prompts);
     r1_tokenizer_free(r->tok);
+    r1_sequences_free(&r->seqs);
     if (r->have_state) r1_state_free(&r->state);
     if (r->have_compute) r1_compute_free(&r->compute);
     if (r->have_model) r1_model_free(&r->model);
@@ -68,25 +70,15 @@ int r1_rollout_prompt(const r1_tokenizer *tok, r1_chat_template tmpl, const r1_p
     return rc;
 }
 
-int r1_rollout_sample(r1_state *s, const r1_tokenizer *tok, const r1_problem *p, const int *ids, int n_ids,
-                      const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *samples,
+int r1_rollout_sample(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, const r1_problem *p, const int *ids,
+                      int n_ids, const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *samples,
                       r1_reward *rewards, r1_err *err) {
     r1_prefill pf;
     if (r1_prefill_run(s, ids, n_ids, &pf, err) != R1_OK) return R1_ERR;
-    r1_generate_params gp = *params;
-    int j = 0;
-    for (; j < k; j++) {
-        gp.sampling.seed = seeds[j];
-        if (r1_generate_from(s, tok, &pf, &gp, &samples[j], err) != R1_OK) {
-            r1_fail_within(err, "sample %d: ", j + 1);
-            break;
-        }
-        r1_task_reward(p, samples[j].text, &rewards[j]);
-    }
+    int rc = r1_generate_many(s, q, tok, &pf, params, seeds, k, samples, err);
     r1_prefill_free(&pf);
-    if (j == k) return R1_OK;
-    while (j > 0) r1_generation_free(&samples[--j]);
-    return R1_ERR;
+    for (int j = 0; j < k && rc == R1_OK; j++) r1_task_reward(p, samples[j].text, &rewards[j]);
+    return rc;
 }
 
 /* Loads the model, tokenizes every prompt, and sizes the context for the longest
@@ -133,7 +125,7 @@ static int sample_problem(rollout *r, const r1_generate_params *gp, uint64_t see
         r1_generation_free(&r->samples[j]);
         r->seeds[j] = sample_seed(seed, i, j);
     }
-    if (r1_rollout_sample(&r->state, r->tok, problem, r->prompts[i].ids, r->prompts[i].n_ids, gp, r->seeds, r->k,
+    if (r1_rollout_sample(&r->state, &r->seqs, r->tok, problem, r->prompts[i].ids, r->prompts[i].n_ids, gp, r->seeds, r->k,
                           r->samples, r->rewards, err) != R1_OK)
         return r1_fail_within(err, "problem %ld: ", i + 1);
     for (int j = 0; j < r->k; j++) r->n_tokens[j] = r->samples[j].n_tokens;

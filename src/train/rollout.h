@@ -5,8 +5,9 @@
  * and a training reward mean the same thing.
  *
  * Each problem is posed with its fixed prompt through the chat template (the model
- * file's, unless one is named) and prefilled once; its K samples are drawn from
- * that prompt cache (infer/generate.h). Sample j of problem i uses its own seed,
+ * file's, unless one is named) and prefilled once; its K samples are decoded
+ * together from that prompt cache, each step taking one token of every unfinished
+ * sample through the model at once (r1_generate_many). Sample j of problem i uses its own seed,
  * a hash of (seed, i, j), so a sample's text does not depend on the order the
  * samples run in, nor on how many there are. */
 #ifndef R1_ROLLOUT_H
@@ -65,11 +66,12 @@ int r1_rollout_prompt(const r1_tokenizer *tok, r1_chat_template tmpl, const r1_p
                       r1_err *err);
 
 /* Runs the prompt (n_ids ≥ 1 tokens) once on s and samples k completions from that
- * cache, completion j with sampling seed seeds[j] and the rest of params as given,
- * into samples[j] (the caller frees each with r1_generation_free), scored into
+ * cache together (r1_generate_many, with q for the caches of completions 2..k),
+ * completion j with sampling seed seeds[j] and the rest of params as given, into
+ * samples[j] (the caller frees each with r1_generation_free), scored into
  * rewards[j]. On failure nothing is left to free. */
-int r1_rollout_sample(r1_state *s, const r1_tokenizer *tok, const r1_problem *p, const int *ids, int n_ids,
-                      const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *samples,
+int r1_rollout_sample(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, const r1_problem *p, const int *ids,
+                      int n_ids, const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *samples,
                       r1_reward *rewards, r1_err *err);
 
 #endif
