@@ -51,6 +51,11 @@ $R1 bench -m "$TMP/tiny.gguf" -p 8 -n 4 -r 2 -t 2 > "$TMP/bench" 2> "$TMP/err"
 if [ "$(wc -l < "$TMP/bench")" -eq 2 ] && grep -Eq '^pp8 [0-9]+\.[0-9]{2} ±[0-9]+\.[0-9]{2}$' "$TMP/bench" &&
    grep -Eq '^tg4 [0-9]+\.[0-9]{2} ±[0-9]+\.[0-9]{2}$' "$TMP/bench"; then ok bench-format
 else fail bench-format "$(cat "$TMP/bench" "$TMP/err" | head -c 300)"; fi
+# -b: sequences decoding together, their tokens counted together
+if $R1 bench -m "$TMP/tiny.gguf" -p 0 -n 4 -b 3 -r 1 -t 2 > "$TMP/bench" 2> "$TMP/err" &&
+   [ "$(wc -l < "$TMP/bench")" -eq 1 ] && grep -Eq '^tg4x3 [0-9]+\.[0-9]{2} ±0\.00$' "$TMP/bench"; then ok bench-seqs
+else fail bench-seqs "$(cat "$TMP/bench" "$TMP/err" | head -c 300)"; fi
+expect_error bench-seqs-range $R1 bench -m "$TMP/tiny.gguf" -b 0
 # chat mode end to end on the random tiny model: template, tokenizer, streaming
 if $R1 run -m "$TMP/tiny.gguf" "What is 48 + 75 - 3?" -n 8 --temp 0 -t 1 > "$TMP/chat" 2> "$TMP/err"; then ok run-chat
 else fail run-chat "$(head -c 300 "$TMP/err")"; fi
