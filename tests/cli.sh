@@ -92,11 +92,11 @@ q='Using the numbers 12, 30, 4, 8, make 54.'
 if $R1 run --seed 4 --temp 0.9 -t 1 "$q" > "$TMP/plain" 2>> "$TMP/err" &&
    $R1 run --vote 1 --seed 4 --temp 0.9 -t 1 "$q" > "$TMP/out" 2> "$TMP/err" &&
    [ "$(sed '$d' "$TMP/out" | sed '$d')" = "$(cat "$TMP/plain")" ] &&
-   tail -n 1 "$TMP/out" | grep -Eq '^vote: (1 of 1 samples answer ".*" \((correct|wrong)\)|no valid answer among the 1 samples .*)$'
+   tail -n 1 "$TMP/out" | grep -Eq '^vote: (1 of 1 samples answer ".*" = [0-9/-]+ \((correct|wrong)\)|no valid answer among the 1 samples .*)$'
 then ok run-vote-1-is-the-plain-run
 else fail run-vote-1-is-the-plain-run "$(cat "$TMP/plain" "$TMP/out" "$TMP/err" | head -c 400)"; fi
 if $R1 run --vote 8 --temp 0.7 -t 1 "Using the numbers 7, 3, 5, make 26." > "$TMP/out" 2> "$TMP/err" &&
-   tail -n 1 "$TMP/out" | grep -Eq '^vote: [1-8] of 8 samples answer "[0-9 *+/()-]+" \((correct|wrong)\)(;|$)' &&
+   tail -n 1 "$TMP/out" | grep -Eq '^vote: [1-8] of 8 samples answer "[0-9 *+/()-]+" = [0-9/-]+ \((correct|wrong)\)(;|$)' &&
    grep -q 'vote .* 8/8 sample' "$TMP/err"; then ok run-vote-task
 else fail run-vote-task "$(cat "$TMP/out" "$TMP/err" | head -c 400)"; fi
 if $R1 run --vote 3 --temp 0.7 -t 1 --no-think-display "What is 2 + 2? Say it twice." > "$TMP/out" 2> "$TMP/err" &&

@@ -259,8 +259,18 @@ static void print_answer(const char *answer) {
     putchar('"');
 }
 
+/* An answer, and for Countdown its value (the key, num/den), which is what counts:
+ * "5 + 7 * 3" = 26 stands for every expression of 26. */
+static void print_vote(const sample_vote *v, int is_countdown) {
+    print_answer(v->answer);
+    if (!is_countdown) return;
+    size_t len = strlen(v->key);
+    printf(" = %.*s", (int)(len > 2 && !strcmp(v->key + len - 2, "/1") ? len - 2 : len), v->key);
+}
+
 /* The vote after the shown sample: its answer's count, then the other answers'. */
-static void print_votes(const sample_vote *votes, int k, int is_task, const r1_vote_result *vote) {
+static void print_votes(const sample_vote *votes, int k, const r1_problem *task, const r1_vote_result *vote) {
+    int is_countdown = task && task->kind == R1_TASK_COUNTDOWN;
     enum { MAX_SHOWN = 8 };
     int shown = 0, hidden = 0, hidden_samples = 0, no_vote = 0;
     if (!vote->has_majority) {
@@ -269,8 +279,8 @@ static void print_votes(const sample_vote *votes, int k, int is_task, const r1_v
     }
     for (int i = 0; i < k; i++) no_vote += !votes[i].votes;
     printf("\nvote: %d of %d samples answer ", vote->votes, k);
-    print_answer(votes[vote->winner].answer);
-    if (is_task) printf(vote->correct ? " (correct)" : " (wrong)");
+    print_vote(&votes[vote->winner], is_countdown);
+    if (task) printf(vote->correct ? " (correct)" : " (wrong)");
     if (vote->votes < k) printf("; others:");
     for (int i = 0; i < k; i++) {
         int count = i == vote->winner ? 0 : r1_vote_count(sample_key, votes, k, i);
@@ -280,7 +290,7 @@ static void print_votes(const sample_vote *votes, int k, int is_task, const r1_v
             continue;
         }
         printf("%s ", shown++ ? "," : "");
-        print_answer(votes[i].answer);
+        print_vote(&votes[i], is_countdown);
         printf(" x%d", count);
     }
     if (hidden) printf(", %d more answers x%d", hidden, hidden_samples);
@@ -340,7 +350,7 @@ static int run_vote(const run_options *o, cli_session *s, const r1_tokenizer *to
         begin_phase(display, display->phase.phase);
         rc = replay(tok, &samples[vote.has_majority ? vote.winner : 0], display, &err);
         end_display(display);
-        if (rc == R1_OK) print_votes(votes, k, is_task, &vote);
+        if (rc == R1_OK) print_votes(votes, k, is_task ? &problem : NULL, &vote);
     }
     free(votes);
     if (rc != R1_OK) cli_error("%s", err.msg);
