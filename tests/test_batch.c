@@ -43,7 +43,8 @@ static void check_forward_seqs(test_ctx *t, const char *preset, r1_type type, in
     int n_vocab = model.hp.n_vocab;
     float *expected = calloc((size_t)N_SEQ * n_vocab, sizeof(float)), *got = calloc((size_t)N_SEQ * n_vocab, sizeof(float));
     const int prompts[N_SEQ][7] = {{R1_GEN_BOS, 'a', 'b'}, {R1_GEN_BOS, 'x', 'y', 'z', '1', '2', '3'}, {R1_GEN_BOS}};
-    const int lengths[N_SEQ] = {3, 7, 1}, next[N_SEQ] = {'c', '4', R1_GEN_THINK};
+    const int lengths[N_SEQ] = {3, 7, 1};
+    int next[N_SEQ] = {'c', '4', R1_GEN_THINK}; /* each sequence's next token, step by step */
     for (int i = 0; i < N_SEQ; i++) {
         CHECK(r1_state_init(&alone[i], &model, &compute, CTX, 8, &err) == R1_OK, "%s", err.msg);
         CHECK(r1_state_init(&together[i], &model, &compute, CTX, 1, &err) == R1_OK, "%s", err.msg);
@@ -66,14 +67,10 @@ static void check_forward_seqs(test_ctx *t, const char *preset, r1_type type, in
               worst, scale);
         for (int i = 0; i < N_SEQ; i++)
             CHECK(together[i].n_past == lengths[i] + 1 + step, "%s: sequence %d at %d", preset, i, together[i].n_past);
-        if (step == 0)
-            for (int i = 0; i < N_SEQ; i++) {
-                int token = 'q' + i;
-                CHECK(r1_forward(&alone[i], &token, 1, expected + (size_t)i * n_vocab, 0, &err) == R1_OK, "%s",
-                      err.msg);
-            }
-        const int second[N_SEQ] = {'q', 'r', 's'};
-        memcpy((void *)next, second, sizeof second);
+        for (int i = 0; i < N_SEQ && step == 0; i++) {
+            next[i] = 'q' + i;
+            CHECK(r1_forward(&alone[i], &next[i], 1, expected + (size_t)i * n_vocab, 0, &err) == R1_OK, "%s", err.msg);
+        }
     }
     CHECK(lead.n_past == 0, "the lending state's own cache moved");
     /* what a step refuses */
@@ -86,6 +83,20 @@ static void check_forward_seqs(test_ctx *t, const char *preset, r1_type type, in
     tokens[0] = n_vocab;
     CHECK(r1_forward_seqs(&lead, seqs, tokens, 1, got, &err) == R1_ERR && strstr(err.msg, "outside the vocabulary"),
           "a bad token: %s", err.msg);
+    tokens[0] = 'a';
+    r1_state full, longer;
+    CHECK(r1_state_init(&full, &model, &compute, 1, 1, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_state_init(&longer, &model, &compute, CTX + 1, 1, &err) == R1_OK, "%s", err.msg);
+    CHECK(r1_forward(&full, tokens, 1, NULL, 0, &err) == R1_OK, "%s", err.msg);
+    r1_state *one[1] = {&full};
+    CHECK(r1_forward_seqs(&lead, one, tokens, 1, got, &err) == R1_ERR && strstr(err.msg, "is full"),
+          "a full sequence: %s", err.msg);
+    one[0] = &longer;
+    CHECK(r1_forward_seqs(&lead, one, tokens, 1, got, &err) == R1_ERR && strstr(err.msg, "longer than"),
+          "a context longer than the step state's: %s", err.msg);
+    CHECK(r1_state_copy_prefix(&longer, &full, 2, &err) == R1_ERR && strstr(err.msg, "1 cached"),
+          "copied more tokens than cached: %s", err.msg);
+    r1_state_free(&full), r1_state_free(&longer);
     for (int i = 0; i < N_SEQ; i++) r1_state_free(&alone[i]), r1_state_free(&together[i]);
     r1_state_free(&lead);
     free(expected), free(got);
@@ -158,6 +169,21 @@ static void test_generate_many(test_ctx *t) {
     CHECK(r1_generate_many(&s, &q, tok, &pf, &gp, &seeds[2], 1, &one, &err) == R1_OK, "%s", err.msg);
     CHECK(one.len == many[2].len && memcmp(one.text, many[2].text, one.len) == 0, "k = 1");
     r1_generation_free(&one);
+    for (int j = 0; j < K; j++) r1_generation_free(&again[j]);
+    CHECK(r1_generate_many(&s, NULL, tok, &pf, &gp, seeds, 2, again, &err) == R1_ERR && strstr(err.msg, "sequences"),
+          "two completions without sequences: %s", err.msg);
+    /* one token each, and none at all */
+    gp.max_tokens = 1;
+    CHECK(r1_generate_many(&s, &q, tok, &pf, &gp, seeds, K, again, &err) == R1_OK, "%s", err.msg);
+    for (int j = 0; j < K; j++) {
+        CHECK(again[j].n_tokens + again[j].stopped_at_eos == 1 && again[j].tokens[0] == many[j].tokens[0],
+              "sample %d: %d tokens at max_tokens 1", j, again[j].n_tokens);
+        r1_generation_free(&again[j]);
+    }
+    gp.max_tokens = 0;
+    CHECK(r1_generate_many(&s, &q, tok, &pf, &gp, seeds, K, again, &err) == R1_OK && again[K - 1].n_tokens == 0 &&
+              again[K - 1].len == 0, "max_tokens 0");
+    for (int j = 0; j < K; j++) r1_generation_free(&again[j]);
     /* on_token follows one completion only */
     gp.on_token = (int (*)(void *, int, const char *, size_t))1;
     CHECK(r1_generate_many(&s, &q, tok, &pf, &gp, seeds, 2, again, &err) == R1_ERR && strstr(err.msg, "on_token"),

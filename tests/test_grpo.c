@@ -529,7 +529,8 @@ static void test_rollout_sample(test_ctx *t) {
     const uint64_t seeds[K] = {11, 12, 13};
     r1_generation samples[K];
     r1_reward rewards[K];
-    CHECK(r1_rollout_sample(st, tok, &problem, ids, n_ids, &gp, seeds, K, samples, rewards, &err) == R1_OK, "%s",
+    r1_sequences q = {0}; /* the caches of samples 2 and 3, decoded beside the first */
+    CHECK(r1_rollout_sample(st, &q, tok, &problem, ids, n_ids, &gp, seeds, K, samples, rewards, &err) == R1_OK, "%s",
           err.msg);
     for (int j = 0; j < K; j++) {
         r1_generation alone;
@@ -547,8 +548,9 @@ static void test_rollout_sample(test_ctx *t) {
         r1_generation_free(&samples[j]);
     }
     int too_long[200] = {0};
-    CHECK(r1_rollout_sample(st, tok, &problem, too_long, 200, &gp, seeds, K, samples, rewards, &err) == R1_ERR,
+    CHECK(r1_rollout_sample(st, &q, tok, &problem, too_long, 200, &gp, seeds, K, samples, rewards, &err) == R1_ERR,
           "a prompt of 200 tokens fitted a context of %d", sm.v.cfg.seq_len);
+    r1_sequences_free(&q);
     free(ids);
     sampling_model_free(&sm);
 }

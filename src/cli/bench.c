@@ -23,15 +23,14 @@ static double now_seconds(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* One line: label (then n unless n < 0), the mean rate and its sd. */
-static void report(const char *label, int n, const double *rates, int reps) {
+/* One line: the test's label, the mean rate and its sd. */
+static void report(const char *label, const double *rates, int reps) {
     double mean = 0, var = 0;
     for (int r = 0; r < reps; r++) mean += rates[r];
     mean /= reps;
     for (int r = 0; r < reps; r++) var += (rates[r] - mean) * (rates[r] - mean);
     double sd = reps > 1 ? sqrt(var / (reps - 1)) : 0.0;
-    if (n >= 0) printf("%s%d %.2f ±%.2f\n", label, n, mean, sd);
-    else printf("%s %.2f ±%.2f\n", label, mean, sd);
+    printf("%s %.2f ±%.2f\n", label, mean, sd);
     fflush(stdout);
 }
 
@@ -57,7 +56,8 @@ int cmd_bench(int argc, char **argv) {
     int max_batch = (int)(n_prompt > n_seqs ? n_prompt : n_seqs);
     if (cli_session_open(&s, model_path, (int)threads, n_ctx, max_batch) != R1_OK) return 1;
     int vocab = s.model.hp.n_vocab, B = (int)n_seqs;
-    int *tokens = malloc((size_t)(n_ctx + B) * sizeof(int)), n_states = 0;
+    int n_states = 0;
+    int *tokens = malloc((size_t)(n_ctx + B) * sizeof(int));
     float *logits = malloc((size_t)B * vocab * sizeof(float));
     double *rates = malloc((size_t)reps * sizeof(double));
     /* the sequences decoded together: the session's state, then B - 1 more */
@@ -94,9 +94,10 @@ int cmd_bench(int argc, char **argv) {
             double dt = now_seconds() - t0;
             if (r >= 0) rates[r] = (test == 0 ? n : n * B) / dt;
         }
-        char label[32];
-        snprintf(label, sizeof label, "%s%ld%s", test == 0 ? "pp" : "tg", n, test == 1 && B > 1 ? "x" : "");
-        report(label, test == 1 && B > 1 ? B : -1, rates, (int)reps);
+        char label[48];
+        if (test == 1 && B > 1) snprintf(label, sizeof label, "tg%ldx%d", n, B);
+        else snprintf(label, sizeof label, "%s%ld", test == 0 ? "pp" : "tg", n);
+        report(label, rates, (int)reps);
     }
 done:
     for (int i = 0; i < n_states; i++) r1_state_free(&states[i]);

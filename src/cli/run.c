@@ -39,7 +39,8 @@ static const char *usage =
     "                     the text after </think> of a sample that finished. A task\n"
     "                     prompt (`Using the numbers 7, 3, 5, make 26.`, `What is\n"
     "                     48 + 75?`) is judged right or wrong by the task's rules,\n"
-    "                     and Countdown answers of one value are one answer\n"
+    "                     and Countdown answers of one value are one answer. Each\n"
+    "                     sample keeps its own cache: K times a single run's memory\n"
     "  --temp T           temperature; 0 = greedy (default 0.6)\n"
     "  --top-k K          keep the K most likely tokens (default 0 = off)\n"
     "  --top-p P          nucleus sampling (default 0.95)\n"
@@ -220,7 +221,7 @@ static int show_token(void *ctx, int token, const char *text, size_t len) {
 
 /* A sample's vote, worked out once (infer/vote.h has the rules). */
 typedef struct {
-    int votes, correct;
+    int has_vote, correct;
     char key[R1_VOTE_KEY_MAX];    /* what is compared: for Countdown, the value */
     char answer[R1_VOTE_KEY_MAX]; /* the answer as written, spaces collapsed */
 } sample_vote;
@@ -229,7 +230,7 @@ static int sample_key(const void *ctx, int i, char key[R1_VOTE_KEY_MAX], int *co
     const sample_vote *v = (const sample_vote *)ctx + i;
     memcpy(key, v->key, R1_VOTE_KEY_MAX);
     *correct = v->correct;
-    return v->votes;
+    return v->has_vote;
 }
 
 /* Shows a finished sample as a plain run would have streamed it. */
@@ -277,7 +278,7 @@ static void print_votes(const sample_vote *votes, int k, const r1_problem *task,
         printf("\nvote: no valid answer among the %d samples (the first is shown)\n", k);
         return;
     }
-    for (int i = 0; i < k; i++) no_vote += !votes[i].votes;
+    for (int i = 0; i < k; i++) no_vote += !votes[i].has_vote;
     printf("\nvote: %d of %d samples answer ", vote->votes, k);
     print_vote(&votes[vote->winner], is_countdown);
     if (task) printf(vote->correct ? " (correct)" : " (wrong)");
@@ -341,7 +342,7 @@ static int run_vote(const run_options *o, cli_session *s, const r1_tokenizer *to
         for (int j = 0; j < k; j++) {
             sample_vote *v = &votes[j];
             const r1_generation *g = &samples[j];
-            v->votes = r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos,
+            v->has_vote = r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos,
                                         v->key, &v->correct) &&
                        r1_vote_text_key(NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->answer, &ignored);
         }

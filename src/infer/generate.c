@@ -96,7 +96,8 @@ typedef struct {
 
 /* Draws d's next token and takes it into the completion. Returns 1 when the
  * token must run through the model for the one after it, 0 when the completion
- * is finished (EOS, max_tokens, a full cache, or on_token said stop). */
+ * is finished (EOS, max_tokens, a full cache, or on_token said stop), -1 when out
+ * of memory (err says so). */
 static int draw(decoder *d, const r1_tokenizer *tok, const r1_generate_params *params, int *token, r1_err *err) {
     r1_generation *out = d->out;
     int eos = r1_tokenizer_eos(tok), n_vocab = d->seq->model->hp.n_vocab;
@@ -127,7 +128,7 @@ static int finish(decoder *d, const r1_generate_params *params, r1_err *err) {
     return R1_OK;
 }
 
-/* Room for k more sequences in q, each with s's model and context. */
+/* At least k sequences in q, each with s's model and context. */
 static int grow_sequences(r1_sequences *q, const r1_state *s, int k, r1_err *err) {
     if (q->n >= k) return R1_OK;
     r1_state *states = realloc(q->states, (size_t)k * sizeof *states);
@@ -146,11 +147,13 @@ void r1_sequences_free(r1_sequences *q) {
 
 int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, const r1_prefill *pf,
                      const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *out, r1_err *err) {
+    for (int j = 0; j < k; j++) memset(&out[j], 0, sizeof out[j]);
     if (!pf->logits || pf->n_prompt < 1 || pf->n_prompt > s->n_ctx)
         return r1_fail(err, "generate: no prompt has been run");
     if (k < 1) return r1_fail(err, "generate: %d completions", k);
     if (k > 1 && params->on_token) return r1_fail(err, "generate: on_token follows one completion, not %d", k);
-    if (k > 1 && (!q || grow_sequences(q, s, k - 1, err) != R1_OK)) return q ? R1_ERR : r1_fail(err, "generate: no sequences");
+    if (k > 1 && !q) return r1_fail(err, "generate: %d completions need sequences beside s's", k);
+    if (k > 1 && grow_sequences(q, s, k - 1, err) != R1_OK) return R1_ERR;
     int n_vocab = s->model->hp.n_vocab, rc = R1_OK, n_ready = 0;
     int batch = k < s->max_batch ? k : s->max_batch;
     decoder *dec = r1_calloc(err, (size_t)k, sizeof *dec, "decoders");
@@ -165,7 +168,6 @@ int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, cons
      * first) and the prompt's last logits */
     for (int j = 0; j < k && rc == R1_OK; j++, n_ready++) {
         decoder *d = &dec[j];
-        memset(&out[j], 0, sizeof out[j]);
         d->out = &out[j];
         d->seq = j == 0 ? s : &q->states[j - 1];
         d->logits = logits + (size_t)j * n_vocab;
@@ -207,7 +209,7 @@ int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, cons
             for (int i = 0; i < n && rc == R1_OK; i++)
                 memcpy(dec[step_of[first + i]].logits, step_logits + (size_t)i * n_vocab, (size_t)n_vocab * sizeof(float));
         }
-        if (params->on_step) params->on_step(params->on_step_ctx, drawn, k - active);
+        if (rc == R1_OK && params->on_step) params->on_step(params->on_step_ctx, drawn, k - active);
     }
     for (int j = 0; j < k && rc == R1_OK; j++) rc = finish(&dec[j], params, err);
 

@@ -88,10 +88,12 @@ void r1_sequences_free(r1_sequences *q);
  * starting from a copy of the prompt's cache; every step takes the next token
  * of every unfinished completion through the model at once (r1_forward_seqs),
  * up to s->max_batch at a time. Each completion is what r1_generate_from with its
- * seed gives, but for rounding: a product over several tokens sums in another
- * order than over one, so a near tie between two tokens can fall the other way.
- * With k = 1 it is r1_generate_from, bit for bit. On failure nothing is left to
- * free. */
+ * seed gives: bit for bit with float weights (F32, F16, BF16: every token's
+ * product is the same dot), and but for rounding with quantized ones, whose GEMM
+ * kernels sum a product over several tokens in another order than over one, so
+ * that a near tie between two tokens can fall the other way. With k = 1 it is
+ * r1_generate_from, bit for bit. Memory: each completion has its own cache.
+ * out[0..k) are cleared first; on failure nothing is left to free. */
 int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, const r1_prefill *pf,
                      const r1_generate_params *params, const uint64_t *seeds, int k, r1_generation *out, r1_err *err);
 

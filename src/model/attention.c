@@ -59,11 +59,11 @@ int r1_attention_dense(r1_state *s, int layer, int T, r1_err *err) {
         const float *cos_sin = s->cos_sin + (size_t)t * hp->rope_dims;
         for (int h = 0; h < H; h++) r1_rope_apply(&s->rope, s->q + ((size_t)t * H + h) * hd, cos_sin);
         for (int g = 0; g < KV; g++) r1_rope_apply(&s->rope, s->k + (size_t)t * kv_width + (size_t)g * hd, cos_sin);
-        const r1_state *seq = r1_token_state(s, t);
-        size_t pos = (size_t)layer * seq->n_ctx + (size_t)r1_token_pos(s, t);
-        float *k_cache = seq->k_cache, *v_cache = seq->v_cache;
-        memcpy(k_cache + pos * kv_width, s->k + (size_t)t * kv_width, kv_width * sizeof(float));
-        memcpy(v_cache + pos * kv_width, s->v + (size_t)t * kv_width, kv_width * sizeof(float));
+        /* into the cache of the token's sequence, at its layer and position */
+        r1_state *seq = r1_token_state(s, t);
+        size_t entry = ((size_t)layer * seq->n_ctx + (size_t)r1_token_pos(s, t)) * kv_width;
+        memcpy(seq->k_cache + entry, s->k + (size_t)t * kv_width, kv_width * sizeof(float));
+        memcpy(seq->v_cache + entry, s->v + (size_t)t * kv_width, kv_width * sizeof(float));
     }
 
     attn_job job = {s, layer, T};

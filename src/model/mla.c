@@ -80,7 +80,7 @@ int r1_attention_mla(r1_state *s, int layer, int T, r1_err *err) {
     for (int t = 0; t < T; t++) {
         const float *cos_sin = s->cos_sin + (size_t)t * hp->rope_dims;
         for (int h = 0; h < H; h++) r1_rope_apply(&s->rope, s->q + ((size_t)t * H + h) * (nope + rope) + nope, cos_sin);
-        const r1_state *seq = r1_token_state(s, t);
+        r1_state *seq = r1_token_state(s, t);
         float *entry = seq->kv_latent + ((size_t)layer * seq->n_ctx + (size_t)r1_token_pos(s, t)) * width;
         const float *kv_a = s->kv_a + (size_t)t * width;
         r1_rmsnorm(entry, kv_a, L->kv_a_norm, R, hp->norm_eps);

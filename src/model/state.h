@@ -57,7 +57,8 @@ typedef struct r1_state {
     struct r1_state *const *token_seq;
 } r1_state;
 
-/* The sequence token t of s's step goes to (its cache), and its position there. */
+/* Token t of s's step: the state whose cache it is written to and attends over,
+ * and its position in that sequence. */
 static inline r1_state *r1_token_state(r1_state *s, int t) { return s->token_seq ? s->token_seq[t] : s; }
 static inline int r1_token_pos(const r1_state *s, int t) { return s->token_seq ? s->token_seq[t]->n_past : s->n_past + t; }
 

@@ -9,7 +9,8 @@
  * together from that prompt cache, each step taking one token of every unfinished
  * sample through the model at once (r1_generate_many). Sample j of problem i uses its own seed,
  * a hash of (seed, i, j), so a sample's text does not depend on the order the
- * samples run in, nor on how many there are. */
+ * samples run in, nor (with float weights; see r1_generate_many for quantized
+ * ones) on how many there are. */
 #ifndef R1_ROLLOUT_H
 #define R1_ROLLOUT_H
 
