@@ -89,7 +89,8 @@ int cmd_bench(int argc, char **argv) {
             else if (B == 1)
                 for (long i = 0; i < n && ok == R1_OK; i++) ok = r1_forward(&s.state, tokens + i, 1, logits, 0, &err);
             else /* sequence b's token at step i: tokens[i + b] */
-                for (long i = 0; i < n && ok == R1_OK; i++) ok = r1_forward_seqs(&s.state, seqs, tokens + i, B, logits, &err);
+                for (long i = 0; i < n && ok == R1_OK; i++)
+                    ok = r1_forward_seqs(&s.state, seqs, tokens + i, B, logits, &err);
             if (ok != R1_OK) { rc = cli_error("%s", err.msg); goto done; }
             double dt = now_seconds() - t0;
             if (r >= 0) rates[r] = (test == 0 ? n : n * B) / dt;

@@ -206,8 +206,9 @@ int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, cons
         for (int first = 0; first < n_step && rc == R1_OK; first += batch) {
             int n = n_step - first < batch ? n_step - first : batch;
             rc = r1_forward_seqs(s, step_seqs + first, step_tokens + first, n, step_logits, err);
+            size_t row_bytes = (size_t)n_vocab * sizeof(float);
             for (int i = 0; i < n && rc == R1_OK; i++)
-                memcpy(dec[step_of[first + i]].logits, step_logits + (size_t)i * n_vocab, (size_t)n_vocab * sizeof(float));
+                memcpy(dec[step_of[first + i]].logits, step_logits + (size_t)i * n_vocab, row_bytes);
         }
         if (rc == R1_OK && params->on_step) params->on_step(params->on_step_ctx, drawn, k - active);
     }

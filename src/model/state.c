@@ -95,8 +95,9 @@ int r1_state_copy_prefix(r1_state *dst, const r1_state *src, int n, r1_err *err)
         return r1_fail(err, "state: cannot copy %d tokens (%d cached, room for %d)", n, src->n_past, dst->n_ctx);
     size_t width = hp->arch == R1_ARCH_DEEPSEEK2 ? (size_t)hp->kv_lora_rank + hp->qk_rope_dim
                                                  : (size_t)hp->n_kv_heads * hp->head_dim;
+    size_t bytes = (size_t)n * width * sizeof(float);
     for (int l = 0; l < hp->n_layers; l++) {
-        size_t to = (size_t)l * dst->n_ctx * width, from = (size_t)l * src->n_ctx * width, bytes = n * width * sizeof(float);
+        size_t to = (size_t)l * dst->n_ctx * width, from = (size_t)l * src->n_ctx * width;
         if (hp->arch == R1_ARCH_DEEPSEEK2) {
             memcpy(dst->kv_latent + to, src->kv_latent + from, bytes);
         } else {

@@ -60,7 +60,9 @@ typedef struct r1_state {
 /* Token t of s's step: the state whose cache it is written to and attends over,
  * and its position in that sequence. */
 static inline r1_state *r1_token_state(r1_state *s, int t) { return s->token_seq ? s->token_seq[t] : s; }
-static inline int r1_token_pos(const r1_state *s, int t) { return s->token_seq ? s->token_seq[t]->n_past : s->n_past + t; }
+static inline int r1_token_pos(const r1_state *s, int t) {
+    return s->token_seq ? s->token_seq[t]->n_past : s->n_past + t;
+}
 
 int r1_state_init(r1_state *s, const r1_model *m, r1_compute *compute, int n_ctx, int max_batch, r1_err *err);
 void r1_state_free(r1_state *s);
