@@ -343,9 +343,11 @@ static int run_vote(const run_options *o, cli_session *s, const r1_tokenizer *to
         for (int j = 0; j < k; j++) {
             sample_vote *v = &votes[j];
             const r1_generation *g = &samples[j];
-            v->has_vote = r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos,
-                                        v->key, &v->correct) &&
-                       r1_vote_text_key(NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->answer, &ignored);
+            /* the key by the task's rules, and the answer as written to show */
+            v->has_vote =
+                r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->key,
+                                 &v->correct) &&
+                r1_vote_text_key(NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->answer, &ignored);
         }
         r1_vote_result vote;
         r1_vote_by(sample_key, votes, k, &vote);
