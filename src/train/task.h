@@ -114,10 +114,11 @@ int r1_task_prompt(const r1_problem *p, char *buf, size_t size);
 int r1_task_parse_json_line(const char *line, r1_problem *out, r1_err *err);
 
 /* 1 when text, without surrounding whitespace, is one of the task prompts of
- * DESIGN §6 exactly as r1_task_prompt writes them (`Using the numbers 7, 3, 5,
- * make 26.`: 3 or 4 numbers 1..99, a target 1..100, reachable or not; `What is
- * A op B?` and its chain, as in the JSONL question above), filling *out; else 0.
- * What `r1 run --vote` uses to judge a typed-in problem by the task's rules. */
+ * DESIGN §6, filling *out; else 0. A Countdown prompt must be exactly as
+ * r1_task_prompt writes it (`Using the numbers 7, 3, 5, make 26.`: 3 or 4 numbers
+ * 1..99, a target 1..100, reachable or not); an arithmetic one is read as the
+ * JSONL question above (`What is 48+75?`, extra spaces and × allowed). What `r1
+ * run --vote` uses to judge a typed-in problem by the task's rules. */
 int r1_task_parse_prompt(const char *text, r1_problem *out);
 
 /* R1_OK when a JSONL line of len bytes holds no raw NUL byte, which is never JSON
