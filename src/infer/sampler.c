@@ -25,11 +25,14 @@ int r1_sampler_init(r1_sampler *s, const r1_sampler_params *params, int n_vocab,
     s->n_vocab = n_vocab;
     s->rng_state = params->seed ^ 0x9E3779B97F4A7C15ull;
     s->candidates = r1_calloc(err, (size_t)n_vocab, sizeof *s->candidates, "sampler candidates");
-    return s->candidates ? R1_OK : R1_ERR;
+    s->sort_buffer = s->candidates ? r1_calloc(err, (size_t)n_vocab, sizeof *s->sort_buffer, "sampler candidates") : NULL;
+    if (!s->sort_buffer) return r1_sampler_free(s), R1_ERR;
+    return R1_OK;
 }
 
 void r1_sampler_free(r1_sampler *s) {
     free(s->candidates);
+    free(s->sort_buffer);
     memset(s, 0, sizeof *s);
 }
 
@@ -56,9 +59,36 @@ static double next_uniform(uint64_t *state) {
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
-static int by_prob_desc(const void *a, const void *b) {
-    const struct r1_candidate *x = a, *y = b;
-    return x->prob < y->prob ? 1 : x->prob > y->prob ? -1 : x->id - y->id;
+/* Sorts the n candidates, which come in id order, by probability, largest first,
+ * ties in id order. A stable radix sort (LSD, 11 bits a pass) on the probability's
+ * bits inverted: a float ≥ 0 orders as its bits do, and every pass keeps equal
+ * keys in the order they came. A comparison sort of a 150k vocabulary took ~20 ms
+ * a token, more than half a 1.5B model's decoding step; this takes ~1 ms. */
+static void sort_by_prob(r1_sampler *s, int n) {
+    enum { BITS = 11, BUCKETS = 1 << BITS };
+    struct r1_candidate *from = s->candidates, *to = s->sort_buffer;
+    int start[BUCKETS];
+    for (int shift = 0; shift < 32; shift += BITS) {
+        memset(start, 0, sizeof start);
+        for (int i = 0; i < n; i++) {
+            uint32_t bits;
+            memcpy(&bits, &from[i].prob, sizeof bits);
+            start[(~bits >> shift) & (BUCKETS - 1)]++;
+        }
+        for (int b = 0, at = 0; b < BUCKETS; b++) {
+            int count = start[b];
+            start[b] = at;
+            at += count;
+        }
+        for (int i = 0; i < n; i++) {
+            uint32_t bits;
+            memcpy(&bits, &from[i].prob, sizeof bits);
+            to[start[(~bits >> shift) & (BUCKETS - 1)]++] = from[i];
+        }
+        struct r1_candidate *swap = from;
+        from = to, to = swap;
+    }
+    if (from != s->candidates) memcpy(s->candidates, from, (size_t)n * sizeof *from);
 }
 
 int r1_sample(r1_sampler *s, const float *logits) {
@@ -75,7 +105,7 @@ int r1_sample(r1_sampler *s, const float *logits) {
         sum += c[i].prob;
     }
     for (int i = 0; i < n; i++) c[i].prob = (float)(c[i].prob / sum);
-    qsort(c, (size_t)n, sizeof *c, by_prob_desc);
+    sort_by_prob(s, n);
 
     int keep = n;
     if (p->top_k > 0 && p->top_k < keep) keep = p->top_k;

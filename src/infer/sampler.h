@@ -20,6 +20,7 @@ typedef struct {
     uint64_t rng_state;
     int n_vocab;
     struct r1_candidate { float prob; int id; } *candidates; /* sorted by probability */
+    struct r1_candidate *sort_buffer;                          /* (n_vocab) the sort's other half */
 } r1_sampler;
 
 r1_sampler_params r1_sampler_defaults(void);
