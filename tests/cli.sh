@@ -178,12 +178,17 @@ cp -r "$TMP/run" "$TMP/run-nock" && rm "$TMP/run-nock/checkpoint.gguf"
 expect_error_saying "already holds a trained model" train-pretrain-keeps-finished-model $R1 train pretrain --out "$TMP/run-nock" --quiet --steps 1 --batch 2 \
     --seq 128 --dim 32 --layers 2 --heads 2
 # a new run that fails before its first step leaves no files, nor the directories it made
-mkdir -p "$TMP/had-files" && touch "$TMP/had-files/keep"
+# (only what it made: files of those names that were there stay, and so does a
+# directory reached through one it made)
+mkdir -p "$TMP/had-files" "$TMP/was-here" && touch "$TMP/had-files/keep" "$TMP/had-files/metrics.csv"
 expect_error_saying "longer than seq 32 tokens" train-failed-run $R1 train pretrain --out "$TMP/made/for/run" --quiet \
     --steps 2 --batch 2 --seq 32 --dim 32 --layers 2 --heads 2
-$R1 train pretrain --out "$TMP/had-files" --quiet --steps 2 --batch 2 --seq 32 --dim 32 --layers 2 --heads 2 2> /dev/null
-if [ ! -e "$TMP/made" ] && [ "$(ls -A "$TMP/had-files")" = keep ]; then ok train-failed-run-leaves-nothing
-else fail train-failed-run-leaves-nothing "$(ls -AR "$TMP/made" "$TMP/had-files" 2>&1 | head -c 300)"; fi
+for out in "$TMP/had-files" "$TMP/made2/../was-here"; do
+    $R1 train pretrain --out "$out" --quiet --steps 2 --batch 2 --seq 32 --dim 32 --layers 2 --heads 2 2> /dev/null
+done
+if [ ! -e "$TMP/made" ] && [ "$(ls -A "$TMP/had-files" | tr '\n' ' ')" = "keep metrics.csv " ] &&
+   [ -d "$TMP/was-here" ] && [ ! -e "$TMP/made2" ]; then ok train-failed-run-leaves-nothing
+else fail train-failed-run-leaves-nothing "$(ls -AR "$TMP/made" "$TMP/had-files" "$TMP/made2" 2>&1 | head -c 300)"; fi
 expect_error train-pretrain-init-and-size $R1 train pretrain --init "$TMP/run" --dim 64 --out "$TMP/run-more2"
 expect_error_saying "heads=4: the model's size comes from --init" train-pretrain-init-and-set-size $R1 train pretrain --init "$TMP/run" --set heads=4 --out "$TMP/run-more2"
 # a quantised model is no start for training: refused before the run directory is made

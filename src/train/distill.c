@@ -129,7 +129,7 @@ int r1_distill(const r1_distill_config *cfg_in, const r1_pretrain_options *opts,
     } else {
         snprintf(cfg.student.traces, sizeof cfg.student.traces, "%s", traces_path);
         if (take_init_architecture(&cfg, err) != R1_OK || check(&cfg, err) != R1_OK) return R1_ERR;
-        if (r1_lm_run_make_dirs("distill", dir, err) != R1_OK) return R1_ERR;
+        if (r1_lm_run_make_dirs("distill", dir, NULL, 0, NULL, err) != R1_OK) return R1_ERR;
         if (r1_lm_run_lock_dir("distill", dir, &lock_fd, err) != R1_OK) return R1_ERR;
         if (access(settings_path, F_OK) == 0 || access(checkpoint_path, F_OK) == 0) {
             r1_fail(err, "distill: %s already holds a run: continue it with --resume, or choose another --out", dir);

@@ -25,15 +25,19 @@ static double now_seconds(void) {
 
 /* ---- the run directory ---- */
 
-int r1_lm_run_make_dirs(const char *stage, const char *dir, r1_err *err) {
+int r1_lm_run_make_dirs(const char *stage, const char *dir, size_t *made, int max, int *n_made, r1_err *err) {
     char path[1024];
+    if (n_made) *n_made = 0;
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return r1_fail(err, "%s: path too long", stage);
     for (char *p = path + 1;; p++) {
         int last = *p == 0;
         if (*p == '/' || last) {
             *p = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            if (mkdir(path, 0777) == 0) {
+                if (made && *n_made < max) made[(*n_made)++] = (size_t)(p - path);
+            } else if (errno != EEXIST) {
                 return r1_fail(err, "%s: cannot create directory %s: %s", stage, path, strerror(errno));
+            }
             if (last) break;
             *p = '/';
         }
@@ -41,6 +45,14 @@ int r1_lm_run_make_dirs(const char *stage, const char *dir, r1_err *err) {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return r1_fail(err, "%s: %s is not a directory", stage, dir);
     return R1_OK;
+}
+
+/* The files of a run that a failed new run removes (r1_lm_run_free), in the
+ * order of run->new_file; lock receives the .lock path. */
+static void removable_files(const r1_lm_run *run, const char *files[5], char lock[1100]) {
+    snprintf(lock, 1100, "%s/.lock", run->dir);
+    files[0] = run->config_path, files[1] = run->vocab_path, files[2] = run->metrics_path;
+    files[3] = run->plot_path, files[4] = lock;
 }
 
 static int make_paths(r1_lm_run *run, const char *dir, r1_err *err) {
@@ -93,16 +105,16 @@ int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int r
     if (!out_dir || !*out_dir) return r1_fail(err, "%s: no output directory", stage);
     if (make_paths(run, out_dir, err) != R1_OK) return R1_ERR;
     if (!resume) {
-        /* the first missing directory of the path, removed again if the run fails */
-        char prefix[sizeof run->dir];
-        struct stat st;
-        size_t len = strlen(run->dir), made_from = 0;
-        for (size_t end = 1; end <= len && !made_from; end++)
-            if (end == len || run->dir[end] == '/') {
-                snprintf(prefix, sizeof prefix, "%.*s", (int)end, run->dir);
-                if (stat(prefix, &st) != 0) made_from = end;
-            }
-        if (r1_lm_run_make_dirs(stage, out_dir, err) != R1_OK || lock_dir(run, err) != R1_OK) return R1_ERR;
+        /* what is made from here on is removed again if the run fails (see r1_lm_run_free) */
+        const char *files[5];
+        char lock[1100];
+        int absent[5], n_made = 0;
+        removable_files(run, files, lock);
+        for (int i = 0; i < 5; i++) absent[i] = access(files[i], F_OK) != 0;
+        if (r1_lm_run_make_dirs(stage, out_dir, run->made_dirs, R1_LM_RUN_MAX_MADE_DIRS, &n_made, err) != R1_OK)
+            return R1_ERR;
+        run->n_made_dirs = n_made;
+        if (lock_dir(run, err) != R1_OK) return R1_ERR;
         if (access(run->checkpoint_path, F_OK) == 0)
             return r1_fail(err, "%s: %s already holds a run (checkpoint.gguf): continue it with --resume, or choose "
                                 "another --out",
@@ -112,7 +124,7 @@ int r1_lm_run_open(r1_lm_run *run, const char *stage, const char *out_dir, int r
             return r1_fail(err, "%s: %s already holds a trained model (model.gguf): choose another --out", stage,
                            out_dir);
         run->fresh = 1;
-        run->made_from = made_from;
+        memcpy(run->new_file, absent, sizeof absent);
         return R1_OK;
     }
     if (access(run->checkpoint_path, F_OK) != 0)
@@ -337,19 +349,16 @@ int r1_lm_run_train(r1_lm_run *run, const r1_pretrain_config *cfg, char **settin
 /* The files a failed new run wrote (see r1_lm_run_free); errors are ignored, as
  * each file may never have been written. */
 static void remove_failed_run(const r1_lm_run *run) {
-    const char *written[] = {run->config_path, run->vocab_path, run->metrics_path, run->plot_path};
-    for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) unlink(written[i]);
+    const char *files[5];
     char lock[1100];
-    snprintf(lock, sizeof lock, "%s/.lock", run->dir);
-    unlink(lock);
-    /* DIR, then each parent the run made, while they are empty (rmdir fails otherwise) */
+    removable_files(run, files, lock);
+    for (int i = 0; i < 5; i++)
+        if (run->new_file[i]) unlink(files[i]);
+    /* the directories it made, inner first, while they are empty (rmdir fails otherwise) */
     char dir[sizeof run->dir];
-    snprintf(dir, sizeof dir, "%s", run->dir);
-    size_t len = strlen(dir);
-    while (run->made_from && len >= run->made_from && rmdir(dir) == 0) {
-        while (len > 0 && dir[len - 1] != '/') len--; /* up to the parent */
-        while (len > 0 && dir[len - 1] == '/') len--;
-        dir[len] = 0;
+    for (int i = run->n_made_dirs - 1; i >= 0; i--) {
+        snprintf(dir, sizeof dir, "%.*s", (int)run->made_dirs[i], run->dir);
+        if (rmdir(dir) != 0) break;
     }
 }
 

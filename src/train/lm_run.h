@@ -48,14 +48,21 @@
 #include "train/pretrain.h"
 #include "train/tiny_model.h"
 
+#define R1_LM_RUN_MAX_MADE_DIRS 32
+
 typedef struct {
     const char *stage; /* "pretrain", "sft": the checkpoint's stage, labels, messages */
     char dir[1024];
     char checkpoint_path[1100], config_path[1100], vocab_path[1100], metrics_path[1100], plot_path[1100],
         model_path[1100];
     int lock_fd, have_lock; /* DIR/.lock, held (flock) while the run lives: one run per directory */
-    int fresh;              /* a new run (not --resume) was opened */
-    size_t made_from;       /* it created DIR's path from this length on (mkdir -p); 0: none of it */
+    /* What a new run (not --resume) made, removed again if it fails before its
+     * first step: the directories its mkdir -p created (their path lengths, outer
+     * first) and which of its files were absent when it opened. */
+    int fresh;
+    size_t made_dirs[R1_LM_RUN_MAX_MADE_DIRS];
+    int n_made_dirs;
+    int new_file[5];        /* config.txt, vocab.gguf, metrics.csv, loss.svg, .lock */
     uint64_t steps_taken;   /* training steps finished by this process */
     r1_checkpoint ck;  /* the checkpoint being resumed, until r1_lm_run_build restores it */
     int have_ck;
@@ -70,8 +77,10 @@ typedef struct {
     uint8_t *decay_mask;
 } r1_lm_run;
 
-/* mkdir -p dir; errors start with stage. */
-int r1_lm_run_make_dirs(const char *stage, const char *dir, r1_err *err);
+/* mkdir -p dir; errors start with stage. made (may be NULL) receives the path
+ * lengths of the directories it created, outer first, at most max of them, and
+ * *n_made their count. */
+int r1_lm_run_make_dirs(const char *stage, const char *dir, size_t *made, int max, int *n_made, r1_err *err);
 
 /* A new run's starting weights: with cfg->init set, opens them into *init and
  * takes their architecture into cfg->model (init_weights.h), setting *have_init;
@@ -113,9 +122,10 @@ int r1_lm_run_train(r1_lm_run *run, const r1_pretrain_config *cfg, char **settin
 
 /* Frees the run and releases its lock. A new run that stops before finishing a
  * step, with no checkpoint written (a failure: a --seq too short for the data, a
- * model too large for memory), leaves nothing behind: its config.txt, vocab.gguf,
- * metrics.csv, loss.svg and .lock are removed, and the directories the run made
- * when nothing else is in them, so that a failed command changes no files. */
+ * model too large for memory), leaves nothing behind: those of config.txt,
+ * vocab.gguf, metrics.csv, loss.svg and .lock that were not there when it opened
+ * are removed, and the directories it made when nothing else is in them, so that
+ * a failed command changes no files. */
 void r1_lm_run_free(r1_lm_run *run);
 
 #endif
