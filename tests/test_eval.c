@@ -118,7 +118,7 @@ static void test_arithmetic_whitespace_normalisation(test_ctx *t) {
 static const char *text_key(const r1_problem *p, const char *completion, int starts_thinking, int *correct) {
     static char key[R1_VOTE_KEY_MAX];
     int right = 0;
-    if (!r1_vote_text_key(p, completion, starts_thinking, 1, key, &right)) strcpy(key, "-");
+    if (!r1_vote_text_key(p, completion, starts_thinking, 1, key, NULL, &right)) strcpy(key, "-");
     if (correct) *correct = right;
     return key;
 }
@@ -149,9 +149,9 @@ static void test_free_form_answers(test_ctx *t) {
     /* cut off by the token limit: a closed tag or box still votes, bare text does not */
     char key[R1_VOTE_KEY_MAX];
     int correct;
-    CHECK(r1_vote_text_key(NULL, "</think><answer>120</answer>", 1, 0, key, &correct) && !strcmp(key, "120"), "tags");
-    CHECK(r1_vote_text_key(NULL, "</think>so \\boxed{120} is", 1, 0, key, &correct) && !strcmp(key, "120"), "a box");
-    CHECK(!r1_vote_text_key(NULL, "</think>The answer is 12", 1, 0, key, &correct), "bare text cut off votes '%s'", key);
+    CHECK(r1_vote_text_key(NULL, "</think><answer>120</answer>", 1, 0, key, NULL, &correct) && !strcmp(key, "120"), "tags");
+    CHECK(r1_vote_text_key(NULL, "</think>so \\boxed{120} is", 1, 0, key, NULL, &correct) && !strcmp(key, "120"), "a box");
+    CHECK(!r1_vote_text_key(NULL, "</think>The answer is 12", 1, 0, key, NULL, &correct), "bare text cut off votes '%s'", key);
     char long_answer[R1_TASK_ANSWER_MAX + 32];
     snprintf(long_answer, sizeof long_answer, "</think>%0*d", R1_TASK_ANSWER_MAX, 7);
     CHECK(strcmp(text_key(NULL, long_answer, 1, NULL), "-") == 0, "an answer of R1_TASK_ANSWER_MAX bytes may be cut");
@@ -160,6 +160,10 @@ static void test_free_form_answers(test_ctx *t) {
     CHECK(strcmp(text_key(&p, "</think>\n<answer>5 + 3 * 7</answer>", 1, &correct), "26/1") == 0 && correct,
           "26 by value");
     CHECK(strcmp(text_key(&p, "</think>\\boxed{7*7+5}", 1, &correct), "-") == 0, "an invalid expression casts no vote");
+    char shown[R1_VOTE_KEY_MAX];
+    CHECK(r1_vote_text_key(&p, "</think><answer> 5 +  3 * 7 </answer>", 1, 1, key, shown, &correct) &&
+              !strcmp(key, "26/1") && !strcmp(shown, "5 + 3 * 7"),
+          "the value is the key, the expression is shown: '%s', '%s'", key, shown);
     r1_problem q = arithmetic_123_456();
     CHECK(strcmp(text_key(&q, "</think>The product is \\boxed{56088}.", 1, &correct), "56088") == 0 && correct,
           "a boxed arithmetic answer");
@@ -173,7 +177,7 @@ typedef struct {
 
 static int text_vote_key(const void *ctx, int i, char key[R1_VOTE_KEY_MAX], int *correct) {
     const text_votes *v = ctx;
-    return r1_vote_text_key(v->problem, v->completions[i], 1, 1, key, correct);
+    return r1_vote_text_key(v->problem, v->completions[i], 1, 1, key, NULL, correct);
 }
 
 static void test_free_form_vote(test_ctx *t) {

@@ -339,15 +339,12 @@ static int run_vote(const run_options *o, cli_session *s, const r1_tokenizer *to
     if (rc == R1_OK && !votes) rc = R1_ERR, r1_fail(&err, "run: out of memory for %d votes", k);
     if (rc == R1_OK) {
         r1_problem problem;
-        int is_task = r1_task_parse_prompt(prompt, &problem), ignored;
+        int is_task = r1_task_parse_prompt(prompt, &problem);
         for (int j = 0; j < k; j++) {
             sample_vote *v = &votes[j];
             const r1_generation *g = &samples[j];
-            /* the key by the task's rules, and the answer as written to show */
-            v->has_vote =
-                r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->key,
-                                 &v->correct) &&
-                r1_vote_text_key(NULL, g->text, gp->starts_thinking, g->stopped_at_eos, v->answer, &ignored);
+            v->has_vote = r1_vote_text_key(is_task ? &problem : NULL, g->text, gp->starts_thinking, g->stopped_at_eos,
+                                           v->key, v->answer, &v->correct);
         }
         r1_vote_result vote;
         r1_vote_by(sample_key, votes, k, &vote);

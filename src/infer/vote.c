@@ -58,8 +58,9 @@ static const char *find_in(const char *s, const char *end, const char *tag) {
 }
 
 int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, int finished,
-                     char key[R1_VOTE_KEY_MAX], int *correct) {
+                     char key[R1_VOTE_KEY_MAX], char shown[R1_VOTE_KEY_MAX], int *correct) {
     key[0] = 0;
+    if (shown) shown[0] = 0;
     *correct = 0;
     const char *end = completion + strlen(completion), *answer = completion, *at;
     for (const char *s = completion; (at = find_in(s, end, "</think>")); s = at + 1) answer = at + strlen("</think>");
@@ -84,6 +85,7 @@ int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thi
     while (end > answer && is_space(end[-1])) end--;
     size_t len = (size_t)(end - answer);
     if (len == 0 || len >= R1_TASK_ANSWER_MAX) return 0;
+    if (shown) collapse_space(answer, len, shown);
     if (p) return task_answer_key(p, answer, len, key, correct);
     return collapse_space(answer, len, key) > 0;
 }

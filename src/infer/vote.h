@@ -67,9 +67,11 @@ void r1_vote(const r1_problem *p, const r1_reward *rewards, int k, r1_vote_resul
 /* The vote key of a free-form completion (see above); p is the problem the prompt
  * poses, or NULL. starts_thinking: the prompt opened `<think>`; finished: the
  * completion ended with EOS. Returns 1 and writes the key (and whether the
- * answer is correct) when the sample votes, 0 when it does not. */
+ * answer is correct) when the sample votes, 0 when it does not. shown (may be
+ * NULL) receives the answer as written, whitespace collapsed: for a Countdown
+ * key, which is a value, the expression it came from. */
 int r1_vote_text_key(const r1_problem *p, const char *completion, int starts_thinking, int finished,
-                     char key[R1_VOTE_KEY_MAX], int *correct);
+                     char key[R1_VOTE_KEY_MAX], char shown[R1_VOTE_KEY_MAX], int *correct);
 
 /* The same votes over any answers: key_of(ctx, i, key, correct) is sample i's
  * vote key as above (1 when it votes). */
