@@ -86,7 +86,7 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(BUILD)/libr1.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $< $(BUILD)/libr1.a -o $@ $(LDFLAGS) $(LDLIBS)
 
-test: deps $(BIN) $(TEST_BIN)
+test: deps $(BIN) $(TEST_BIN) $(BUILD)/membw $(BUILD)/gemm_bench
 	@R1=./$(BIN) sh tests/run.sh $(TEST_BIN)
 
 # greedy, as every pass@1 in RESULTS.md: the model's most likely answer, the same on
@@ -103,6 +103,11 @@ recipe: deps $(BIN)
 $(BUILD)/membw: bench/membw.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+# the trainer's float GEMM against OpenBLAS's sgemm (BENCHMARKS.md)
+$(BUILD)/gemm_bench: bench/gemm.c $(BUILD)/libr1.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(BUILD)/libr1.a -o $@ $(LDFLAGS) $(LDLIBS) -ldl
 
 # libFuzzer targets (not built by default; needs clang and libclang-rt-14-dev):
 #   make fuzz && ./build-fuzz/fuzz_tokenizer -max_total_time=60
