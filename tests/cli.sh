@@ -63,6 +63,21 @@ if echo "hi" | $R1 run -m "$TMP/tiny.gguf" --template deepseek-r1 --think-budget
    grep -q '</think>' "$TMP/chat"; then ok run-chat-think-budget
 else fail run-chat-think-budget "no forced </think>: $(head -c 300 "$TMP/chat" "$TMP/err")"; fi
 expect_error run-bad-template $R1 run -m "$TMP/tiny.gguf" --template bogus "hi"
+# info --check reads every weight; a model whose output matrix holds NaNs (0xff
+# bytes) is named by check, and run refuses its logits instead of printing one
+# token over and over
+if $R1 info -m "$TMP/tiny.gguf" --check > "$TMP/out" 2> "$TMP/err" && grep -q 'every value finite' "$TMP/out"; then
+    ok info-check
+else fail info-check "$(head -c 300 "$TMP/out" "$TMP/err")"; fi
+if $R1 gen-random --preset tiny-deepseek --type F32 -o "$TMP/nan.gguf" > /dev/null 2> "$TMP/err"; then
+    size=$(wc -c < "$TMP/nan.gguf")
+    head -c 4096 /dev/zero | tr '\0' '\377' | dd of="$TMP/nan.gguf" bs=1 seek=$((size - 4096)) conv=notrunc 2> /dev/null
+    expect_error_saying "tensor output.weight (F32): row 504, column 0 is NaN" info-check-nan \
+        $R1 info -m "$TMP/nan.gguf" --check
+    expect_error_saying "token id 504 is NaN" run-nan-weights $R1 run -m "$TMP/nan.gguf" "hi" -n 4
+    expect_error_saying "token id 504 is NaN" run-raw-nan-weights $R1 run -m "$TMP/nan.gguf" --raw --tokens "1 2" -n 2
+    expect_error_saying "token id 504 is NaN" eval-nan-weights $R1 eval -m "$TMP/nan.gguf" --task arithmetic --n 1
+else fail gen-random-f32 "$(head -c 300 "$TMP/err")"; fi
 expect_error run-raw-needs-tokens $R1 run -m "$TMP/tiny.gguf" --raw
 expect_error gen-random-bad-preset $R1 gen-random --preset no-such-model --type Q4_0 -o "$TMP/x.gguf"
 expect_error gen-random-bad-type $R1 gen-random --preset tiny-deepseek --type Q3_K -o "$TMP/x.gguf"

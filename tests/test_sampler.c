@@ -66,4 +66,19 @@ static void test_greedy_is_argmax(test_ctx *t) {
     r1_sampler_free(&s);
 }
 
-TEST_MAIN("sampler", T(test_candidates_in_order), T(test_greedy_is_argmax))
+/* Logits that are no distribution are refused, naming the token; −infinity beside
+ * finite logits is a probability of 0 and passes. */
+static void test_logits_check(test_ctx *t) {
+    r1_err err;
+    float logits[6] = {0.5f, -INFINITY, 2.0f, -3.0f, 1.0f, 0.0f};
+    CHECK(r1_logits_check(logits, 6, &err) == R1_OK, "finite and -inf logits refused: %s", err.msg);
+    logits[4] = NAN;
+    CHECK(r1_logits_check(logits, 6, &err) == R1_ERR && strstr(err.msg, "token id 4 is NaN"), "NaN: %s", err.msg);
+    logits[4] = 1.0f, logits[5] = INFINITY;
+    CHECK(r1_logits_check(logits, 6, &err) == R1_ERR && strstr(err.msg, "token id 5 is +infinity"), "+inf: %s",
+          err.msg);
+    for (int i = 0; i < 6; i++) logits[i] = -INFINITY;
+    CHECK(r1_logits_check(logits, 6, &err) == R1_ERR && strstr(err.msg, "all -infinity"), "all -inf: %s", err.msg);
+}
+
+TEST_MAIN("sampler", T(test_candidates_in_order), T(test_greedy_is_argmax), T(test_logits_check))

@@ -1,21 +1,76 @@
 /* r1 info [-m F]: what a model file holds. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/progress.h"
 #include "cli/cli.h"
 
 static const char *usage =
-    "usage: r1 info [-m MODEL.gguf] [--tensors]\n"
+    "usage: r1 info [-m MODEL.gguf] [--tensors] [--check]\n"
     "Prints the architecture, hyper-parameters, tensor types, parameter count and\n"
     "KV-cache bytes per token of a GGUF model (default: the embedded r1-tiny model);\n"
-    "--tensors lists every tensor.\n";
+    "--tensors lists every tensor; --check reads every weight (as the engine decodes\n"
+    "it) and fails, naming the tensor, row and column, at the first NaN or infinity.\n";
+
+/* Decodes every row of every tensor and stops at the first value that is not a
+ * finite number: a damaged file, or a training run that diverged, shows up here
+ * rather than as text made of one repeated token. Returns the exit code. */
+static int check_values(const r1_gguf *g) {
+    r1_progress bar;
+    uint64_t total_bytes = 0, done_bytes = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) total_bytes += g->tensors[i].nbytes;
+    int show_bar = total_bytes > (256u << 20); /* a second or more */
+    if (show_bar) r1_progress_start(&bar, "check", "MB", (total_bytes + 999999) / 1000000);
+    float *row = NULL;
+    int64_t row_cap = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const r1_gguf_tensor *t = &g->tensors[i];
+        const r1_type_traits *tt = r1_type_traits_get(t->type);
+        if (!tt || t->ne[0] % tt->block_elems) {
+            free(row);
+            return cli_error("info: tensor %.*s: type %s (%u) cannot be decoded", (int)t->name.len, t->name.data,
+                             r1_type_name(t->type), t->type);
+        }
+        int64_t cols = t->ne[0], rows = 1;
+        for (uint32_t d = 1; d < t->n_dims; d++) rows *= t->ne[d];
+        if (cols > row_cap) {
+            float *grown = realloc(row, (size_t)cols * sizeof *row);
+            if (!grown) return free(row), cli_error("info: out of memory for a row of %lld values", (long long)cols);
+            row = grown, row_cap = cols;
+        }
+        size_t row_bytes = r1_type_row_bytes(tt, cols);
+        for (int64_t r = 0; r < rows; r++) {
+            tt->dequantize((const uint8_t *)t->data + (size_t)r * row_bytes, row, cols);
+            for (int64_t c = 0; c < cols; c++)
+                if (!isfinite(row[c])) {
+                    if (show_bar) r1_progress_finish(&bar, done_bytes / 1000000, NULL);
+                    int rc = cli_error("info: tensor %.*s (%s): row %lld, column %lld is %s (the row's data at file "
+                                       "offset %llu)",
+                                       (int)t->name.len, t->name.data, r1_type_name(t->type), (long long)r,
+                                       (long long)c, isnan(row[c]) ? "NaN" : row[c] > 0 ? "+infinity" : "-infinity",
+                                       (unsigned long long)(g->data_start + t->data_offset + (uint64_t)r * row_bytes));
+                    free(row);
+                    return rc;
+                }
+        }
+        done_bytes += t->nbytes;
+        if (show_bar) r1_progress_update(&bar, done_bytes / 1000000, NULL);
+    }
+    if (show_bar) r1_progress_finish(&bar, done_bytes / 1000000, NULL);
+    free(row);
+    printf("check         %llu tensors, every value finite\n", (unsigned long long)g->n_tensors);
+    return 0;
+}
 
 int cmd_info(int argc, char **argv) {
     const char *model_path = NULL;
-    int list_tensors = 0;
+    int list_tensors = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) return fputs(usage, stdout), 0;
         else if (!strcmp(argv[i], "-m")) { if (!(model_path = cli_value(argc, argv, &i))) return 1; }
         else if (!strcmp(argv[i], "--tensors")) list_tensors = 1;
+        else if (!strcmp(argv[i], "--check")) check = 1;
         else return cli_error("info: unknown option '%s' (see r1 info --help)", argv[i]);
     }
     r1_model m;
@@ -70,6 +125,7 @@ int cmd_info(int argc, char **argv) {
             for (uint32_t d = 1; d < t->n_dims; d++) printf(", %lld", (long long)t->ne[d]);
             printf("]\n");
         }
+    int rc = check ? check_values(&m.gguf) : 0;
     r1_model_free(&m);
-    return 0;
+    return rc;
 }

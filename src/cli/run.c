@@ -149,6 +149,10 @@ static int run_raw(const run_options *o) {
         int n_next = n, token;
         for (long g = 0; g < o->n_gen; g++) {
             if (r1_forward(&s.state, next, n_next, logits, 0, &err) != R1_OK) { rc = cli_error("%s", err.msg); break; }
+            if (r1_logits_check(logits, s.model.hp.n_vocab, &err) != R1_OK) {
+                rc = cli_error("run: generated token %ld: %s", g + 1, err.msg);
+                break;
+            }
             token = r1_sample(&sampler, logits);
             printf(g ? " %d" : "%d", token);
             fflush(stdout);

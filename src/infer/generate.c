@@ -96,11 +96,15 @@ typedef struct {
 
 /* Draws d's next token and takes it into the completion. Returns 1 when the
  * token must run through the model for the one after it, 0 when the completion
- * is finished (EOS, max_tokens, a full cache, or on_token said stop), -1 when out
- * of memory (err says so). */
+ * is finished (EOS, max_tokens, a full cache, or on_token said stop), -1 when the
+ * logits are no distribution or memory ran out (err says which). */
 static int draw(decoder *d, const r1_tokenizer *tok, const r1_generate_params *params, int *token, r1_err *err) {
     r1_generation *out = d->out;
     int eos = r1_tokenizer_eos(tok), n_vocab = d->seq->model->hp.n_vocab;
+    if (r1_logits_check(d->logits, n_vocab, err) != R1_OK) {
+        r1_fail_within(err, "generate: completion token %d: ", out->n_tokens + 1);
+        return -1;
+    }
     *token = r1_think_step(&d->think, r1_sample(&d->sampler, d->logits));
     float logprob = params->logprobs ? r1_logprob(d->logits, n_vocab, *token) : 0.0f;
     if (record_token(out, &d->tokens_cap, params->logprobs, *token, logprob, err) != R1_OK) return -1;

@@ -91,6 +91,20 @@ static void sort_by_prob(r1_sampler *s, int n) {
     if (from != s->candidates) memcpy(s->candidates, from, (size_t)n * sizeof *from);
 }
 
+int r1_logits_check(const float *logits, int n, r1_err *err) {
+    int any_finite = 0;
+    for (int i = 0; i < n; i++) {
+        if (isnan(logits[i]) || logits[i] == INFINITY)
+            return r1_fail(err,
+                           "the model's logits are not a distribution (token id %d is %s): its weights may be "
+                           "damaged (r1 info --check reads them all)",
+                           i, isnan(logits[i]) ? "NaN" : "+infinity");
+        if (logits[i] > -INFINITY) any_finite = 1;
+    }
+    if (!any_finite) return r1_fail(err, "the model's logits are all -infinity: its weights may be damaged");
+    return R1_OK;
+}
+
 int r1_sample(r1_sampler *s, const float *logits) {
     const r1_sampler_params *p = &s->params;
     struct r1_candidate *c = s->candidates;

@@ -29,6 +29,10 @@ r1_sampler_params r1_sampler_defaults(void);
 int r1_sampler_params_check(const r1_sampler_params *p, r1_err *err);
 int r1_sampler_init(r1_sampler *s, const r1_sampler_params *params, int n_vocab, r1_err *err);
 void r1_sampler_free(r1_sampler *s);
+/* Fails, naming the first bad token id, unless the logits make a distribution: none
+ * NaN or +infinity, and not every one −infinity. (A model with damaged weights
+ * gives such logits; the sampler would turn them into one token repeated.) */
+int r1_logits_check(const float *logits, int n, r1_err *err);
 /* Picks a token; logits are read only. */
 int r1_sample(r1_sampler *s, const float *logits);
 /* Index of the largest value (the first on ties). */
