@@ -2,7 +2,8 @@
  * (export, load with r1_model_load, compare r1_forward's logits), its backward is
  * the derivative of its forward (central finite differences of the whole model's
  * loss for a sample of every tensor kind), the aux-loss-free bias rule moves the
- * bias against the load, and a few hundred optimiser steps memorise a sequence. */
+ * bias against the load, a few hundred optimiser steps memorise a sequence, and
+ * the export holds every key and kind of tensor llama.cpp's converter writes. */
 #include <unistd.h>
 
 #include "test.h"
@@ -432,7 +433,93 @@ static void test_packed_documents(test_ctx *t) { check_packed_documents(t, small
 /* the MTP module reads token t+1 only inside t's document */
 static void test_packed_documents_mtp(test_ctx *t) { check_packed_documents(t, mtp_config()); }
 
-TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
+/* ---- (5) the export carries what llama.cpp reads ---- */
+
+/* "blk.12.ffn_up_exps.weight" → "blk.N.ffn_up_exps.weight": a tensor's kind. */
+static void tensor_kind(const r1_str *name, char *out, size_t size) {
+    int n = snprintf(out, size, "%.*s", (int)name->len, name->data);
+    if (n > 4 && !strncmp(out, "blk.", 4)) {
+        char *rest = out + 4;
+        while (*rest >= '0' && *rest <= '9') rest++;
+        memmove(out + 5, rest, strlen(rest) + 1);
+        out[4] = 'N';
+    }
+}
+
+static int has_tensor_kind(const r1_gguf *g, const char *kind) {
+    char k[256];
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        tensor_kind(&g->tensors[i].name, k, sizeof k);
+        if (!strcmp(k, kind)) return 1;
+    }
+    return 0;
+}
+
+/* Every metadata key of ref is in g with the same GGUF type (and element type),
+ * and both hold the same kinds of tensor. */
+static void check_same_keys(test_ctx *t, const r1_gguf *ref, const r1_gguf *g, const char *what) {
+    for (uint64_t i = 0; i < ref->n_kv; i++) {
+        const r1_gguf_kv *want = &ref->kv[i];
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)want->key.len, want->key.data);
+        const r1_gguf_kv *got = r1_gguf_find_kv(g, key);
+        CHECK(got, "%s: no %s", what, key);
+        CHECK(got->type == want->type && (want->type != GGUF_ARRAY || got->array_type == want->array_type),
+              "%s: %s is a %s, llama.cpp's converter writes a %s", what, key, r1_gguf_type_name(got->type),
+              r1_gguf_type_name(want->type));
+    }
+    char kind[256];
+    for (uint64_t i = 0; i < ref->n_tensors; i++) {
+        tensor_kind(&ref->tensors[i].name, kind, sizeof kind);
+        CHECK(has_tensor_kind(g, kind), "%s: no tensor %s", what, kind);
+    }
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        tensor_kind(&g->tensors[i].name, kind, sizeof kind);
+        CHECK(has_tensor_kind(ref, kind), "%s: tensor %s, which llama.cpp's file does not have", what, kind);
+    }
+}
+
+/* llama.cpp cannot be fetched here, so its loader is checked by proxy: a file its
+ * own converter wrote (../shared/testdata, the V3 layout: q-LoRA, a dense layer,
+ * grouped sigmoid routing with a bias, a shared expert) against what r1 writes —
+ * the shipped default model and a fresh export of a model with the same
+ * features, with the default's tokenizer. */
+static void test_export_has_llamacpp_keys(test_ctx *t) {
+    const char *dir = testdata_dir();
+    if (!dir) SKIP("../shared/testdata is not there");
+    char ref_path[4200];
+    snprintf(ref_path, sizeof ref_path, "%s/models/deepseek2-v3-f32.gguf", dir);
+    r1_gguf ref, shipped, fresh;
+    r1_err err;
+    CHECK(r1_gguf_open(&ref, ref_path, &err) == R1_OK, "%s", err.msg);
+    if (r1_gguf_open(&shipped, "models/r1-tiny.gguf", &err) != R1_OK) {
+        r1_gguf_close(&ref);
+        CHECK(0, "%s", err.msg);
+    }
+    check_same_keys(t, &ref, &shipped, "models/r1-tiny.gguf");
+
+    r1_train_model m;
+    r1_train_config c = small_config();
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/r1_test_train_keys_%d.gguf", (int)getpid());
+    int rc = t->failed ? R1_ERR : r1_train_model_init(&m, &c, 3, &err);
+    if (rc == R1_OK) {
+        rc = r1_train_export_gguf(&m, path, &shipped, &err);
+        r1_train_model_free(&m);
+    }
+    if (rc == R1_OK && r1_gguf_open(&fresh, path, &err) == R1_OK) {
+        check_same_keys(t, &ref, &fresh, "a fresh export");
+        r1_gguf_close(&fresh);
+    } else if (!t->failed) {
+        printf("  %s\n", err.msg);
+        t->failed = 1;
+    }
+    remove(path);
+    r1_gguf_close(&shipped);
+    r1_gguf_close(&ref);
+}
+
+TEST_MAIN("train_model", T(test_export_has_llamacpp_keys), T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
           T(test_forward_matches_engine_mtp), T(test_finite_differences), T(test_finite_differences_balance),
           T(test_finite_differences_plain), T(test_finite_differences_mtp), T(test_bias_update), T(test_bad_inputs), T(test_route_nan),
           T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp), T(test_mtp_causal))
