@@ -744,6 +744,62 @@ static void test_matmul_gemm_matches_scalar(test_ctx *t) {
     free(x[1]);
 }
 
+/* The float types read a weight row once for several tokens (vec_dot_tokens): each
+ * token's sum is its own vec_dot's, bit for bit, for every count of tokens (three a
+ * pass, then two or one), every tail length, and through r1_matmul against the
+ * same tokens run one at a time. */
+static void test_float_tokens_match_vec_dot(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    r1_kernels_select(1);
+    static const r1_type types[] = {R1_TYPE_F32, R1_TYPE_F16, R1_TYPE_BF16};
+    static const int lengths[] = {1, 7, 8, 9, 31, 32, 33, 48, 64, 95, 192, 257};
+    enum { MAX_N = 257, MAX_TOK = 8, ACT_PAD = 3, OUT_STRIDE = 5 };
+    static float values[MAX_N], act[MAX_TOK * (MAX_N + ACT_PAD)];
+    static uint8_t row[MAX_N * 4];
+    float out[MAX_TOK * OUT_STRIDE];
+    for (int ty = 0; ty < 3; ty++) {
+        const r1_type_traits *tr = r1_type_traits_get(types[ty]);
+        CHECK(tr->vec_dot_tokens, "%s has no vec_dot_tokens with the AVX2 kernels", tr->name);
+        for (int li = 0; li < (int)(sizeof lengths / sizeof lengths[0]); li++) {
+            int n = lengths[li];
+            size_t act_stride = (size_t)(n + ACT_PAD) * sizeof(float);
+            fill(DIST_GAUSSIAN, values, n, 100 + li);
+            tr->quantize(values, row, n);
+            fill(DIST_OUTLIERS, act, MAX_TOK * (n + ACT_PAD), 200 + li);
+            for (int n_act = 1; n_act <= MAX_TOK; n_act++) {
+                tr->vec_dot_tokens(n, row, act, act_stride, n_act, out, OUT_STRIDE);
+                for (int tok = 0; tok < n_act; tok++) {
+                    float want = tr->vec_dot(n, row, (const char *)act + tok * act_stride);
+                    CHECK(memcmp(&out[tok * OUT_STRIDE], &want, sizeof want) == 0,
+                          "%s n %d, %d tokens: token %d gives %.9g, its own vec_dot %.9g", tr->name, n, n_act, tok,
+                          out[tok * OUT_STRIDE], want);
+                }
+            }
+        }
+    }
+    /* a 192 × 41 F32 product of 7 tokens through r1_matmul (two threads) against
+     * each token alone */
+    enum { COLS = 192, ROWS = 41, N_TOK = 7 };
+    const r1_type_traits *f32 = r1_type_traits_get(R1_TYPE_F32);
+    float *w = malloc(sizeof(float) * COLS * ROWS), *x = malloc(sizeof(float) * COLS * N_TOK);
+    float *y = malloc(sizeof(float) * ROWS * N_TOK), *y_one = malloc(sizeof(float) * ROWS);
+    fill(DIST_GAUSSIAN, w, COLS * ROWS, 7);
+    fill(DIST_GAUSSIAN, x, COLS * N_TOK, 8);
+    r1_matrix W = {f32, (const uint8_t *)w, COLS, ROWS, COLS * sizeof(float)};
+    r1_compute c;
+    CHECK(r1_compute_init(&c, 2) == R1_OK, "compute init");
+    int ok = r1_matmul(&c, &W, x, N_TOK, y) == R1_OK;
+    for (int tok = 0; tok < N_TOK && ok && !t->failed; tok++) {
+        ok = r1_matmul(&c, &W, x + (size_t)tok * COLS, 1, y_one) == R1_OK;
+        for (int r = 0; r < ROWS && ok; r++)
+            CHECK(memcmp(&y[(size_t)tok * ROWS + r], &y_one[r], sizeof(float)) == 0,
+                  "matmul token %d row %d: %.9g with 7 tokens, %.9g alone", tok, r, y[(size_t)tok * ROWS + r], y_one[r]);
+    }
+    r1_compute_free(&c);
+    free(w), free(x), free(y), free(y_one);
+    CHECK(ok, "r1_matmul failed");
+}
+
 /* ---- 7. traits table ---------------------------------------------------------------- */
 
 static void test_traits_table(test_ctx *t) {
@@ -797,7 +853,7 @@ static void test_traits_table(test_ctx *t) {
         CHECK(strcmp(r1_type_name(id), "unknown") != 0, "id %u has no name", id);
 }
 
-TEST_MAIN("quant", T(test_fp16_known_values), T(test_bf16_known_values), T(test_dequantize_q8_0_q4_0_q5_0),
+TEST_MAIN("quant", T(test_float_tokens_match_vec_dot), T(test_fp16_known_values), T(test_bf16_known_values), T(test_dequantize_q8_0_q4_0_q5_0),
           T(test_dequantize_q4_k_q5_k), T(test_dequantize_q6_k_q8_k), T(test_dequantize_f16_bf16),
           T(test_quantize_known_bytes), T(test_quantize_error), T(test_vec_dot_matches_dequantized),
           T(test_avx2_matches_scalar), T(test_float_kernels_tails), T(test_gemm_act_encoders),

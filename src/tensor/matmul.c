@@ -129,12 +129,19 @@ static void panel_rows(const r1_matmul_op *op, const uint8_t *x_enc, long lo, lo
 }
 
 /* Rows [lo, hi) of op one by one, each with every token (the plain path: for
- * one token, or a type without GEMM kernels). */
+ * one token, or a type without GEMM kernels; the float types read a row once for
+ * several tokens). */
 static void single_rows(const r1_matmul_op *op, const uint8_t *x_enc, long lo, long hi) {
     const r1_matrix *W = op->W;
     size_t stride = r1_act_row_bytes(W);
     if (op->n_tok == 1) {
         r1_matvec_rows(W, x_enc, op->y, lo, hi);
+        return;
+    }
+    if (W->type->vec_dot_tokens) {
+        for (long r = lo; r < hi; r++)
+            W->type->vec_dot_tokens(W->cols, W->data + (size_t)r * W->row_bytes, x_enc, stride, op->n_tok, op->y + r,
+                                    (size_t)W->rows);
         return;
     }
     for (long r = lo; r < hi; r++)

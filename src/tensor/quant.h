@@ -115,6 +115,15 @@ void r1_quantize_bf16(const float *in, void *blocks, int64_t n);
 float r1_vec_dot_bf16(int64_t n, const void *w_row, const void *act);
 float r1_vec_dot_bf16_avx2(int64_t n, const void *w_row, const void *act);
 
+/* The float types' vec_dot for several tokens at once (r1_type_traits.vec_dot_tokens),
+ * each token's result the bits of its own vec_dot. */
+void r1_vec_dot_tokens_f32_avx2(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                float *out, size_t out_stride);
+void r1_vec_dot_tokens_f16_avx2(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                float *out, size_t out_stride);
+void r1_vec_dot_tokens_bf16_avx2(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                 float *out, size_t out_stride);
+
 void r1_dequantize_q8_0(const void *blocks, float *out, int64_t n);
 void r1_quantize_q8_0(const float *in, void *blocks, int64_t n);
 float r1_vec_dot_q8_0(int64_t n, const void *w_row, const void *act);

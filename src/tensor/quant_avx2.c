@@ -25,33 +25,12 @@ static inline __m256 fp16_product(const uint16_t *d_w, const uint16_t *d_a) {
 
 /* ---- Float rows (activations F32) ---------------------------------------- */
 
-float r1_dot_f32_avx2(int64_t n, const float *a, const float *b) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) { /* four accumulators hide the FMA latency */
-        prefetch_weights(a + i, 32 * sizeof *a);
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
-    }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
-
 void r1_axpy_f32_avx2(int64_t n, float a, const float *x, float *y) {
     __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
     for (; i < n; i++) y[i] += a * x[i];
-}
-
-float r1_vec_dot_f32_avx2(int64_t n, const void *w_row, const void *act) {
-    return r1_dot_f32_avx2(n, w_row, act);
 }
 
 static inline __m256 load_f16x8(const uint16_t *p) {
@@ -64,42 +43,98 @@ static inline __m256 load_bf16x8(const uint16_t *p) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
 }
 
-float r1_vec_dot_f16_avx2(int64_t n, const void *w_row, const void *act) {
-    const uint16_t *w = w_row;
-    const float *a = act;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        prefetch_weights(w + i, 32 * sizeof *w);
-        acc0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(a + i), acc0);
-        acc1 = _mm256_fmadd_ps(load_f16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(load_f16x8(w + i + 16), _mm256_loadu_ps(a + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(load_f16x8(w + i + 24), _mm256_loadu_ps(a + i + 24), acc3);
-    }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(w + i), _mm256_loadu_ps(a + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += _cvtsh_ss(w[i]) * a[i];
-    return sum;
+/* The weight rows of the float types, eight weights at a time as floats. */
+typedef enum { ROW_F32, ROW_F16, ROW_BF16 } row_kind;
+
+static inline __attribute__((always_inline)) __m256 load_row8(row_kind kind, const void *w, int64_t i) {
+    if (kind == ROW_F32) return _mm256_loadu_ps((const float *)w + i);
+    return kind == ROW_F16 ? load_f16x8((const uint16_t *)w + i) : load_bf16x8((const uint16_t *)w + i);
 }
 
-float r1_vec_dot_bf16_avx2(int64_t n, const void *w_row, const void *act) {
-    const uint16_t *w = w_row;
-    const float *a = act;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+static inline __attribute__((always_inline)) float row_elem(row_kind kind, const void *w, int64_t i) {
+    if (kind == ROW_F32) return ((const float *)w)[i];
+    return kind == ROW_F16 ? _cvtsh_ss(((const uint16_t *)w)[i]) : r1_bf16_to_fp32(((const uint16_t *)w)[i]);
+}
+
+/* out[t] = Σ_i w[i]·x_t[i] for the K tokens x_0..x_{K−1} (K ≤ 3, a constant at each
+ * call): four accumulators per token hide the FMA latency, and each 32-element
+ * block of the row is loaded once for all K. A token's sums are the same additions
+ * in the same order whatever K is, so decoding several sequences at once (K > 1)
+ * gives the bits of decoding them one by one. */
+static inline __attribute__((always_inline)) void dot_tokens(row_kind kind, int K, int64_t n, const void *w,
+                                                             const float *const *x, float *out) {
+    const size_t elem_bytes = kind == ROW_F32 ? sizeof(float) : sizeof(uint16_t);
+    __m256 acc[3][4];
+#pragma GCC unroll 3
+    for (int k = 0; k < K; k++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) acc[k][j] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        prefetch_weights(w + i, 32 * sizeof *w);
-        acc0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(a + i), acc0);
-        acc1 = _mm256_fmadd_ps(load_bf16x8(w + i + 8), _mm256_loadu_ps(a + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(load_bf16x8(w + i + 16), _mm256_loadu_ps(a + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(load_bf16x8(w + i + 24), _mm256_loadu_ps(a + i + 24), acc3);
+        prefetch_weights((const char *)w + i * elem_bytes, 32 * elem_bytes);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            __m256 wv = load_row8(kind, w, i + 8 * j);
+#pragma GCC unroll 3
+            for (int k = 0; k < K; k++) acc[k][j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i + 8 * j), acc[k][j]);
+        }
     }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_bf16x8(w + i), _mm256_loadu_ps(a + i), acc0);
-    float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += r1_bf16_to_fp32(w[i]) * a[i];
-    return sum;
+    for (; i + 8 <= n; i += 8) {
+        __m256 wv = load_row8(kind, w, i);
+#pragma GCC unroll 3
+        for (int k = 0; k < K; k++) acc[k][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i), acc[k][0]);
+    }
+#pragma GCC unroll 3
+    for (int k = 0; k < K; k++) {
+        float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), _mm256_add_ps(acc[k][2], acc[k][3])));
+        for (int64_t r = i; r < n; r++) sum += row_elem(kind, w, r) * x[k][r];
+        out[k] = sum;
+    }
+}
+
+static inline __attribute__((always_inline)) float dot_one(row_kind kind, int64_t n, const void *w, const float *x) {
+    float out;
+    dot_tokens(kind, 1, n, w, &x, &out);
+    return out;
+}
+
+/* Every token of act (n_act of them, act_stride bytes apart) times one row, three
+ * tokens a pass. */
+static inline __attribute__((always_inline)) void dot_all_tokens(row_kind kind, int64_t n, const void *w_row,
+                                                                 const void *act, size_t act_stride, int n_act,
+                                                                 float *out, size_t out_stride) {
+    const float *x[3];
+    float sums[3];
+    int t = 0;
+    for (; t + 3 <= n_act; t += 3) {
+        for (int k = 0; k < 3; k++) x[k] = (const float *)((const char *)act + (size_t)(t + k) * act_stride);
+        dot_tokens(kind, 3, n, w_row, x, sums);
+        for (int k = 0; k < 3; k++) out[(size_t)(t + k) * out_stride] = sums[k];
+    }
+    int rest = n_act - t;
+    for (int k = 0; k < rest; k++) x[k] = (const float *)((const char *)act + (size_t)(t + k) * act_stride);
+    if (rest == 2) dot_tokens(kind, 2, n, w_row, x, sums);
+    else if (rest == 1) dot_tokens(kind, 1, n, w_row, x, sums);
+    for (int k = 0; k < rest; k++) out[(size_t)(t + k) * out_stride] = sums[k];
+}
+
+float r1_dot_f32_avx2(int64_t n, const float *a, const float *b) { return dot_one(ROW_F32, n, a, b); }
+
+float r1_vec_dot_f32_avx2(int64_t n, const void *w_row, const void *act) { return dot_one(ROW_F32, n, w_row, act); }
+float r1_vec_dot_f16_avx2(int64_t n, const void *w_row, const void *act) { return dot_one(ROW_F16, n, w_row, act); }
+float r1_vec_dot_bf16_avx2(int64_t n, const void *w_row, const void *act) { return dot_one(ROW_BF16, n, w_row, act); }
+
+void r1_vec_dot_tokens_f32_avx2(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                float *out, size_t out_stride) {
+    dot_all_tokens(ROW_F32, n, w_row, act, act_stride, n_act, out, out_stride);
+}
+void r1_vec_dot_tokens_f16_avx2(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                float *out, size_t out_stride) {
+    dot_all_tokens(ROW_F16, n, w_row, act, act_stride, n_act, out, out_stride);
+}
+void r1_vec_dot_tokens_bf16_avx2(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                 float *out, size_t out_stride) {
+    dot_all_tokens(ROW_BF16, n, w_row, act, act_stride, n_act, out, out_stride);
 }
 
 /* ---- 32-element blocks (activations Q8_0) ------------------------------- */

@@ -9,31 +9,37 @@
 #include "tensor/gemm_f32.h"
 #include "tensor/quant.h"
 
-/* One row per supported type; vec_dot and gemm are filled in by select_kernels(). */
+/* One row per supported type; vec_dot, gemm and vec_dot_tokens are filled in by
+ * select_kernels(). */
+typedef void (*vec_dot_tokens_fn)(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                  float *out, size_t out_stride);
 typedef struct {
     r1_type_traits traits;
     float (*vec_dot_scalar)(int64_t n, const void *w_row, const void *act);
     float (*vec_dot_avx2)(int64_t n, const void *w_row, const void *act);
-    const r1_gemm_kernels *gemm_avx2; /* NULL: tokens go one by one through vec_dot */
+    const r1_gemm_kernels *gemm_avx2;     /* quantized types: several tokens go through GEMM panels */
+    vec_dot_tokens_fn vec_dot_tokens_avx2; /* float types: several tokens a row */
 } type_entry;
 
-#define ENTRY(id, label, elems, bytes, act, suffix, gemm)                                                     \
-    [id] = {{label, elems, bytes, act, r1_dequantize_##suffix, r1_quantize_##suffix, r1_vec_dot_##suffix, NULL}, \
-            r1_vec_dot_##suffix, r1_vec_dot_##suffix##_avx2, gemm}
+#define ENTRY(id, label, elems, bytes, act, suffix, gemm, tokens)                                                \
+    [id] = {{label, elems, bytes, act, r1_dequantize_##suffix, r1_quantize_##suffix, r1_vec_dot_##suffix, NULL, \
+             NULL},                                                                                              \
+            r1_vec_dot_##suffix, r1_vec_dot_##suffix##_avx2, gemm, tokens}
 
 static type_entry type_table[] = {
-    ENTRY(R1_TYPE_F32, "F32", 1, 4, R1_TYPE_F32, f32, NULL),
-    ENTRY(R1_TYPE_F16, "F16", 1, 2, R1_TYPE_F32, f16, NULL),
-    ENTRY(R1_TYPE_BF16, "BF16", 1, 2, R1_TYPE_F32, bf16, NULL),
-    ENTRY(R1_TYPE_Q8_0, "Q8_0", QK, sizeof(block_q8_0), R1_TYPE_Q8_0, q8_0, &r1_gemm_q8_0_avx2),
-    ENTRY(R1_TYPE_Q4_0, "Q4_0", QK, sizeof(block_q4_0), R1_TYPE_Q8_0, q4_0, &r1_gemm_q4_0_avx2),
-    ENTRY(R1_TYPE_Q5_0, "Q5_0", QK, sizeof(block_q5_0), R1_TYPE_Q8_0, q5_0, &r1_gemm_q5_0_avx2),
-    ENTRY(R1_TYPE_Q4_K, "Q4_K", QK_K, sizeof(block_q4_k), R1_TYPE_Q8_K, q4_k, &r1_gemm_q4_k_avx2),
-    ENTRY(R1_TYPE_Q5_K, "Q5_K", QK_K, sizeof(block_q5_k), R1_TYPE_Q8_K, q5_k, &r1_gemm_q5_k_avx2),
-    ENTRY(R1_TYPE_Q6_K, "Q6_K", QK_K, sizeof(block_q6_k), R1_TYPE_Q8_K, q6_k, &r1_gemm_q6_k_avx2),
+    ENTRY(R1_TYPE_F32, "F32", 1, 4, R1_TYPE_F32, f32, NULL, r1_vec_dot_tokens_f32_avx2),
+    ENTRY(R1_TYPE_F16, "F16", 1, 2, R1_TYPE_F32, f16, NULL, r1_vec_dot_tokens_f16_avx2),
+    ENTRY(R1_TYPE_BF16, "BF16", 1, 2, R1_TYPE_F32, bf16, NULL, r1_vec_dot_tokens_bf16_avx2),
+    ENTRY(R1_TYPE_Q8_0, "Q8_0", QK, sizeof(block_q8_0), R1_TYPE_Q8_0, q8_0, &r1_gemm_q8_0_avx2, NULL),
+    ENTRY(R1_TYPE_Q4_0, "Q4_0", QK, sizeof(block_q4_0), R1_TYPE_Q8_0, q4_0, &r1_gemm_q4_0_avx2, NULL),
+    ENTRY(R1_TYPE_Q5_0, "Q5_0", QK, sizeof(block_q5_0), R1_TYPE_Q8_0, q5_0, &r1_gemm_q5_0_avx2, NULL),
+    ENTRY(R1_TYPE_Q4_K, "Q4_K", QK_K, sizeof(block_q4_k), R1_TYPE_Q8_K, q4_k, &r1_gemm_q4_k_avx2, NULL),
+    ENTRY(R1_TYPE_Q5_K, "Q5_K", QK_K, sizeof(block_q5_k), R1_TYPE_Q8_K, q5_k, &r1_gemm_q5_k_avx2, NULL),
+    ENTRY(R1_TYPE_Q6_K, "Q6_K", QK_K, sizeof(block_q6_k), R1_TYPE_Q8_K, q6_k, &r1_gemm_q6_k_avx2, NULL),
     /* activations only: no dot product takes Q8_K weights */
-    [R1_TYPE_Q8_K] = {{"Q8_K", QK_K, sizeof(block_q8_k), R1_TYPE_Q8_K, r1_dequantize_q8_k, r1_quantize_q8_k, NULL, NULL},
-                      NULL, NULL, NULL},
+    [R1_TYPE_Q8_K] = {{"Q8_K", QK_K, sizeof(block_q8_k), R1_TYPE_Q8_K, r1_dequantize_q8_k, r1_quantize_q8_k, NULL, NULL,
+                       NULL},
+                      NULL, NULL, NULL, NULL},
 };
 
 #define TABLE_SIZE (sizeof type_table / sizeof type_table[0])
@@ -89,6 +95,7 @@ static void select_kernels(int level) {
     for (size_t i = 0; i < TABLE_SIZE; i++) {
         type_table[i].traits.vec_dot = avx2 ? type_table[i].vec_dot_avx2 : type_table[i].vec_dot_scalar;
         type_table[i].traits.gemm = avx2 ? type_table[i].gemm_avx2 : NULL;
+        type_table[i].traits.vec_dot_tokens = avx2 ? type_table[i].vec_dot_tokens_avx2 : NULL;
     }
 }
 

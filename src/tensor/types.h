@@ -66,6 +66,11 @@ typedef struct {
     /* The fast path above, when the AVX2 kernels are selected and the type has
      * it (all quantized weight types); else NULL. */
     const r1_gemm_kernels *gemm;
+    /* out[t·out_stride] = vec_dot(n, w_row, act + t·act_stride bytes) for t < n_act,
+     * bit for bit, with the row read once for several tokens: the float types with
+     * the AVX2 kernels selected; else NULL (tokens go one by one through vec_dot). */
+    void (*vec_dot_tokens)(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act, float *out,
+                           size_t out_stride);
 } r1_type_traits;
 
 /* Traits for a GGUF type id; NULL when r1 does not support that type. */
