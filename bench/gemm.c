@@ -86,8 +86,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "gemm_bench: out of memory\n");
             return 1;
         }
-        for (long i = 0; i < (long)M * K; i++) A[i] = (float)rand() / RAND_MAX - 0.5f;
-        for (long i = 0; i < (long)K * N; i++) B[i] = (float)rand() / RAND_MAX - 0.5f;
+        for (long i = 0; i < (long)M * K; i++) A[i] = (float)((double)rand() / RAND_MAX - 0.5);
+        for (long i = 0; i < (long)K * N; i++) B[i] = (float)((double)rand() / RAND_MAX - 0.5);
         double flops = 2.0 * M * N * K;
         for (int form = 0; form < 3; form++) {
             printf("%s M %d N %d K %d: r1 %.1f GFLOP/s", form_names[form], M, N, K,
