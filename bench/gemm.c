@@ -4,9 +4,11 @@
  * libopenblas0-pthread) so that r1 does not link it; without it only r1's figures
  * are printed. OpenBLAS names the CPU its kernels are for: its detection can miss
  * a newer CPU and fall back to SSE3 kernels ("Prescott"), which OPENBLAS_CORETYPE
- * (e.g. SkylakeX) overrides.
+ * (e.g. SkylakeX) overrides. Each line also gives how far r1's product is from
+ * OpenBLAS's (max |difference| ÷ max |value|).
  *   build/gemm_bench [M N K ...]      (default: the trainer's shapes of BENCHMARKS.md) */
 #include <dlfcn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -81,8 +83,10 @@ int main(int argc, char **argv) {
         int M = argc > 1 ? atoi(argv[1 + 3 * s]) : default_shapes[s][0];
         int N = argc > 1 ? atoi(argv[2 + 3 * s]) : default_shapes[s][1];
         int K = argc > 1 ? atoi(argv[3 + 3 * s]) : default_shapes[s][2];
-        float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N), *C = malloc(sizeof(float) * M * N);
-        if (!A || !B || !C) {
+        float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+        float *C = malloc(sizeof(float) * M * N), *C_blas = malloc(sizeof(float) * M * N);
+        if (!A || !B || !C || !C_blas) {
+            free(A), free(B), free(C), free(C_blas);
             fprintf(stderr, "gemm_bench: out of memory\n");
             return 1;
         }
@@ -92,10 +96,20 @@ int main(int argc, char **argv) {
         for (int form = 0; form < 3; form++) {
             printf("%s M %d N %d K %d: r1 %.1f GFLOP/s", form_names[form], M, N, K,
                    flops / time_r1(form, M, N, K, A, B, C) * 1e-9);
-            if (sgemm) printf(", OpenBLAS %.1f GFLOP/s", flops / time_blas(sgemm, form, M, N, K, A, B, C) * 1e-9);
+            if (sgemm) {
+                /* the two products should agree to float rounding: a wrong kernel does not get timed unnoticed */
+                printf(", OpenBLAS %.1f GFLOP/s", flops / time_blas(sgemm, form, M, N, K, A, B, C_blas) * 1e-9);
+                double max_diff = 0, max_value = 0;
+                for (long i = 0; i < (long)M * N; i++) {
+                    if (fabs(C[i] - C_blas[i]) > max_diff) max_diff = fabs(C[i] - C_blas[i]);
+                    if (fabs(C_blas[i]) > max_value) max_value = fabs(C_blas[i]);
+                }
+                printf(", relative difference %.1e%s", max_value > 0 ? max_diff / max_value : max_diff,
+                       max_diff > 1e-4 * max_value ? " (MISMATCH)" : "");
+            }
             printf("\n");
         }
-        free(A), free(B), free(C);
+        free(A), free(B), free(C), free(C_blas);
     }
     return 0;
 }

@@ -72,8 +72,8 @@ else fail info-check "$(head -c 300 "$TMP/out" "$TMP/err")"; fi
 if $R1 gen-random --preset tiny-deepseek --type F32 -o "$TMP/nan.gguf" > /dev/null 2> "$TMP/err"; then
     size=$(wc -c < "$TMP/nan.gguf")
     head -c 4096 /dev/zero | tr '\0' '\377' | dd of="$TMP/nan.gguf" bs=1 seek=$((size - 4096)) conv=notrunc 2> /dev/null
-    expect_error_saying "tensor output.weight (F32): row 504, column 0 is NaN" info-check-nan \
-        $R1 info -m "$TMP/nan.gguf" --check
+    expect_error_saying "tensor output.weight (F32): row 504, column 0 is NaN (the row's data at file offset $((size - 4096)))" \
+        info-check-nan $R1 info -m "$TMP/nan.gguf" --check
     expect_error_saying "token id 504 is NaN" run-nan-weights $R1 run -m "$TMP/nan.gguf" "hi" -n 4
     expect_error_saying "token id 504 is NaN" run-raw-nan-weights $R1 run -m "$TMP/nan.gguf" --raw --tokens "1 2" -n 2
     expect_error_saying "token id 504 is NaN" eval-nan-weights $R1 eval -m "$TMP/nan.gguf" --task arithmetic --n 1

@@ -777,6 +777,38 @@ static void test_float_tokens_match_vec_dot(test_ctx *t) {
             }
         }
     }
+    /* the bits themselves: golden sums from the one-token kernels as they were before
+     * vec_dot_tokens (commit f4d5ed8), on inputs whose products and sums round;
+     * every trained model's samples depend on them */
+    static const struct {
+        int n;
+        uint32_t f32, f16, bf16;
+    } golden[] = {{100, 0x3f451d32, 0x3f45162a, 0x3f4516ab},
+                  {37, 0x3ee51233, 0x3ee50956, 0x3ee4faad},
+                  {5, 0xbe1e79e4, 0xbe1e7554, 0xbe1effff}};
+    float gw[100], gx[3][100];
+    uint8_t grow[100 * 4];
+    for (int i = 0; i < 100; i++) {
+        gw[i] = 1.0f / (float)(i + 3);
+        gx[0][i] = gx[1][i] = gx[2][i] = (float)(i % 7 + 1) / 3.0f - 1.0f;
+    }
+    for (int ty = 0; ty < 3; ty++) {
+        const r1_type_traits *tr = r1_type_traits_get(types[ty]);
+        tr->quantize(gw, grow, 100);
+        for (int g = 0; g < 3; g++) {
+            uint32_t want = ty == 0 ? golden[g].f32 : ty == 1 ? golden[g].f16 : golden[g].bf16, got;
+            float sum = tr->vec_dot(golden[g].n, grow, gx[0]);
+            memcpy(&got, &sum, sizeof got);
+            CHECK(got == want, "%s n %d: 0x%08x, before 0x%08x", tr->name, golden[g].n, got, want);
+            tr->vec_dot_tokens(golden[g].n, grow, gx, sizeof gx[0], 3, out, 1);
+            for (int tok = 0; tok < 3; tok++) {
+                memcpy(&got, &out[tok], sizeof got);
+                CHECK(got == want, "%s n %d, token %d of 3: 0x%08x, before 0x%08x", tr->name, golden[g].n, tok, got,
+                      want);
+            }
+        }
+    }
+
     /* a 192 × 41 F32 product of 7 tokens through r1_matmul (two threads) against
      * each token alone */
     enum { COLS = 192, ROWS = 41, N_TOK = 7 };
@@ -835,6 +867,8 @@ static void test_traits_table(test_ctx *t) {
             int quantized = want[i].elems > 1 && want[i].type != R1_TYPE_Q8_K;
             CHECK((tr->gemm != NULL) == (level == 1 && quantized), "%s: GEMM kernels %s at level %d", tr->name,
                   tr->gemm ? "present" : "absent", level);
+            CHECK((tr->vec_dot_tokens != NULL) == (level == 1 && want[i].elems == 1),
+                  "%s: vec_dot_tokens %s at level %d", tr->name, tr->vec_dot_tokens ? "present" : "absent", level);
         }
     }
     r1_kernels_select(1);
@@ -853,9 +887,9 @@ static void test_traits_table(test_ctx *t) {
         CHECK(strcmp(r1_type_name(id), "unknown") != 0, "id %u has no name", id);
 }
 
-TEST_MAIN("quant", T(test_float_tokens_match_vec_dot), T(test_fp16_known_values), T(test_bf16_known_values), T(test_dequantize_q8_0_q4_0_q5_0),
+TEST_MAIN("quant", T(test_fp16_known_values), T(test_bf16_known_values), T(test_dequantize_q8_0_q4_0_q5_0),
           T(test_dequantize_q4_k_q5_k), T(test_dequantize_q6_k_q8_k), T(test_dequantize_f16_bf16),
           T(test_quantize_known_bytes), T(test_quantize_error), T(test_vec_dot_matches_dequantized),
           T(test_avx2_matches_scalar), T(test_float_kernels_tails), T(test_gemm_act_encoders),
-          T(test_gemm_matches_vec_dot), T(test_matmul_gemm_matches_scalar),
+          T(test_gemm_matches_vec_dot), T(test_matmul_gemm_matches_scalar), T(test_float_tokens_match_vec_dot),
           T(test_traits_table))

@@ -69,7 +69,7 @@ static void test_greedy_is_argmax(test_ctx *t) {
 /* Logits that are no distribution are refused, naming the token; −infinity beside
  * finite logits is a probability of 0 and passes. */
 static void test_logits_check(test_ctx *t) {
-    r1_err err;
+    r1_err err = {0};
     float logits[6] = {0.5f, -INFINITY, 2.0f, -3.0f, 1.0f, 0.0f};
     CHECK(r1_logits_check(logits, 6, &err) == R1_OK, "finite and -inf logits refused: %s", err.msg);
     logits[4] = NAN;

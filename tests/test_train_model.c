@@ -519,7 +519,8 @@ static void test_export_has_llamacpp_keys(test_ctx *t) {
     r1_gguf_close(&ref);
 }
 
-TEST_MAIN("train_model", T(test_export_has_llamacpp_keys), T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
+TEST_MAIN("train_model", T(test_forward_matches_engine), T(test_forward_matches_engine_plain),
           T(test_forward_matches_engine_mtp), T(test_finite_differences), T(test_finite_differences_balance),
           T(test_finite_differences_plain), T(test_finite_differences_mtp), T(test_bias_update), T(test_bad_inputs), T(test_route_nan),
-          T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp), T(test_mtp_causal))
+          T(test_default_config), T(test_memorise), T(test_packed_documents), T(test_packed_documents_mtp), T(test_mtp_causal),
+          T(test_export_has_llamacpp_keys))

@@ -91,6 +91,7 @@ typedef struct {
     text_buf text;
     int tokens_cap;   /* room in out->tokens (and logprobs) */
     int done;
+    int index;        /* which of the k completions */
     r1_generation *out;
 } decoder;
 
@@ -102,7 +103,7 @@ static int draw(decoder *d, const r1_tokenizer *tok, const r1_generate_params *p
     r1_generation *out = d->out;
     int eos = r1_tokenizer_eos(tok), n_vocab = d->seq->model->hp.n_vocab;
     if (r1_logits_check(d->logits, n_vocab, err) != R1_OK) {
-        r1_fail_within(err, "generate: completion token %d: ", out->n_tokens + 1);
+        r1_fail_within(err, "generate: completion %d, token %d: ", d->index + 1, out->n_tokens + 1);
         return -1;
     }
     *token = r1_think_step(&d->think, r1_sample(&d->sampler, d->logits));
@@ -173,6 +174,7 @@ int r1_generate_many(r1_state *s, r1_sequences *q, const r1_tokenizer *tok, cons
     for (int j = 0; j < k && rc == R1_OK; j++, n_ready++) {
         decoder *d = &dec[j];
         d->out = &out[j];
+        d->index = j;
         d->seq = j == 0 ? s : &q->states[j - 1];
         d->logits = logits + (size_t)j * n_vocab;
         memcpy(d->logits, pf->logits, (size_t)n_vocab * sizeof(float));

@@ -96,12 +96,14 @@ int r1_logits_check(const float *logits, int n, r1_err *err) {
     for (int i = 0; i < n; i++) {
         if (isnan(logits[i]) || logits[i] == INFINITY)
             return r1_fail(err,
-                           "the model's logits are not a distribution (token id %d is %s): its weights may be "
-                           "damaged (r1 info --check reads them all)",
+                           "the model's logits are not a distribution (token id %d is %s): its weights are "
+                           "damaged or overflowed (for a model file, r1 info --check finds the first bad one)",
                            i, isnan(logits[i]) ? "NaN" : "+infinity");
         if (logits[i] > -INFINITY) any_finite = 1;
     }
-    if (!any_finite) return r1_fail(err, "the model's logits are all -infinity: its weights may be damaged");
+    if (!any_finite)
+        return r1_fail(err, "the model's logits are all -infinity: its weights are damaged or overflowed (for a "
+                            "model file, r1 info --check finds the first bad one)");
     return R1_OK;
 }
 

@@ -56,17 +56,19 @@ static inline __attribute__((always_inline)) float row_elem(row_kind kind, const
     return kind == ROW_F16 ? _cvtsh_ss(((const uint16_t *)w)[i]) : r1_bf16_to_fp32(((const uint16_t *)w)[i]);
 }
 
-/* out[t] = Σ_i w[i]·x_t[i] for the K tokens x_0..x_{K−1} (K ≤ 3, a constant at each
- * call): four accumulators per token hide the FMA latency, and each 32-element
- * block of the row is loaded once for all K. A token's sums are the same additions
- * in the same order whatever K is, so decoding several sequences at once (K > 1)
- * gives the bits of decoding them one by one. */
-static inline __attribute__((always_inline)) void dot_tokens(row_kind kind, int K, int64_t n, const void *w,
+/* out[t] = Σ_i w[i]·x_t[i] for the n_tok tokens x_0..x_{n_tok−1} (n_tok ≤ MAX_TOKENS,
+ * a constant at each call): four accumulators per token hide the FMA latency, and
+ * each 32-element block of the row is loaded once for all of them. A token's sums
+ * are the same additions in the same order whatever n_tok is, so decoding several
+ * sequences at once gives the bits of decoding them one by one. Three tokens' 12
+ * accumulators, the weights and a spare fill the 16 YMM registers. */
+enum { MAX_TOKENS = 3 };
+static inline __attribute__((always_inline)) void dot_tokens(row_kind kind, int n_tok, int64_t n, const void *w,
                                                              const float *const *x, float *out) {
     const size_t elem_bytes = kind == ROW_F32 ? sizeof(float) : sizeof(uint16_t);
-    __m256 acc[3][4];
+    __m256 acc[MAX_TOKENS][4];
 #pragma GCC unroll 3
-    for (int k = 0; k < K; k++)
+    for (int k = 0; k < n_tok; k++)
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) acc[k][j] = _mm256_setzero_ps();
     int64_t i = 0;
@@ -76,16 +78,17 @@ static inline __attribute__((always_inline)) void dot_tokens(row_kind kind, int 
         for (int j = 0; j < 4; j++) {
             __m256 wv = load_row8(kind, w, i + 8 * j);
 #pragma GCC unroll 3
-            for (int k = 0; k < K; k++) acc[k][j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i + 8 * j), acc[k][j]);
+            for (int k = 0; k < n_tok; k++)
+                acc[k][j] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i + 8 * j), acc[k][j]);
         }
     }
     for (; i + 8 <= n; i += 8) {
         __m256 wv = load_row8(kind, w, i);
 #pragma GCC unroll 3
-        for (int k = 0; k < K; k++) acc[k][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i), acc[k][0]);
+        for (int k = 0; k < n_tok; k++) acc[k][0] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[k] + i), acc[k][0]);
     }
 #pragma GCC unroll 3
-    for (int k = 0; k < K; k++) {
+    for (int k = 0; k < n_tok; k++) {
         float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(acc[k][0], acc[k][1]), _mm256_add_ps(acc[k][2], acc[k][3])));
         for (int64_t r = i; r < n; r++) sum += row_elem(kind, w, r) * x[k][r];
         out[k] = sum;
@@ -98,19 +101,20 @@ static inline __attribute__((always_inline)) float dot_one(row_kind kind, int64_
     return out;
 }
 
-/* Every token of act (n_act of them, act_stride bytes apart) times one row, three
- * tokens a pass. */
+/* Every token of act (n_act of them, act_stride bytes apart) times one row,
+ * MAX_TOKENS tokens a pass. */
 static inline __attribute__((always_inline)) void dot_all_tokens(row_kind kind, int64_t n, const void *w_row,
                                                                  const void *act, size_t act_stride, int n_act,
                                                                  float *out, size_t out_stride) {
-    const float *x[3];
-    float sums[3];
+    const float *x[MAX_TOKENS];
+    float sums[MAX_TOKENS] = {0};
     int t = 0;
-    for (; t + 3 <= n_act; t += 3) {
-        for (int k = 0; k < 3; k++) x[k] = (const float *)((const char *)act + (size_t)(t + k) * act_stride);
-        dot_tokens(kind, 3, n, w_row, x, sums);
-        for (int k = 0; k < 3; k++) out[(size_t)(t + k) * out_stride] = sums[k];
+    for (; t + MAX_TOKENS <= n_act; t += MAX_TOKENS) {
+        for (int k = 0; k < MAX_TOKENS; k++) x[k] = (const float *)((const char *)act + (size_t)(t + k) * act_stride);
+        dot_tokens(kind, MAX_TOKENS, n, w_row, x, sums);
+        for (int k = 0; k < MAX_TOKENS; k++) out[(size_t)(t + k) * out_stride] = sums[k];
     }
+    _Static_assert(MAX_TOKENS == 3, "the tokens left over are one or two");
     int rest = n_act - t;
     for (int k = 0; k < rest; k++) x[k] = (const float *)((const char *)act + (size_t)(t + k) * act_stride);
     if (rest == 2) dot_tokens(kind, 2, n, w_row, x, sums);

@@ -11,14 +11,12 @@
 
 /* One row per supported type; vec_dot, gemm and vec_dot_tokens are filled in by
  * select_kernels(). */
-typedef void (*vec_dot_tokens_fn)(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
-                                  float *out, size_t out_stride);
 typedef struct {
     r1_type_traits traits;
     float (*vec_dot_scalar)(int64_t n, const void *w_row, const void *act);
     float (*vec_dot_avx2)(int64_t n, const void *w_row, const void *act);
     const r1_gemm_kernels *gemm_avx2;     /* quantized types: several tokens go through GEMM panels */
-    vec_dot_tokens_fn vec_dot_tokens_avx2; /* float types: several tokens a row */
+    r1_vec_dot_tokens_fn vec_dot_tokens_avx2; /* float types: several tokens a row */
 } type_entry;
 
 #define ENTRY(id, label, elems, bytes, act, suffix, gemm, tokens)                                                \

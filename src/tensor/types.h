@@ -51,6 +51,9 @@ typedef struct {
     float (*dot_row)(int64_t n, const void *w_row, const void *act);
 } r1_gemm_kernels;
 
+typedef void (*r1_vec_dot_tokens_fn)(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act,
+                                     float *out, size_t out_stride);
+
 typedef struct {
     const char *name;   /* "Q4_K", as GGUF tools print it */
     int64_t block_elems;  /* elements per block (1 for float types) */
@@ -68,9 +71,9 @@ typedef struct {
     const r1_gemm_kernels *gemm;
     /* out[t·out_stride] = vec_dot(n, w_row, act + t·act_stride bytes) for t < n_act,
      * bit for bit, with the row read once for several tokens: the float types with
-     * the AVX2 kernels selected; else NULL (tokens go one by one through vec_dot). */
-    void (*vec_dot_tokens)(int64_t n, const void *w_row, const void *act, size_t act_stride, int n_act, float *out,
-                           size_t out_stride);
+     * the AVX2 kernels selected; else NULL, and tokens go one by one through
+     * vec_dot (which is also the reference this is tested against). */
+    r1_vec_dot_tokens_fn vec_dot_tokens;
 } r1_type_traits;
 
 /* Traits for a GGUF type id; NULL when r1 does not support that type. */
