@@ -809,6 +809,23 @@ static void test_float_tokens_match_vec_dot(test_ctx *t) {
         }
     }
 
+    /* attention's form: one query against keys spaced row_stride floats apart,
+     * r1_dot_f32_rows against r1_dot_f32 per key, at both kernel levels */
+    for (int level = 0; level < 2; level++) {
+        r1_kernels_select(level);
+        float scores[MAX_TOK];
+        for (int li = 0; li < (int)(sizeof lengths / sizeof lengths[0]); li++) {
+            int n = lengths[li];
+            r1_dot_f32_rows(n, values, act, (size_t)n + ACT_PAD, MAX_TOK, scores);
+            for (int j = 0; j < MAX_TOK; j++) {
+                float want = r1_dot_f32(n, values, act + (size_t)j * (n + ACT_PAD));
+                CHECK(memcmp(&scores[j], &want, sizeof want) == 0, "level %d n %d: key %d gives %.9g, r1_dot_f32 %.9g",
+                      level, n, j, scores[j], want);
+            }
+        }
+    }
+    r1_kernels_select(1);
+
     /* a 192 × 41 F32 product of 7 tokens through r1_matmul (two threads) against
      * each token alone */
     enum { COLS = 192, ROWS = 41, N_TOK = 7 };

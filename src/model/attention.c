@@ -35,7 +35,8 @@ static void attend(void *ctx, int thread, int n_threads) {
         const float *v_cache = seq->v_cache + (size_t)job->layer * seq->n_ctx * kv_width;
         int n_keys = r1_token_pos(s, t) + 1;
         const float *q = s->q + ((size_t)t * H + h) * hd;
-        for (int j = 0; j < n_keys; j++) scores[j] = r1_dot_f32(hd, q, k_cache + j * kv_width + (size_t)g * hd) * scale;
+        r1_dot_f32_rows(hd, q, k_cache + (size_t)g * hd, kv_width, n_keys, scores);
+        for (int j = 0; j < n_keys; j++) scores[j] *= scale;
         r1_softmax(scores, n_keys);
         float *out = s->attn_out + ((size_t)t * H + h) * hd;
         memset(out, 0, (size_t)hd * sizeof(float));

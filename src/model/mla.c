@@ -18,6 +18,8 @@ typedef struct {
     int layer, T;
 } mla_job;
 
+enum { KEY_CHUNK = 64 }; /* keys whose rope scores are summed in from one stack buffer */
+
 static void attend_latent(void *ctx, int thread, int n_threads) {
     mla_job *job = ctx;
     r1_state *s = job->s;
@@ -43,9 +45,13 @@ static void attend_latent(void *ctx, int thread, int n_threads) {
         /* absorb W_uk into the query: q_abs = W_ukᵀ q_nope, one row of k_b per latent dim */
         r1_encode_act(&L->k_b[h], q, encoded);
         r1_matvec_rows(&L->k_b[h], encoded, q_abs, 0, R);
-        for (int j = 0; j < n_keys; j++) {
-            const float *entry = cache + j * width;
-            scores[j] = (r1_dot_f32(R, q_abs, entry) + r1_dot_f32(rope, q + nope, entry + R)) * scale;
+        /* score_j = (q_abs·c_kv_j + q_rope·k_rope_j)·scale, the rope halves a chunk of keys at a time */
+        r1_dot_f32_rows(R, q_abs, cache, width, n_keys, scores);
+        for (int j0 = 0; j0 < n_keys; j0 += KEY_CHUNK) {
+            int n_chunk = n_keys - j0 < KEY_CHUNK ? n_keys - j0 : KEY_CHUNK;
+            float rope_part[KEY_CHUNK];
+            r1_dot_f32_rows(rope, q + nope, cache + (size_t)j0 * width + R, width, n_chunk, rope_part);
+            for (int j = 0; j < n_chunk; j++) scores[j0 + j] = (scores[j0 + j] + rope_part[j]) * scale;
         }
         r1_softmax(scores, n_keys);
         memset(latent, 0, (size_t)R * sizeof(float));

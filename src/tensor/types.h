@@ -113,6 +113,9 @@ uint16_t r1_fp32_to_bf16(float f);
 
 /* Float vector kernels used by attention and norms (scalar or AVX2 as above). */
 float r1_dot_f32(int64_t n, const float *a, const float *b);
+/* out[j] = r1_dot_f32(n, a, rows + j·row_stride) for j < n_rows, bit for bit, with a
+ * read once for several rows (attention: a query against its keys). */
+void r1_dot_f32_rows(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *out);
 /* y[i] += a * x[i] */
 void r1_axpy_f32(int64_t n, float a, const float *x, float *y);
 
