@@ -824,6 +824,23 @@ static void test_float_tokens_match_vec_dot(test_ctx *t) {
             }
         }
     }
+    /* and the weighted sum of values: r1_axpy_f32_rows against r1_axpy_f32 row
+     * after row, for every length's vectors and tail */
+    for (int level = 0; level < 2; level++) {
+        r1_kernels_select(level);
+        static float y_rows[MAX_N], y_each[MAX_N];
+        for (int li = 0; li < (int)(sizeof lengths / sizeof lengths[0]); li++) {
+            int n = lengths[li];
+            for (int n_rows = 1; n_rows <= MAX_TOK; n_rows++) {
+                memcpy(y_rows, values, sizeof y_rows);
+                memcpy(y_each, values, sizeof y_each);
+                r1_axpy_f32_rows(n, values + 100, act, (size_t)n + ACT_PAD, n_rows, y_rows);
+                for (int j = 0; j < n_rows; j++) r1_axpy_f32(n, values[100 + j], act + (size_t)j * (n + ACT_PAD), y_each);
+                CHECK(memcmp(y_rows, y_each, sizeof y_rows) == 0, "level %d n %d, %d rows: axpy_rows differs", level, n,
+                      n_rows);
+            }
+        }
+    }
     r1_kernels_select(1);
 
     /* a 192 × 41 F32 product of 7 tokens through r1_matmul (two threads) against

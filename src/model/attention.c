@@ -40,7 +40,7 @@ static void attend(void *ctx, int thread, int n_threads) {
         r1_softmax(scores, n_keys);
         float *out = s->attn_out + ((size_t)t * H + h) * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
-        for (int j = 0; j < n_keys; j++) r1_axpy_f32(hd, scores[j], v_cache + j * kv_width + (size_t)g * hd, out);
+        r1_axpy_f32_rows(hd, scores, v_cache + (size_t)g * hd, kv_width, n_keys, out);
     }
 }
 

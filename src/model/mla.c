@@ -55,7 +55,7 @@ static void attend_latent(void *ctx, int thread, int n_threads) {
         }
         r1_softmax(scores, n_keys);
         memset(latent, 0, (size_t)R * sizeof(float));
-        for (int j = 0; j < n_keys; j++) r1_axpy_f32(R, scores[j], cache + j * width, latent);
+        r1_axpy_f32_rows(R, scores, cache, width, n_keys, latent);
         /* expand the attended latent into this head's value space */
         r1_encode_act(&L->v_b[h], latent, encoded);
         r1_matvec_rows(&L->v_b[h], encoded, s->attn_out + ((size_t)t * H + h) * V, 0, V);

@@ -172,6 +172,8 @@ float r1_dot_f32_scalar(int64_t n, const float *a, const float *b);
 float r1_dot_f32_avx2(int64_t n, const float *a, const float *b);
 void r1_axpy_f32_scalar(int64_t n, float a, const float *x, float *y);
 void r1_axpy_f32_avx2(int64_t n, float a, const float *x, float *y);
+/* y += Σ_j a[j]·(rows + j·row_stride) for j < n_rows, bit for bit the n_rows axpys */
+void r1_axpy_f32_rows_avx2(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *y);
 
 #ifdef __AVX2__
 /* Helpers shared by the AVX2 kernels (quant_avx2.c, quant_gemm_avx2.c). */

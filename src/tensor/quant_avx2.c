@@ -25,13 +25,43 @@ static inline __m256 fp16_product(const uint16_t *d_w, const uint16_t *d_a) {
 
 /* ---- Float rows (activations F32) ---------------------------------------- */
 
-void r1_axpy_f32_avx2(int64_t n, float a, const float *x, float *y) {
-    __m256 va = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+/* y[0 .. 8·n_vec) += Σ_j a[j]·rows_j over j = 0..n_rows−1 in that order: y stays in
+ * registers across the rows, one FMA per row and element. */
+static inline __attribute__((always_inline)) void axpy_rows_vectors(int n_vec, const float *a, const float *rows,
+                                                                    size_t row_stride, int n_rows, float *y) {
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int v = 0; v < n_vec; v++) acc[v] = _mm256_loadu_ps(y + 8 * v);
+    for (int j = 0; j < n_rows; j++) {
+        __m256 aj = _mm256_set1_ps(a[j]);
+        const float *x = rows + (size_t)j * row_stride;
+#pragma GCC unroll 8
+        for (int v = 0; v < n_vec; v++) acc[v] = _mm256_fmadd_ps(aj, _mm256_loadu_ps(x + 8 * v), acc[v]);
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < n_vec; v++) _mm256_storeu_ps(y + 8 * v, acc[v]);
 }
+
+/* Each element of y takes the additions of n_rows single axpys in row order (an FMA
+ * each; the last n mod 8 elements a product and a sum each, as the scalar loop
+ * does), so one call gives the bits of the n_rows calls it replaces. */
+void r1_axpy_f32_rows_avx2(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *y) {
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) axpy_rows_vectors(8, a, rows + i, row_stride, n_rows, y + i);
+    switch ((n - i) / 8) {
+    case 7: axpy_rows_vectors(7, a, rows + i, row_stride, n_rows, y + i); break;
+    case 6: axpy_rows_vectors(6, a, rows + i, row_stride, n_rows, y + i); break;
+    case 5: axpy_rows_vectors(5, a, rows + i, row_stride, n_rows, y + i); break;
+    case 4: axpy_rows_vectors(4, a, rows + i, row_stride, n_rows, y + i); break;
+    case 3: axpy_rows_vectors(3, a, rows + i, row_stride, n_rows, y + i); break;
+    case 2: axpy_rows_vectors(2, a, rows + i, row_stride, n_rows, y + i); break;
+    case 1: axpy_rows_vectors(1, a, rows + i, row_stride, n_rows, y + i); break;
+    }
+    for (i += (n - i) / 8 * 8; i < n; i++)
+        for (int j = 0; j < n_rows; j++) y[i] += a[j] * rows[(size_t)j * row_stride + (size_t)i];
+}
+
+void r1_axpy_f32_avx2(int64_t n, float a, const float *x, float *y) { r1_axpy_f32_rows_avx2(n, &a, x, 0, 1, y); }
 
 static inline __m256 load_f16x8(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));

@@ -136,6 +136,13 @@ void r1_axpy_f32(int64_t n, float a, const float *x, float *y) {
     axpy_f32_kernel(n, a, x, y);
 }
 
+void r1_axpy_f32_rows(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *y) {
+    ensure_kernels_selected();
+    if (kernels_level >= 1) r1_axpy_f32_rows_avx2(n, a, rows, row_stride, n_rows, y);
+    else
+        for (int j = 0; j < n_rows; j++) r1_axpy_f32_scalar(n, a[j], rows + (size_t)j * row_stride, y);
+}
+
 void r1_swiglu_f32(int64_t n, float *gate, const float *up) {
     ensure_kernels_selected();
     swiglu_f32_kernel(n, gate, up);

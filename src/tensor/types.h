@@ -118,5 +118,8 @@ float r1_dot_f32(int64_t n, const float *a, const float *b);
 void r1_dot_f32_rows(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *out);
 /* y[i] += a * x[i] */
 void r1_axpy_f32(int64_t n, float a, const float *x, float *y);
+/* y[i] += Σ_j a[j] * rows[j·row_stride + i], j in order: bit for bit r1_axpy_f32 row
+ * after row, with y held in registers (attention: the weighted sum of values). */
+void r1_axpy_f32_rows(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *y);
 
 #endif
