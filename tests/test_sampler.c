@@ -2,18 +2,18 @@
  * the order its top-k / top-p / min-p cuts and its draw walk (sampler.c sorts with
  * a radix sort on the probabilities' bits). Checked after real draws, on logits
  * spread out, with many ties, and with most probabilities 0 after the softmax, for
- * vocabularies of 1 to 3000 and several settings. */
+ * vocabularies of 1 to 6000 and several settings. */
 #include "test.h"
 
 #include "infer/sampler.h"
 
 static void test_candidates_in_order(test_ctx *t) {
-    static const int sizes[] = {1, 2, 7, 300, 2049, 3000};
+    static const int sizes[] = {1, 2, 7, 300, 2049, 4095, 4096, 6000}; /* 8-bit digits below 4096, 11 from there */
     static const r1_sampler_params settings[] = {
         {1.0f, 0, 1.0f, 0.0f, 0}, {0.6f, 0, 0.95f, 0.0f, 0}, {0.7f, 40, 1.0f, 0.0f, 0},
         {1.3f, 0, 0.5f, 0.05f, 0}, {0.2f, 5, 0.9f, 0.1f, 0},
     };
-    enum { MAX_N = 3000 };
+    enum { MAX_N = 6000 };
     float *logits = malloc(MAX_N * sizeof(float));
     char *seen = malloc(MAX_N);
     srand(7);
