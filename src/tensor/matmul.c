@@ -50,6 +50,13 @@ void r1_encode_act(const r1_matrix *W, const float *x, void *out) {
 }
 
 void r1_matvec_rows(const r1_matrix *W, const void *x_enc, float *y, int64_t row_begin, int64_t row_end) {
+    if (W->type == r1_type_traits_get(R1_TYPE_F32) && row_end > row_begin) {
+        /* F32 weights: the token is read once for three rows, each sum the bits of
+         * its own vec_dot (the products are the same with their factors swapped) */
+        r1_dot_f32_rows(W->cols, x_enc, (const float *)(W->data + (size_t)row_begin * W->row_bytes),
+                        W->row_bytes / sizeof(float), (int)(row_end - row_begin), y + row_begin);
+        return;
+    }
     float (*dot)(int64_t, const void *, const void *) = W->type->gemm ? W->type->gemm->dot_row : W->type->vec_dot;
     for (int64_t r = row_begin; r < row_end; r++) y[r] = dot(W->cols, W->data + (size_t)r * W->row_bytes, x_enc);
 }
