@@ -842,10 +842,35 @@ static void test_float_tokens_match_vec_dot(test_ctx *t) {
         }
     }
     r1_kernels_select(1);
+    /* and their bits: a hash of y after five axpys by the axpy kernel as it was
+     * before r1_axpy_f32_rows (commit f4d5ed8), for a length with 64-wide blocks,
+     * one with 8-wide ones and a tail, and a tail alone */
+    static const struct {
+        int n;
+        uint32_t hash;
+    } axpy_golden[] = {{100, 0x9bc592cf}, {37, 0x0edf5334}, {5, 0xb43d9be7}};
+    float ay[100], ax[5][100], aw[5];
+    for (int g = 0; g < 3; g++) {
+        for (int i = 0; i < 100; i++) {
+            ay[i] = 1.0f / (float)(i + 7);
+            for (int j = 0; j < 5; j++) ax[j][i] = (float)((i * (j + 3)) % 11 + 1) / 7.0f - 0.8f;
+        }
+        for (int j = 0; j < 5; j++) aw[j] = 1.0f / (float)(j + 3);
+        r1_axpy_f32_rows(axpy_golden[g].n, aw, ax[0], 100, 5, ay);
+        uint32_t hash = 2166136261u;
+        for (int i = 0; i < 100; i++) {
+            uint32_t b;
+            memcpy(&b, &ay[i], sizeof b);
+            hash = (hash ^ b) * 16777619u;
+        }
+        CHECK(hash == axpy_golden[g].hash, "axpy rows n %d: hash 0x%08x, before 0x%08x", axpy_golden[g].n, hash,
+              axpy_golden[g].hash);
+    }
 
-    /* a 192 × 41 F32 product of 7 tokens through r1_matmul (two threads) against
-     * each token alone */
-    enum { COLS = 192, ROWS = 41, N_TOK = 7 };
+    /* a 197 × 41 F32 product of 7 tokens through r1_matmul (two threads) against
+     * each token alone (one token takes the rows three at a time with the token as
+     * the row; 197 = 6·32 + 5 exercises the tails) */
+    enum { COLS = 197, ROWS = 41, N_TOK = 7 };
     const r1_type_traits *f32 = r1_type_traits_get(R1_TYPE_F32);
     float *w = malloc(sizeof(float) * COLS * ROWS), *x = malloc(sizeof(float) * COLS * N_TOK);
     float *y = malloc(sizeof(float) * ROWS * N_TOK), *y_one = malloc(sizeof(float) * ROWS);

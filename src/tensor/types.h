@@ -119,7 +119,9 @@ void r1_dot_f32_rows(int64_t n, const float *a, const float *rows, size_t row_st
 /* y[i] += a * x[i] */
 void r1_axpy_f32(int64_t n, float a, const float *x, float *y);
 /* y[i] += Σ_j a[j] * rows[j·row_stride + i], j in order: bit for bit r1_axpy_f32 row
- * after row, with y held in registers (attention: the weighted sum of values). */
+ * after row, with y held in registers (attention: the weighted sum of values).
+ * y must not overlap rows (nor x in r1_axpy_f32): up to 64 elements of y are read
+ * before any row. */
 void r1_axpy_f32_rows(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *y);
 
 #endif
