@@ -22,10 +22,13 @@ static int check_values(const r1_gguf *g) {
     for (uint64_t i = 0; i < g->n_tensors; i++) total_bytes += g->tensors[i].nbytes;
     int show_bar = total_bytes > (256u << 20); /* a second or more */
     if (show_bar) r1_progress_start(&bar, "check", "MB", (total_bytes + 999999) / 1000000);
-    float *row = NULL;
-    int64_t row_cap = 0;
-    for (uint64_t i = 0; i < g->n_tensors; i++) {
-        const r1_gguf_tensor *t = &g->tensors[i];
+    float *row = NULL, bad_value = 0;
+    int64_t row_cap = 0, bad_row = -1, bad_col = -1;
+    const r1_gguf_tensor *t = NULL;
+    size_t row_bytes = 0;
+    int out_of_memory = 0;
+    for (uint64_t i = 0; i < g->n_tensors && bad_row < 0 && !out_of_memory; i++) {
+        t = &g->tensors[i];
         /* the reader took only types r1 decodes, with rows of whole blocks */
         const r1_type_traits *traits = r1_type_traits_get(t->type);
         int64_t cols = t->ne[0], rows = 1;
@@ -33,32 +36,32 @@ static int check_values(const r1_gguf *g) {
         if (cols > row_cap) {
             float *grown = realloc(row, (size_t)cols * sizeof *row);
             if (!grown) {
-                if (show_bar) r1_progress_finish(&bar, done_bytes / 1000000, NULL);
-                free(row);
-                return cli_error("info: out of memory for a row of %lld values", (long long)cols);
+                out_of_memory = 1;
+                break;
             }
             row = grown, row_cap = cols;
         }
-        size_t row_bytes = r1_type_row_bytes(traits, cols);
-        for (int64_t r = 0; r < rows; r++) {
+        row_bytes = r1_type_row_bytes(traits, cols);
+        for (int64_t r = 0; r < rows && bad_row < 0; r++) {
             traits->dequantize((const uint8_t *)t->data + (size_t)r * row_bytes, row, cols);
             for (int64_t c = 0; c < cols; c++)
                 if (!isfinite(row[c])) {
-                    if (show_bar) r1_progress_finish(&bar, done_bytes / 1000000, NULL);
-                    int rc = cli_error("info: tensor %.*s (%s): row %lld, column %lld is %s (the row's data at file "
-                                       "offset %llu)",
-                                       (int)t->name.len, t->name.data, r1_type_name(t->type), (long long)r,
-                                       (long long)c, isnan(row[c]) ? "NaN" : row[c] > 0 ? "+infinity" : "-infinity",
-                                       (unsigned long long)(g->data_start + t->data_offset + (uint64_t)r * row_bytes));
-                    free(row);
-                    return rc;
+                    bad_row = r, bad_col = c, bad_value = row[c];
+                    break;
                 }
         }
-        done_bytes += t->nbytes;
+        if (bad_row < 0) done_bytes += t->nbytes;
         if (show_bar) r1_progress_update(&bar, done_bytes / 1000000, NULL);
     }
     if (show_bar) r1_progress_finish(&bar, done_bytes / 1000000, NULL);
+    int64_t cols_needed = t ? t->ne[0] : 0;
     free(row);
+    if (out_of_memory) return cli_error("info: out of memory for a row of %lld values", (long long)cols_needed);
+    if (bad_row >= 0)
+        return cli_error("info: tensor %.*s (%s): row %lld, column %lld is %s (the row's data at file offset %llu)",
+                         (int)t->name.len, t->name.data, r1_type_name(t->type), (long long)bad_row,
+                         (long long)bad_col, isnan(bad_value) ? "NaN" : bad_value > 0 ? "+infinity" : "-infinity",
+                         (unsigned long long)(g->data_start + t->data_offset + (uint64_t)bad_row * row_bytes));
     printf("check         %llu tensors, every value finite\n", (unsigned long long)g->n_tensors);
     return 0;
 }

@@ -123,10 +123,8 @@ float r1_dot_f32(int64_t n, const float *a, const float *b) {
 
 void r1_dot_f32_rows(int64_t n, const float *a, const float *rows, size_t row_stride, int n_rows, float *out) {
     ensure_kernels_selected();
-    /* the F32 rows' several-token kernel, with a as the row: at each kernel level it
-     * sums as dot_f32_kernel does */
-    r1_vec_dot_tokens_fn many = type_table[R1_TYPE_F32].traits.vec_dot_tokens;
-    if (many) many(n, a, rows, row_stride * sizeof(float), n_rows, out, 1);
+    /* the F32 rows' several-token kernel with a as the row sums as r1_dot_f32_avx2 */
+    if (kernels_level >= 1) r1_vec_dot_tokens_f32_avx2(n, a, rows, row_stride * sizeof(float), n_rows, out, 1);
     else
         for (int j = 0; j < n_rows; j++) out[j] = dot_f32_kernel(n, a, rows + (size_t)j * row_stride);
 }
