@@ -134,31 +134,141 @@ static void test_rmsnorm_grad(test_ctx *t) {
     rmsnorm_check(t, 32, 1e-2f, 0.1f, 13);
 }
 
+/* The AVX2 RMSNorm backward keeps the scalar loop's four chains and order: the
+ * same bits for widths with and without a tail, into nonzero gradients. */
+static void test_rmsnorm_backward_avx2_bits(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    enum { MAX_N = 70 };
+    const int widths[] = {1, 3, 4, 5, 8, 31, 64, 70};
+    uint64_t rng = 5;
+    int level = r1_kernels_level();
+    for (int w = 0; w < (int)(sizeof widths / sizeof *widths); w++) {
+        int n = widths[w];
+        float x[MAX_N], weight[MAX_N], dout[MAX_N], dx[2][MAX_N], dweight[2][MAX_N];
+        for (int i = 0; i < n; i++) {
+            x[i] = lcg_gaussian(&rng), weight[i] = 1.0f + 0.2f * lcg_gaussian(&rng), dout[i] = lcg_gaussian(&rng);
+            dx[0][i] = dx[1][i] = lcg_gaussian(&rng), dweight[0][i] = dweight[1][i] = lcg_gaussian(&rng);
+        }
+        for (int k = 0; k < 2; k++) {
+            r1_kernels_select(k);
+            r1_rmsnorm_backward(dx[k], dweight[k], dout, x, weight, n, 1e-5f);
+        }
+        r1_kernels_select(level);
+        CHECK(!memcmp(dx[0], dx[1], (size_t)n * sizeof(float)), "width %d: dx bits differ", n);
+        CHECK(!memcmp(dweight[0], dweight[1], (size_t)n * sizeof(float)), "width %d: dweight bits differ", n);
+    }
+}
+
 /* ---- softmax ---------------------------------------------------------------- */
 
 typedef struct {
     float *x, *r, *y;
     int n;
+    float scale;
 } softmax_case;
 
+/* the rows form on one row: y = softmax(scale·x) */
 static double softmax_loss(void *ctx) {
     softmax_case *c = ctx;
+    int start = 0;
     memcpy(c->y, c->x, (size_t)c->n * sizeof(float));
-    r1_softmax(c->y, c->n);
+    r1_softmax_rows(c->y, (size_t)c->n, 1, &start, &c->n, c->scale);
     return project(c->r, c->y, c->n);
 }
 
 static void test_softmax_grad(test_ctx *t) {
-    int n = 33;
-    softmax_case c = {alloc_floats(n), alloc_floats(n), alloc_floats(n), n};
+    int n = 33, start = 0;
+    softmax_case c = {alloc_floats(n), alloc_floats(n), alloc_floats(n), n, 0.7f};
     float *dx = alloc_floats(n);
     fill_gaussian(c.x, n, 0.0f, 2.0f, 21);
     fill_gaussian(c.r, n, 0.0f, 1.0f, 22);
-    softmax_loss(&c); /* c.y = softmax(x) */
-    r1_softmax_backward(dx, c.r, c.y, n);
+    softmax_loss(&c); /* c.y = softmax(0.7·x) */
+    memcpy(dx, c.r, (size_t)n * sizeof(float));
+    r1_softmax_backward_rows(dx, c.y, (size_t)n, 1, &start, &n, c.scale);
     double err = fd_check("softmax dx", softmax_loss, &c, c.x, dx, n);
     free(c.x), free(c.r), free(c.y), free(dx);
     CHECK(err < FD_MAX_REL, "softmax dx: %.3g", err);
+}
+
+/* r1_expf_avx2 against libm's expf, bit for bit, on every 4099th float of all
+ * 2^32 (both signs, subnormals, the under- and overflow ranges, NaN, ±inf): a
+ * sweep of all 2^32 matched when it was written (2026-12-06, glibc 2.36). */
+static void test_expf_avx2_bits(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    enum { BATCH = 1024, STEP = 4099 };
+    float x[BATCH], y[BATCH];
+    long checked = 0, differ = 0;
+    for (uint64_t bits = 0; bits < (1ULL << 32);) {
+        int n = 0;
+        for (; n < BATCH && bits < (1ULL << 32); n++, bits += STEP) {
+            uint32_t u = (uint32_t)bits;
+            memcpy(&x[n], &u, sizeof u);
+        }
+        memcpy(y, x, (size_t)n * sizeof(float));
+        r1_expf_avx2(y, n);
+        for (int i = 0; i < n; i++, checked++) {
+            float want = expf(x[i]);
+            if (memcmp(&want, &y[i], sizeof want) && !(isnan(want) && isnan(y[i]))) {
+                if (differ++ < 3) printf("  e^%a: libm %a, r1 %a\n", (double)x[i], (double)want, (double)y[i]);
+            }
+        }
+    }
+    printf("  %ld inputs, %ld differ\n", checked, differ);
+    CHECK(differ == 0, "%ld of %ld e^x differ from libm's expf", differ, checked);
+}
+
+/* The AVX2 row loops (model/ops_avx2.c) promise the scalar loops' bits, which are
+ * the forms the trainer used before them: r1_softmax on each scaled row, and the
+ * backward summed into a zeroed row and then scaled. Rows of every length 1..70
+ * (and tails shorter than a vector), starting anywhere, over 12 random strips;
+ * values spread so that some e^x underflow to 0. (A sum taken in another order
+ * would rarely show: the double sums seldom move a float result; a row's values in
+ * another row's lane do.) */
+static void test_softmax_rows_avx2_bits(test_ctx *t) {
+    if (!r1_kernels_cpu_has_avx2()) SKIP("CPU lacks AVX2+FMA+F16C");
+    enum { ROWS = 11, STRIDE = 80 };
+    uint64_t rng = 77;
+    int level = r1_kernels_level(), checked = 0;
+    for (int strip = 0; strip < 12 && !t->failed; strip++) {
+        float x[ROWS * STRIDE], g[ROWS * STRIDE], y[2][ROWS * STRIDE], dx[2][ROWS * STRIDE], want_y[ROWS * STRIDE],
+            want_dx[ROWS * STRIDE];
+        int start[ROWS], len[ROWS], n_rows = 1 + (int)(lcg_next(&rng) % ROWS);
+        float scale = 0.25f + (float)(lcg_next(&rng) % 100) / 50.0f;
+        for (int i = 0; i < ROWS * STRIDE; i++) {
+            x[i] = lcg_gaussian(&rng) * (strip % 3 ? 3.0f : 40.0f);
+            g[i] = lcg_gaussian(&rng);
+        }
+        for (int r = 0; r < n_rows; r++) {
+            start[r] = (int)(lcg_next(&rng) % 10);
+            len[r] = 1 + (int)((lcg_next(&rng) + (uint32_t)strip * 7) % 70);
+        }
+        memcpy(want_y, x, sizeof x), memcpy(want_dx, g, sizeof g);
+        for (int r = 0; r < n_rows; r++) {
+            float *row = want_y + r * STRIDE + start[r], *d = want_dx + r * STRIDE + start[r];
+            for (int j = 0; j < len[r]; j++) row[j] *= scale;
+            r1_softmax(row, len[r]);
+            double dot = 0.0;
+            for (int j = 0; j < len[r]; j++) dot += (double)d[j] * row[j];
+            for (int j = 0; j < len[r]; j++) {
+                float sum = 0.0f;
+                sum += (float)(row[j] * (d[j] - dot));
+                d[j] = sum * scale;
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            r1_kernels_select(k);
+            memcpy(y[k], x, sizeof x), memcpy(dx[k], g, sizeof g);
+            r1_softmax_rows(y[k], STRIDE, n_rows, start, len, scale);
+            r1_softmax_backward_rows(dx[k], y[k], STRIDE, n_rows, start, len, scale);
+        }
+        r1_kernels_select(level);
+        for (int k = 0; k < 2; k++) {
+            CHECK(!memcmp(y[k], want_y, sizeof x), "strip %d, kernel level %d: softmax bits differ", strip, k);
+            CHECK(!memcmp(dx[k], want_dx, sizeof g), "strip %d, kernel level %d: backward bits differ", strip, k);
+        }
+        checked += n_rows;
+    }
+    printf("  %d rows, bit for bit at kernel levels 0 and 1\n", checked);
 }
 
 /* ---- swiglu ----------------------------------------------------------------- */
@@ -408,7 +518,8 @@ static void test_linear_forward_is_matmul(test_ctx *t) {
 
 /* ---- accumulation ----------------------------------------------------------- */
 
-/* Every backward adds into its gradients: on gradients holding g0, two calls
+/* Every backward but the in-place ones (rope, softmax rows) adds into its
+ * gradients: on gradients holding g0, two calls
  * leave g0 + 2·g, where g is what one call leaves on zeros. */
 static double accumulated_error(const float *g0, const float *once, const float *twice, int n) {
     double diff = 0.0, scale = 0.0;
@@ -429,22 +540,17 @@ static void test_gradients_accumulate(test_ctx *t) {
     fill_gaussian(dy, T * OUT * N, 0.0f, 1.0f, 93);
     fill_gaussian(g0[0], N * OUT, 0.0f, 1.0f, 94);
     fill_gaussian(g0[1], N * OUT, 0.0f, 1.0f, 95);
-    const char *names[] = {"rmsnorm", "softmax", "swiglu", "cross-entropy", "linear"};
-    for (int op = 0; op < 5; op++) {
-        int n0 = op == 4 ? T * N : N, n1 = op == 4 ? OUT * N : N; /* sizes of the two gradients */
+    const char *names[] = {"rmsnorm", "swiglu", "cross-entropy", "linear"};
+    for (int op = 0; op < 4; op++) {
+        int n0 = op == 3 ? T * N : N, n1 = op == 3 ? OUT * N : N; /* sizes of the two gradients */
         memset(once, 0, sizeof once);
         memcpy(twice, g0, sizeof twice);
         for (int call = 0; call < 3; call++) {
             float *d0 = call == 0 ? once[0] : twice[0], *d1 = call == 0 ? once[1] : twice[1];
             switch (op) {
             case 0: r1_rmsnorm_backward(d0, d1, dy, x, w, N, 1e-5f); break;
-            case 1:
-                memcpy(y, x, sizeof y);
-                r1_softmax(y, N);
-                r1_softmax_backward(d0, dy, y, N);
-                break;
-            case 2: r1_swiglu_backward(d0, d1, dy, x, w, N); break;
-            case 3:
+            case 1: r1_swiglu_backward(d0, d1, dy, x, w, N); break;
+            case 2:
                 r1_cross_entropy_forward(x, N, 7, y);
                 r1_cross_entropy_backward(d0, y, N, 7, 0.5f);
                 break;
@@ -452,11 +558,12 @@ static void test_gradients_accumulate(test_ctx *t) {
             }
         }
         double err = accumulated_error(g0[0], once[0], twice[0], n0);
-        if (op == 0 || op == 2 || op == 4) err = fmax(err, accumulated_error(g0[1], once[1], twice[1], n1));
+        if (op != 2) err = fmax(err, accumulated_error(g0[1], once[1], twice[1], n1));
         CHECK(err < 1e-6, "%s: g0 + 2g off by %.3g", names[op], err);
     }
 }
 
-TEST_MAIN("grad", T(test_rmsnorm_grad), T(test_softmax_grad), T(test_swiglu_grad), T(test_swiglu_avx2_matches_scalar),
+TEST_MAIN("grad", T(test_rmsnorm_grad), T(test_rmsnorm_backward_avx2_bits), T(test_softmax_grad),
+          T(test_expf_avx2_bits), T(test_softmax_rows_avx2_bits), T(test_swiglu_grad), T(test_swiglu_avx2_matches_scalar),
           T(test_rope_grad), T(test_cross_entropy_grad), T(test_cross_entropy_forward), T(test_linear_grad),
           T(test_linear_forward_is_matmul), T(test_gradients_accumulate))

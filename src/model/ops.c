@@ -3,6 +3,7 @@
 
 #include "model/ops.h"
 #include "tensor/activation.h"
+#include "tensor/types.h"
 
 void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float eps) {
     double sum_sq = 0.0;
@@ -17,6 +18,10 @@ void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float ep
  * s is recomputed from x (cheaper to keep one float per row than to store it). */
 void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
                          float eps) {
+    if (r1_kernels_level() >= 1) {
+        r1_rmsnorm_backward_avx2(dx, dweight, dout, x, weight, n, eps);
+        return;
+    }
     /* four chains of each sum: one would wait out every add's latency */
     double sum_sq_lane[4] = {0}, dot_lane[4] = {0};
     int i = 0;
@@ -52,11 +57,28 @@ void r1_softmax(float *x, int n) {
     for (int i = 0; i < n; i++) x[i] *= inv;
 }
 
-/* ∂y_i/∂x_j = y_i·(δ_ij − y_j), so dx_i += y_i·(dy_i − Σ_j dy_j·y_j). */
-void r1_softmax_backward(float *dx, const float *dy, const float *y, int n) {
-    double dot = 0.0;
-    for (int i = 0; i < n; i++) dot += (double)dy[i] * y[i];
-    for (int i = 0; i < n; i++) dx[i] += (float)(y[i] * (dy[i] - dot));
+void r1_softmax_rows(float *x, size_t stride, int n_rows, const int *start, const int *len, float scale) {
+    int r = r1_kernels_level() >= 1 ? r1_softmax_rows_avx2(x, stride, n_rows, start, len, scale) : 0;
+    for (; r < n_rows; r++) {
+        float *row = x + (size_t)r * stride + start[r];
+        for (int j = 0; j < len[r]; j++) row[j] *= scale;
+        r1_softmax(row, len[r]);
+    }
+}
+
+/* ∂y_i/∂x_j = y_i·(δ_ij − y_j), so ∂L/∂x_i = y_i·(g_i − Σ_j g_j·y_j). The 0.0f +
+ * keeps the bits of the sum into a zeroed gradient this replaced (−0 turns +0). */
+void r1_softmax_backward_rows(float *g, const float *y, size_t stride, int n_rows, const int *start, const int *len,
+                              float scale) {
+    int r = r1_kernels_level() >= 1 ? r1_softmax_backward_rows_avx2(g, y, stride, n_rows, start, len, scale) : 0;
+    for (; r < n_rows; r++) {
+        size_t at = (size_t)r * stride + start[r];
+        float *gr = g + at;
+        const float *yr = y + at;
+        double dot = 0.0;
+        for (int i = 0; i < len[r]; i++) dot += (double)gr[i] * yr[i];
+        for (int i = 0; i < len[r]; i++) gr[i] = (0.0f + (float)(yr[i] * (gr[i] - dot))) * scale;
+    }
 }
 
 void r1_swiglu(float *gate, const float *up, int n) { r1_swiglu_f32(n, gate, up); }

@@ -5,7 +5,7 @@
  * with respect to the forward's output (dout, dy) and the forward's inputs, and
  * ADDS (+=) the gradients with respect to the inputs into d<name>, so a tensor
  * read in several places collects all its gradients; callers zero them first.
- * The one exception is r1_rope_backward, in place like its forward. Gradient
+ * The exceptions are r1_rope_backward and r1_softmax_backward_rows, in place. Gradient
  * buffers must not overlap the buffers the backward reads. */
 #ifndef R1_OPS_H
 #define R1_OPS_H
@@ -18,10 +18,29 @@ void r1_rmsnorm(float *out, const float *x, const float *weight, int n, float ep
  * (keep it when the forward ran in place). */
 void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
                          float eps);
+
 /* x = softmax(x), numerically stable */
 void r1_softmax(float *x, int n);
-/* dx += ∂L/∂x given dy = ∂L/∂y and the softmax output y: dx += y ⊙ (dy − Σ dy⊙y). */
-void r1_softmax_backward(float *dx, const float *dy, const float *y, int n);
+/* The rows of attention's causal scores: row r is x + r·stride, its entries
+ * [start[r], start[r] + len[r]) (len ≥ 1) become softmax(scale·x) as r1_softmax
+ * makes them; entries outside are left alone. */
+void r1_softmax_rows(float *x, size_t stride, int n_rows, const int *start, const int *len, float scale);
+/* Its backward, in place: g = ∂L/∂y becomes scale·∂L/∂x = scale·(y ⊙ (g − Σ g⊙y))
+ * on the same entries of each row, y the rows' softmax output (same stride). */
+void r1_softmax_backward_rows(float *g, const float *y, size_t stride, int n_rows, const int *start, const int *len,
+                              float scale);
+
+/* The AVX2 forms (ops_avx2.c), the same bits as the loops of ops.c; the row
+ * functions do the first n_rows rounded down to 4 and return how many. Called
+ * by the functions above when the CPU has AVX2 (r1_kernels_level ≥ 1). */
+int r1_softmax_rows_avx2(float *x, size_t stride, int n_rows, const int *start, const int *len, float scale);
+int r1_softmax_backward_rows_avx2(float *g, const float *y, size_t stride, int n_rows, const int *start,
+                                  const int *len, float scale);
+/* x = e^x, bit for bit libm's expf on an AVX2 machine (glibc ≥ 2.28) */
+void r1_expf_avx2(float *x, int n);
+void r1_rmsnorm_backward_avx2(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
+                              float eps);
+
 /* gate = silu(gate) * up   (SwiGLU: F.silu(w1(x)) * w3(x)) */
 void r1_swiglu(float *gate, const float *up, int n);
 /* dgate += ∂L/∂gate, dup += ∂L/∂up given dout = ∂L/∂out; the forward overwrote

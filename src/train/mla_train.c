@@ -55,6 +55,25 @@ static void transpose(float *dst, const float *src, size_t stride, int rows, int
         for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * stride + c];
 }
 
+/* The rows t0..t0+rows of sequence b's T × T scores, a strip whose products start
+ * at key k0: query t sees the keys [start, t] of its own document. The products
+ * read a row only within the strips that hold t or start, so only there do the
+ * other entries need to be zeros: from k0 (the forward's first key, the first
+ * document of the strip) or the start of start's strip, whichever is first, up to
+ * start; and after t to the end of t's strip. The rest of the row is never read. */
+static void causal_rows(const r1_train_model *m, int b, int t0, int rows, int k0, float *strip, int *start, int *len) {
+    int T = m->T, keys = t0 + rows;
+    for (int r = 0; r < rows; r++) {
+        float *row = strip + (size_t)r * T;
+        int t = t0 + r;
+        start[r] = doc_start(m, (size_t)b * T + t);
+        len[r] = t + 1 - start[r];
+        int zero_from = min_int(k0, start[r] - start[r] % ATTN_STRIP);
+        memset(row + zero_from, 0, (size_t)(start[r] - zero_from) * sizeof(float)); /* earlier documents */
+        memset(row + t + 1, 0, (size_t)(keys - t - 1) * sizeof(float));
+    }
+}
+
 /* att = softmax(q·k·scale) causal, o = Σ att_j v_j over thread's (sequence, head)
  * pairs: each writes only its own rows of att and attn_out, and its own slice of
  * attn_t, where the pair's keys [k_nope | k_rope] are laid out transposed
@@ -81,14 +100,9 @@ static void attention_forward_heads(void *ctx, int thread, int n_threads) {
             float *scores = att + (size_t)t0 * T;
             r1_gemm_nn_f32(R1_GEMM_SET, rows, keys - k0, QK, q + (size_t)t0 * H * QK, (size_t)H * QK, keys_t + k0, T,
                            scores + k0, T);
-            for (int r = 0; r < rows; r++) {
-                float *row = scores + (size_t)r * T;
-                int t = t0 + r, start = doc_start(m, (size_t)b * T + t);
-                memset(row, 0, (size_t)start * sizeof(float)); /* earlier documents: not seen */
-                for (int j = start; j <= t; j++) row[j] *= scale;
-                r1_softmax(row + start, t + 1 - start);
-                memset(row + t + 1, 0, (size_t)(T - t - 1) * sizeof(float));
-            }
+            int start[ATTN_STRIP], len[ATTN_STRIP];
+            causal_rows(m, b, t0, rows, k0, scores, start, len);
+            r1_softmax_rows(scores, T, rows, start, len, scale);
             r1_gemm_nn_f32(R1_GEMM_SET, rows, V, keys - k0, scores + k0, T, v + (size_t)k0 * V, V,
                            o + (size_t)t0 * H * V, (size_t)H * V);
         }
@@ -97,7 +111,7 @@ static void attention_forward_heads(void *ctx, int thread, int n_threads) {
 
 /* The backward of attention_forward_heads over thread's sequences: the rope key is
  * shared by the heads, so a sequence's heads stay on one thread, in order, each
- * through the sequence's own dscore, datt_row and attn_t. Per head:
+ * through the sequence's own dscore and attn_t. Per head:
  *   datt = do·vᵀ,  dscore = softmax_backward(datt)·scale  (query strips)
  *   dv += attᵀ·do,  dk += dscoreᵀ·q                      (key strips: keys j see queries t ≥ j)
  *   dq += dscore·k                                         (query strips) */
@@ -114,7 +128,7 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
     long b0, b1;
     r1_split_range(B, thread, n_threads, &b0, &b1);
     for (long b = b0; b < b1; b++) {
-        float *dscore = d->dscore + (size_t)b * T * T, *datt = d->datt_row + (size_t)b * T;
+        float *dscore = d->dscore + (size_t)b * T * T;
         float *values_t = d->attn_t + (size_t)b * H * width * T;
         const float *k_rope = a->k_rope + (size_t)b * T * rope;
         float *dk_rope = d->dk_rope + (size_t)b * T * rope;
@@ -131,14 +145,9 @@ static void attention_backward_sequences(void *ctx, int thread, int n_threads) {
                 float *strip = dscore + (size_t)t0 * T;
                 r1_gemm_nn_f32(R1_GEMM_SET, rows, keys - k0, V, dout + (size_t)t0 * ldo, ldo, values_t + k0, T,
                                strip + k0, T);
-                for (int r = 0; r < rows; r++) {
-                    float *row = strip + (size_t)r * T;
-                    int t = t0 + r, start = doc_start(m, (size_t)b * T + t);
-                    memcpy(datt + start, row + start, (size_t)(t + 1 - start) * sizeof(float));
-                    memset(row, 0, (size_t)T * sizeof(float));
-                    r1_softmax_backward(row + start, datt + start, att + (size_t)t * T + start, t + 1 - start);
-                    for (int j = start; j <= t; j++) row[j] *= scale;
-                }
+                int start[ATTN_STRIP], len[ATTN_STRIP];
+                causal_rows(m, (int)b, t0, rows, k0, strip, start, len);
+                r1_softmax_backward_rows(strip, att + (size_t)t0 * T, T, rows, start, len, scale);
                 r1_gemm_nn_f32(R1_GEMM_ADD, rows, nope, keys - k0, strip + k0, T, k_nope + (size_t)k0 * nope, nope,
                                dq + (size_t)t0 * ldq, ldq);
                 r1_gemm_nn_f32(R1_GEMM_ADD, rows, rope, keys - k0, strip + k0, T, k_rope + (size_t)k0 * rope, rope,

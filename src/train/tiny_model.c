@@ -370,7 +370,6 @@ static size_t layout_dacts(r1_train_model *m, float *base) {
     d->dk_nope = carve(&cur, &total, H * N * (size_t)c->qk_nope);
     d->dv = carve(&cur, &total, H * N * V);
     d->dscore = carve(&cur, &total, N * (size_t)c->seq_len);
-    d->datt_row = carve(&cur, &total, N);
     size_t key_width = (size_t)c->qk_nope + rope > V ? (size_t)c->qk_nope + rope : V;
     d->attn_t = carve(&cur, &total, N * H * key_width);
     d->dgate = carve(&cur, &total, N * Fmax);

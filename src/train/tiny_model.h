@@ -158,7 +158,6 @@ typedef struct {
     float *dk_nope;         /* (H, N, nope) */
     float *dv;              /* (H, N, V) */
     float *dscore;          /* (B, T, T): per sequence, one head at a time, ∂L/∂att then ∂L/∂score */
-    float *datt_row;        /* (B, T): per sequence, the row of ∂L/∂att being turned into ∂L/∂score */
     float *attn_t;          /* (B, H, max(nope+rope, V), T): a (sequence, head)'s keys (forward) or values
                                (backward) transposed, for the score products */
     float *dgate, *dup, *dhidden; /* (N, max F) */
