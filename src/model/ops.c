@@ -23,22 +23,32 @@ void r1_rmsnorm_backward(float *dx, float *dweight, const float *dout, const flo
         return;
     }
     /* four chains of each sum: one would wait out every add's latency */
-    double sum_sq_lane[4] = {0}, dot_lane[4] = {0};
+    double sum_sq_lane[4] = {0}, dot_lane[4] = {0}, scale, coef;
     int i = 0;
     for (; i + 4 <= n; i += 4)
         for (int l = 0; l < 4; l++) {
             sum_sq_lane[l] += (double)x[i + l] * x[i + l];
             dot_lane[l] += (double)dout[i + l] * weight[i + l] * x[i + l];
         }
+    r1_rmsnorm_backward_coefs(sum_sq_lane, dot_lane, dout, x, weight, i, n, eps, &scale, &coef);
+    r1_rmsnorm_backward_apply(dx, dweight, dout, x, weight, 0, n, scale, coef);
+}
+
+void r1_rmsnorm_backward_coefs(double sum_sq_lane[4], double dot_lane[4], const float *dout, const float *x,
+                               const float *weight, int i, int n, float eps, double *scale, double *coef) {
     for (; i < n; i++) {
         sum_sq_lane[0] += (double)x[i] * x[i];
         dot_lane[0] += (double)dout[i] * weight[i] * x[i];
     }
     double sum_sq = (sum_sq_lane[0] + sum_sq_lane[1]) + (sum_sq_lane[2] + sum_sq_lane[3]);
     double dot = (dot_lane[0] + dot_lane[1]) + (dot_lane[2] + dot_lane[3]);
-    double scale = 1.0 / sqrt(sum_sq / n + eps);
-    double coef = scale * scale / n * dot;
-    for (i = 0; i < n; i++) {
+    *scale = 1.0 / sqrt(sum_sq / n + eps);
+    *coef = *scale * *scale / n * dot;
+}
+
+void r1_rmsnorm_backward_apply(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int i,
+                               int n, double scale, double coef) {
+    for (; i < n; i++) {
         dx[i] += (float)(scale * ((double)dout[i] * weight[i] - x[i] * coef));
         dweight[i] += (float)((double)dout[i] * x[i] * scale);
     }

@@ -36,10 +36,17 @@ void r1_softmax_backward_rows(float *g, const float *y, size_t stride, int n_row
 int r1_softmax_rows_avx2(float *x, size_t stride, int n_rows, const int *start, const int *len, float scale);
 int r1_softmax_backward_rows_avx2(float *g, const float *y, size_t stride, int n_rows, const int *start,
                                   const int *len, float scale);
-/* x = e^x, bit for bit libm's expf on an AVX2 machine (glibc ≥ 2.28) */
+/* x = e^x, bit for bit glibc's expf on an AVX2 machine (checked with 2.36) */
 void r1_expf_avx2(float *x, int n);
 void r1_rmsnorm_backward_avx2(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int n,
                               float eps);
+/* The two scalar steps of r1_rmsnorm_backward that ops_avx2.c shares (for it only): the sums'
+ * four chains from element i on (the tail in chain 0) combined into the row's scale
+ * s and coefficient s²/n·Σ dout·w·x; then dx and dweight over elements [i, n). */
+void r1_rmsnorm_backward_coefs(double sum_sq_lane[4], double dot_lane[4], const float *dout, const float *x,
+                               const float *weight, int i, int n, float eps, double *scale, double *coef);
+void r1_rmsnorm_backward_apply(float *dx, float *dweight, const float *dout, const float *x, const float *weight, int i,
+                               int n, double scale, double coef);
 
 /* gate = silu(gate) * up   (SwiGLU: F.silu(w1(x)) * w3(x)) */
 void r1_swiglu(float *gate, const float *up, int n);

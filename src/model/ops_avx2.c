@@ -1,6 +1,6 @@
 /* AVX2 forms of three of ops.c's row loops, for the trainer: the same operations
  * in the same order within each row, so the same bits as the scalar loops (the
- * scalar loops stay the reference; ops.c chooses, tests/test_ops.c compares).
+ * scalar loops stay the reference; ops.c chooses, tests/test_grad.c compares).
  *
  * A row's sums run in double, one add after another, and in the scalar softmax
  * that chain of dependent adds (4 cycles each) bounds the loop. Here four rows'
@@ -13,15 +13,17 @@
 
 #include "model/ops.h"
 
-/* e^x of eight floats as glibc's expf (2.28 and later, from Arm's optimized-routines;
- * the FMA build it runs on an AVX2 CPU) computes it, so that the trainer's softmax
- * keeps its bits: with N = 32, x·N/ln2 = k + r (|r| ≤ 1/2, k an integer, found by
+/* e^x of eight floats as glibc's expf (from Arm's optimized-routines; its FMA build,
+ * which glibc picks on an AVX2 CPU) computes it, so that the trainer's softmax keeps
+ * its bits: with N = 32, x·N/ln2 = k + r (|r| ≤ 1/2, k an integer, found by
  * adding 1.5·2^52 so that k lands in the low bits), e^x = 2^(k/N)·2^(r/N), 2^(k/N)
  * from a table of 2^(i/N) (i = k mod N) with k div N added to its exponent, and
  * 2^(r/N) ≈ 1 + c2·r + c1·r² + c0·r³ in double, rounded to float once at the end.
  * The same operations in the same order, fused where glibc's are. Lanes with
  * |x| ≥ 88 or NaN (over- and underflow, where expf has its own branches) go to
- * expf itself. tests/test_grad.c checks the bits against libm's expf. */
+ * expf itself. Checked against glibc 2.36's for all 2^32 floats when written;
+ * tests/test_grad.c checks a sample of them against the libm it runs with (with
+ * another libm the two kernel levels would differ in the last bit, not more). */
 static const uint64_t exp2_table[32] = { /* bits of 2^(i/32) rounded to double, minus i << 47 */
     0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51, 0x3fef72b83c7d517b,
     0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1, 0x3fef06fe0a31b715, 0x3feef1a7373aa9cb,
@@ -31,7 +33,7 @@ static const uint64_t exp2_table[32] = { /* bits of 2^(i/32) rounded to double, 
     0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069, 0x3fef5818dcfba487, 0x3fef7c97337b9b5f,
     0x3fefa4afa2a490da, 0x3fefd0765b6e4540};
 
-static inline __m128 exp4(__m128 x) {
+static inline __m128 expf4(__m128 x) {
     const __m256d inv_ln2_n = _mm256_set1_pd(0x1.71547652b82fep+0 * 32), shift = _mm256_set1_pd(0x1.8p+52);
     const __m256d c0 = _mm256_set1_pd(0x1.c6af84b912394p-5 / (32.0 * 32 * 32)),
                   c1 = _mm256_set1_pd(0x1.ebfce50fac4f3p-3 / (32.0 * 32)), c2 = _mm256_set1_pd(0x1.62e42ff0c52d6p-1 / 32),
@@ -49,7 +51,7 @@ static inline __m128 exp4(__m128 x) {
 }
 
 static inline __m256 expf8(__m256 x) {
-    __m256 y = _mm256_set_m128(exp4(_mm256_extractf128_ps(x, 1)), exp4(_mm256_castps256_ps128(x)));
+    __m256 y = _mm256_set_m128(expf4(_mm256_extractf128_ps(x, 1)), expf4(_mm256_castps256_ps128(x)));
     /* glibc's test: the top 12 bits of |x| above those of 88 */
     __m256i top = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 20), _mm256_set1_epi32(0x7ff));
     int special = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(top, _mm256_set1_epi32(0x42a))));
@@ -207,17 +209,10 @@ void r1_rmsnorm_backward_avx2(float *dx, float *dweight, const float *dout, cons
         sum_sq = _mm256_add_pd(sum_sq, _mm256_mul_pd(xv, xv));
         dot = _mm256_add_pd(dot, _mm256_mul_pd(_mm256_mul_pd(widen(dout + i), widen(weight + i)), xv));
     }
-    double sum_sq_lane[4], dot_lane[4];
+    double sum_sq_lane[4], dot_lane[4], scale, coef;
     _mm256_storeu_pd(sum_sq_lane, sum_sq);
     _mm256_storeu_pd(dot_lane, dot);
-    for (; i < n; i++) {
-        sum_sq_lane[0] += (double)x[i] * x[i];
-        dot_lane[0] += (double)dout[i] * weight[i] * x[i];
-    }
-    double ss = (sum_sq_lane[0] + sum_sq_lane[1]) + (sum_sq_lane[2] + sum_sq_lane[3]);
-    double dt = (dot_lane[0] + dot_lane[1]) + (dot_lane[2] + dot_lane[3]);
-    double scale = 1.0 / sqrt(ss / n + eps);
-    double coef = scale * scale / n * dt;
+    r1_rmsnorm_backward_coefs(sum_sq_lane, dot_lane, dout, x, weight, i, n, eps, &scale, &coef);
     __m256d sv = _mm256_set1_pd(scale), cv = _mm256_set1_pd(coef);
     for (i = 0; i + 4 <= n; i += 4) {
         __m256d xv = widen(x + i), dv = widen(dout + i);
@@ -226,8 +221,5 @@ void r1_rmsnorm_backward_avx2(float *dx, float *dweight, const float *dout, cons
         __m256d gw = _mm256_mul_pd(_mm256_mul_pd(dv, xv), sv);
         _mm_storeu_ps(dweight + i, _mm_add_ps(_mm_loadu_ps(dweight + i), _mm256_cvtpd_ps(gw)));
     }
-    for (; i < n; i++) {
-        dx[i] += (float)(scale * ((double)dout[i] * weight[i] - x[i] * coef));
-        dweight[i] += (float)((double)dout[i] * x[i] * scale);
-    }
+    r1_rmsnorm_backward_apply(dx, dweight, dout, x, weight, i, n, scale, coef);
 }

@@ -55,12 +55,13 @@ static void transpose(float *dst, const float *src, size_t stride, int rows, int
         for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * stride + c];
 }
 
-/* The rows t0..t0+rows of sequence b's T × T scores, a strip whose products start
- * at key k0: query t sees the keys [start, t] of its own document. The products
- * read a row only within the strips that hold t or start, so only there do the
- * other entries need to be zeros: from k0 (the forward's first key, the first
- * document of the strip) or the start of start's strip, whichever is first, up to
- * start; and after t to the end of t's strip. The rest of the row is never read. */
+/* The rows t0..t0+rows of sequence b's T × T scores: query t sees the keys
+ * [start, t] of its own document. The strip's own products (forward o, backward
+ * dq) read its rows from k0, the strip's first key (its first query's document
+ * start), to the strip's end; the key strips' products (dv, dk) read row t in the
+ * strips from start's to t's. So zeros are needed from k0 or the start of start's
+ * strip, whichever is first, up to start, and after t to the end of t's strip;
+ * the rest of the row is never read, and is not written. */
 static void causal_rows(const r1_train_model *m, int b, int t0, int rows, int k0, float *strip, int *start, int *len) {
     int T = m->T, keys = t0 + rows;
     for (int r = 0; r < rows; r++) {

@@ -125,7 +125,8 @@ typedef struct {
     float *k_rope;          /* (N, rope) rotated */
     float *k_nope;          /* (H, N, nope) W_uk·c_kv */
     float *v;               /* (H, N, V)    W_uv·c_kv */
-    float *att;             /* (B, H, T, T) softmax rows, causal */
+    float *att;             /* (B, H, T, T) softmax rows, causal; only [start, t] of a row and the zeros
+                               the strip products read are written (mla_train.c, causal_rows) */
     float *attn_out;        /* (N, H*V) */
     float *x_mid;           /* (N, D) after attention's residual add */
     float *xn_ffn;          /* (N, D) ffn_norm(x_mid) */
@@ -157,7 +158,8 @@ typedef struct {
     float *dk_rope;         /* (N, rope) */
     float *dk_nope;         /* (H, N, nope) */
     float *dv;              /* (H, N, V) */
-    float *dscore;          /* (B, T, T): per sequence, one head at a time, ∂L/∂att then ∂L/∂score */
+    float *dscore;          /* (B, T, T): per sequence, one head at a time, ∂L/∂att then ∂L/∂score,
+                               written as att is */
     float *attn_t;          /* (B, H, max(nope+rope, V), T): a (sequence, head)'s keys (forward) or values
                                (backward) transposed, for the score products */
     float *dgate, *dup, *dhidden; /* (N, max F) */
