@@ -312,14 +312,13 @@ static void test_swiglu_avx2_matches_scalar(test_ctx *t) {
         up[i] = 1.0f + 0.01f * (float)(i % 7), dout[i] = 0.5f - 0.003f * (float)i;
     }
     for (int k = 0; k < 2; k++) {
-        memcpy(out[k], gate, sizeof gate);
         memset(dgate[k], 0, sizeof dgate[k]), memset(dup[k], 0, sizeof dup[k]);
-        (k ? r1_swiglu_f32_avx2 : r1_swiglu_f32_scalar)(N, out[k], up);
+        (k ? r1_swiglu_f32_avx2 : r1_swiglu_f32_scalar)(N, out[k], gate, up);
         (k ? r1_swiglu_backward_f32_avx2 : r1_swiglu_backward_f32_scalar)(N, dgate[k], dup[k], dout, gate, up);
     }
-    memcpy(shifted, gate, sizeof gate);
-    r1_swiglu_f32_avx2(5, shifted, up);
-    r1_swiglu_f32_avx2(N - 5, shifted + 5, up + 5);
+    memcpy(shifted, gate, sizeof gate); /* in place */
+    r1_swiglu_f32_avx2(5, shifted, shifted, up);
+    r1_swiglu_f32_avx2(N - 5, shifted + 5, shifted + 5, up + 5);
     int worst = -1;
     double worst_err = 0;
     for (int i = 0; i < N; i++) {

@@ -134,11 +134,13 @@ static void test_bf16_near_float(test_ctx *t) {
 }
 
 /* The pooled linear layer against its single-thread self on a shape with a partial
- * tile, for forward, backward, and backward without dx. */
+ * tile, for forward, backward, and backward without dx; and dx written (SET) over
+ * NaN against dx zeroed and added to, bit for bit. */
 static void test_linear_pool_matches(test_ctx *t) {
     enum { T_ = 131, IN = 67, OUT = 45 };
     static float x[T_ * IN], W[OUT * IN], dy[T_ * OUT];
-    static float y0[T_ * OUT], y1[T_ * OUT], dx0[T_ * IN], dx1[T_ * IN], dW0[OUT * IN], dW1[OUT * IN];
+    static float y0[T_ * OUT], y1[T_ * OUT], dx0[T_ * IN], dx1[T_ * IN], dx_set[T_ * IN], dW0[OUT * IN], dW1[OUT * IN],
+        dW_scratch[OUT * IN];
     uint32_t s = 1;
     for (int i = 0; i < T_ * IN; i++) x[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
     for (int i = 0; i < OUT * IN; i++) W[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
@@ -148,12 +150,15 @@ static void test_linear_pool_matches(test_ctx *t) {
     r1_linear_forward(y0, x, W, T_, IN, OUT);
     r1_linear_forward_pool(pool, R1_LINEAR_F32, y1, x, W, T_, IN, OUT);
     r1_linear_backward(dx0, dW0, dy, x, W, T_, IN, OUT);
-    r1_linear_backward_pool(pool, R1_LINEAR_F32, dx1, dW1, dy, x, W, T_, IN, OUT);
-    r1_linear_backward_pool(pool, R1_LINEAR_F32, NULL, dW1, dy, x, W, T_, IN, OUT);
+    r1_linear_backward_pool(pool, R1_LINEAR_F32, R1_GEMM_ADD, dx1, dW1, dy, x, W, T_, IN, OUT);
+    r1_linear_backward_pool(pool, R1_LINEAR_F32, R1_GEMM_ADD, NULL, dW1, dy, x, W, T_, IN, OUT);
     r1_linear_backward(NULL, dW0, dy, x, W, T_, IN, OUT);
+    for (int i = 0; i < T_ * IN; i++) dx_set[i] = NAN;
+    r1_linear_backward_pool(pool, R1_LINEAR_F32, R1_GEMM_SET, dx_set, dW_scratch, dy, x, W, T_, IN, OUT);
     r1_pool_free(pool);
     CHECK(first_difference(y0, y1, T_ * OUT) < 0, "forward differs");
     CHECK(first_difference(dx0, dx1, T_ * IN) < 0, "dx differs");
+    CHECK(first_difference(dx0, dx_set, T_ * IN) < 0, "dx written (SET) differs from dx zeroed and added to");
     CHECK(first_difference(dW0, dW1, OUT * IN) < 0, "dW differs");
     /* spot-check one element of each against its definition */
     double y_ref = 0.0, dW_ref = 0.0;

@@ -91,7 +91,7 @@ void r1_softmax_backward_rows(float *g, const float *y, size_t stride, int n_row
     }
 }
 
-void r1_swiglu(float *gate, const float *up, int n) { r1_swiglu_f32(n, gate, up); }
+void r1_swiglu(float *gate, const float *up, int n) { r1_swiglu_f32(n, gate, gate, up); }
 
 void r1_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate_in, const float *up_in, int n) {
     r1_swiglu_backward_f32(n, dgate, dup, dout, gate_in, up_in);

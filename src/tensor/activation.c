@@ -3,8 +3,8 @@
 
 #include "tensor/activation.h"
 
-void r1_swiglu_f32_scalar(int64_t n, float *gate, const float *up) {
-    for (int64_t i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+void r1_swiglu_f32_scalar(int64_t n, float *out, const float *gate, const float *up) {
+    for (int64_t i = 0; i < n; i++) out[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 
 /* out = silu(g)·u with silu(g) = g·σ(g) and silu'(g) = σ(g)·(1 + g·(1 − σ(g))):

@@ -8,14 +8,14 @@
 
 #include <stdint.h>
 
-/* gate[i] = silu(gate[i])·up[i], silu(g) = g·σ(g) */
-void r1_swiglu_f32(int64_t n, float *gate, const float *up);
+/* out[i] = silu(gate[i])·up[i], silu(g) = g·σ(g); out may be gate (in place) */
+void r1_swiglu_f32(int64_t n, float *out, const float *gate, const float *up);
 /* with σ = σ(gate_in): dgate += dout·up·σ·(1 + g·(1 − σ)), dup += dout·g·σ */
 void r1_swiglu_backward_f32(int64_t n, float *dgate, float *dup, const float *dout, const float *gate_in,
                             const float *up_in);
 
-void r1_swiglu_f32_scalar(int64_t n, float *gate, const float *up);
-void r1_swiglu_f32_avx2(int64_t n, float *gate, const float *up);
+void r1_swiglu_f32_scalar(int64_t n, float *out, const float *gate, const float *up);
+void r1_swiglu_f32_avx2(int64_t n, float *out, const float *gate, const float *up);
 void r1_swiglu_backward_f32_scalar(int64_t n, float *dgate, float *dup, const float *dout, const float *gate_in,
                                    const float *up_in);
 void r1_swiglu_backward_f32_avx2(int64_t n, float *dgate, float *dup, const float *dout, const float *gate_in,

@@ -39,11 +39,11 @@ static inline __m256i tail_mask(int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-void r1_swiglu_f32_avx2(int64_t n, float *gate, const float *up) {
+void r1_swiglu_f32_avx2(int64_t n, float *out, const float *gate, const float *up) {
     for (int64_t i = 0; i < n; i += 8) {
         __m256i mask = tail_mask(n - i);
         __m256 g = _mm256_maskload_ps(gate + i, mask);
-        _mm256_maskstore_ps(gate + i, mask,
+        _mm256_maskstore_ps(out + i, mask,
                             _mm256_mul_ps(_mm256_mul_ps(g, sigmoid_avx2(g)), _mm256_maskload_ps(up + i, mask)));
     }
 }

@@ -46,7 +46,7 @@ static type_entry type_table[] = {
 
 static float (*dot_f32_kernel)(int64_t n, const float *a, const float *b) = r1_dot_f32_scalar;
 static void (*axpy_f32_kernel)(int64_t n, float a, const float *x, float *y) = r1_axpy_f32_scalar;
-static void (*swiglu_f32_kernel)(int64_t n, float *gate, const float *up) = r1_swiglu_f32_scalar;
+static void (*swiglu_f32_kernel)(int64_t n, float *out, const float *gate, const float *up) = r1_swiglu_f32_scalar;
 static void (*swiglu_backward_f32_kernel)(int64_t n, float *dgate, float *dup, const float *dout,
                                           const float *gate_in, const float *up_in) = r1_swiglu_backward_f32_scalar;
 static r1_gemm_f32_fn gemm_f32_kernel = r1_gemm_f32_scalar;
@@ -141,9 +141,9 @@ void r1_axpy_f32_rows(int64_t n, const float *a, const float *rows, size_t row_s
         for (int j = 0; j < n_rows; j++) r1_axpy_f32_scalar(n, a[j], rows + (size_t)j * row_stride, y);
 }
 
-void r1_swiglu_f32(int64_t n, float *gate, const float *up) {
+void r1_swiglu_f32(int64_t n, float *out, const float *gate, const float *up) {
     ensure_kernels_selected();
-    swiglu_f32_kernel(n, gate, up);
+    swiglu_f32_kernel(n, out, gate, up);
 }
 
 void r1_swiglu_backward_f32(int64_t n, float *dgate, float *dup, const float *dout, const float *gate_in,

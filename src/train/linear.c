@@ -9,6 +9,7 @@
 
 typedef struct {
     r1_gemm_f32_fn kernel; /* of the precision */
+    r1_gemm_mode dx_mode;
     float *y, *dx, *dW;
     const float *x, *W, *dy;
     int T, in, out;
@@ -43,7 +44,7 @@ void r1_linear_forward(float *y, const float *x, const float *W, int T, int in, 
     r1_linear_forward_pool(NULL, R1_LINEAR_F32, y, x, W, T, in, out);
 }
 
-/* dx += dy·W over thread's tokens (the nn form), dW += dyᵀ·x over thread's weight
+/* dx (+)= dy·W over thread's tokens (the nn form), dW += dyᵀ·x over thread's weight
  * rows (the tn form): no two threads write the same element. */
 static void backward_split(void *ctx, int thread, int n_threads) {
     const linear_job *j = ctx;
@@ -51,21 +52,21 @@ static void backward_split(void *ctx, int thread, int n_threads) {
     r1_split_range(j->T, thread, n_threads, &t0, &t1);
     r1_split_range(j->out, thread, n_threads, &o0, &o1);
     if (j->dx && t1 > t0)
-        r1_gemm_call(j->kernel, R1_GEMM_ADD, (int)(t1 - t0), j->in, j->out, j->dy + (size_t)t0 * j->out, j->out, 1,
+        r1_gemm_call(j->kernel, j->dx_mode, (int)(t1 - t0), j->in, j->out, j->dy + (size_t)t0 * j->out, j->out, 1,
                      j->W, j->in, 1, j->dx + (size_t)t0 * j->in, j->in);
     if (o1 > o0)
         r1_gemm_call(j->kernel, R1_GEMM_ADD, (int)(o1 - o0), j->in, j->T, j->dy + o0, 1, j->out, j->x, j->in, 1,
                      j->dW + (size_t)o0 * j->in, j->in);
 }
 
-void r1_linear_backward_pool(r1_pool *pool, r1_linear_precision precision, float *dx, float *dW, const float *dy,
-                             const float *x, const float *W, int T, int in, int out) {
-    linear_job job = {
-        .kernel = kernel_of(precision), .dx = dx, .dW = dW, .dy = dy, .x = x, .W = W, .T = T, .in = in, .out = out};
+void r1_linear_backward_pool(r1_pool *pool, r1_linear_precision precision, r1_gemm_mode dx_mode, float *dx, float *dW,
+                             const float *dy, const float *x, const float *W, int T, int in, int out) {
+    linear_job job = {.kernel = kernel_of(precision), .dx_mode = dx_mode, .dx = dx, .dW = dW, .dy = dy, .x = x,
+                      .W = W, .T = T, .in = in, .out = out};
     if (use_pool(pool, T, in, out)) r1_pool_run(pool, backward_split, &job);
     else backward_split(&job, 0, 1);
 }
 
 void r1_linear_backward(float *dx, float *dW, const float *dy, const float *x, const float *W, int T, int in, int out) {
-    r1_linear_backward_pool(NULL, R1_LINEAR_F32, dx, dW, dy, x, W, T, in, out);
+    r1_linear_backward_pool(NULL, R1_LINEAR_F32, R1_GEMM_ADD, dx, dW, dy, x, W, T, in, out);
 }

@@ -12,6 +12,7 @@
 #define R1_LINEAR_H
 
 #include "base/pool.h"
+#include "tensor/gemm_f32.h"
 
 /* The precision of a layer's three products. */
 typedef enum { R1_LINEAR_F32, R1_LINEAR_BF16 } r1_linear_precision;
@@ -23,9 +24,11 @@ void r1_linear_forward(float *y, const float *x, const float *W, int T, int in, 
 void r1_linear_forward_pool(r1_pool *pool, r1_linear_precision precision, float *y, const float *x, const float *W,
                             int T, int in, int out);
 /* Given dy = ∂L/∂y (T × out):  dx (T × in) += dy·W,  dW (out × in) += dyᵀ·x.
- * dx may be NULL when only the weight gradient is wanted. */
+ * dx may be NULL when only the weight gradient is wanted. With dx_mode
+ * R1_GEMM_SET the pool form writes dx = dy·W without reading dx: the bits that
+ * zeroing dx and adding would give, without the pass that zeroes it. */
 void r1_linear_backward(float *dx, float *dW, const float *dy, const float *x, const float *W, int T, int in, int out);
-void r1_linear_backward_pool(r1_pool *pool, r1_linear_precision precision, float *dx, float *dW, const float *dy,
-                             const float *x, const float *W, int T, int in, int out);
+void r1_linear_backward_pool(r1_pool *pool, r1_linear_precision precision, r1_gemm_mode dx_mode, float *dx, float *dW,
+                             const float *dy, const float *x, const float *W, int T, int in, int out);
 
 #endif

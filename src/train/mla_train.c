@@ -293,7 +293,6 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     int B = m->B, T = m->T, N = B * T, D = c->dim, H = c->n_heads, R = c->kv_lora_rank, Rq = c->q_lora_rank;
     int nope = c->qk_nope, rope = c->qk_rope, QK = nope + rope, V = c->v_head;
 
-    r1_rows_zero(m->pool, d->dattn_out, (size_t)N * H * V);
     r1_rows_zero(m->pool, d->dq, (size_t)N * H * QK);
     r1_rows_zero(m->pool, d->dkv_a, (size_t)N * (R + rope));
     r1_rows_zero(m->pool, d->dc_kv, (size_t)N * R);
@@ -301,7 +300,8 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     r1_rows_zero(m->pool, d->dk_nope, (size_t)H * N * nope);
     r1_rows_zero(m->pool, d->dv, (size_t)H * N * V);
 
-    r1_linear_backward_pool(m->pool, m->cfg.precision, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N, H * V, D);
+    r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_SET, d->dattn_out, dL->wo, dout, a->attn_out, L->wo, N,
+                            H * V, D);
 
     /* attention: o = Σ att_j v_j, att = softmax(score), score = q·k·scale */
     run_on_pool(m, attention_backward_sequences, layer);
@@ -310,23 +310,25 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     run_on_pool(m, latent_backward_tokens, layer);
     run_on_pool(m, key_weight_backward_rows, layer);
     for (int h = 0; h < H; h++)
-        r1_linear_backward_pool(m->pool, R1_LINEAR_F32, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V,
+        r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_ADD, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V,
                                 a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     run_on_pool(m, rope_backward_tokens, layer);
     r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, (size_t)R, a->kv_a,
                              (size_t)(R + rope), L->kv_a_norm, N, R, c->norm_eps, d->dnorm_rows);
-    r1_linear_backward_pool(m->pool, m->cfg.precision, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D, R + rope);
+    r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->kv_a, d->dkv_a, a->xn_attn, L->kv_a, N, D,
+                            R + rope);
 
     if (Rq > 0) {
-        r1_rows_zero(m->pool, d->dq_lora, (size_t)N * Rq);
         r1_rows_zero(m->pool, d->dq_lora_raw, (size_t)N * Rq);
-        r1_linear_backward_pool(m->pool, m->cfg.precision, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b, N, Rq,
-                                H * QK);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_SET, d->dq_lora, dL->q_b, d->dq, a->q_lora, L->q_b,
+                                N, Rq, H * QK);
         r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, (size_t)Rq,
                                  a->q_lora_raw, (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
-        r1_linear_backward_pool(m->pool, m->cfg.precision, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a, N, D, Rq);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_ADD, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a,
+                                N, D, Rq);
     } else {
-        r1_linear_backward_pool(m->pool, m->cfg.precision, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D, H * QK);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_ADD, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D,
+                                H * QK);
     }
 }

@@ -104,13 +104,11 @@ void block_backward(r1_train_model *m, int il) {
     r1_train_acts *a = &m->acts[il];
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim;
-    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
     if (il < c->n_dense_layers) ffn_backward(m, il, d->dres, d->dxn);
     else moe_backward(m, il, d->dres, d->dxn);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->ffn_norm, d->dxn, D, a->x_mid, D, L->ffn_norm, N, D, c->norm_eps,
                              d->dnorm_rows);
 
-    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
     mla_backward(m, il, d->dres, d->dxn);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, dL->attn_norm, d->dxn, D, a->x_in, D, L->attn_norm, N, D, c->norm_eps,
                              d->dnorm_rows);
@@ -124,10 +122,10 @@ static void backward_from_dlogits(r1_train_model *m, const float *dx_final) {
     r1_train_dacts *d = &m->d;
     int N = m->B * m->T, D = c->dim, V = c->vocab;
 
-    r1_rows_zero(m->pool, d->dxn, (size_t)N * D);
     if (dx_final) memcpy(d->dres, dx_final, (size_t)N * D * sizeof(float));
     else r1_rows_zero(m->pool, d->dres, (size_t)N * D);
-    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output, N, D, V);
+    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_SET, d->dxn, m->doutput, d->dlogits, m->xn_final, m->output,
+                            N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->doutput_norm, d->dxn, D, m->x_final, D, m->output_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
 

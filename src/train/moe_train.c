@@ -32,24 +32,24 @@ static void swiglu_ffn_forward(r1_pool *pool, r1_linear_precision precision, flo
                                const float *W_down, int n, int D, int F) {
     r1_linear_forward_pool(pool, precision, gate_in, x, W_gate, n, D, F);
     r1_linear_forward_pool(pool, precision, up, x, W_up, n, D, F);
-    memcpy(hidden, gate_in, (size_t)n * F * sizeof(float));
-    r1_rows_swiglu(pool, hidden, up, (long)n * F);
+    r1_rows_swiglu(pool, hidden, gate_in, up, (long)n * F);
     r1_linear_forward_pool(pool, precision, out, hidden, W_down, n, F, D);
 }
 
-/* dgate, dup, dhidden: scratch of n·F floats. dx NULL: weight gradients only. */
-static void swiglu_ffn_backward(r1_pool *pool, r1_linear_precision precision, float *dx, float *dW_gate, float *dW_up,
+/* dgate, dup, dhidden: scratch of n·F floats. dx NULL: weight gradients only;
+ * dx_mode R1_GEMM_SET writes dx, R1_GEMM_ADD adds to it. */
+static void swiglu_ffn_backward(r1_pool *pool, r1_linear_precision precision, r1_gemm_mode dx_mode, float *dx,
+                                float *dW_gate, float *dW_up,
                                 float *dW_down, const float *dout, const float *gate_in, const float *up,
                                 const float *hidden, const float *x, const float *W_gate, const float *W_up,
                                 const float *W_down, int n, int D, int F, float *dgate, float *dup, float *dhidden) {
     size_t nF = (size_t)n * F;
     r1_rows_zero(pool, dgate, nF);
     r1_rows_zero(pool, dup, nF);
-    r1_rows_zero(pool, dhidden, nF);
-    r1_linear_backward_pool(pool, precision, dhidden, dW_down, dout, hidden, W_down, n, F, D);
+    r1_linear_backward_pool(pool, precision, R1_GEMM_SET, dhidden, dW_down, dout, hidden, W_down, n, F, D);
     r1_rows_swiglu_backward(pool, dgate, dup, dhidden, gate_in, up, (long)n * F);
-    r1_linear_backward_pool(pool, precision, dx, dW_gate, dgate, x, W_gate, n, D, F);
-    r1_linear_backward_pool(pool, precision, dx, dW_up, dup, x, W_up, n, D, F);
+    r1_linear_backward_pool(pool, precision, dx_mode, dx, dW_gate, dgate, x, W_gate, n, D, F);
+    r1_linear_backward_pool(pool, precision, R1_GEMM_ADD, dx, dW_up, dup, x, W_up, n, D, F);
 }
 
 /* ---- the dense FFN of the leading layers ---- */
@@ -65,7 +65,7 @@ void ffn_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     const r1_train_layer *L = &m->layers[layer];
     r1_train_layer *dL = &m->dlayers[layer];
     r1_train_acts *a = &m->acts[layer];
-    swiglu_ffn_backward(m->pool, m->cfg.precision, dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout, a->gate_in,
+    swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout, a->gate_in,
                         a->up, a->hidden, a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down, m->B * m->T, m->cfg.dim,
                         m->cfg.ffn_dim, m->d.dgate, m->d.dup, m->d.dhidden);
 }
@@ -221,21 +221,22 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
 
     if (c->n_shared > 0)
-        swiglu_ffn_backward(m->pool, m->cfg.precision, dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout, a->gate_in,
+        swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout, a->gate_in,
                             a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared,
                             d->dgate, d->dup, d->dhidden);
+    else
+        r1_rows_zero(m->pool, dinp, (size_t)N * D);
 
     moe_job job = {.m = m, .layer = layer, .dout = dout, .rows = d->dexp_x, .out = dinp};
     r1_pool_for(m->pool, N, slot_gradients, &job);
     /* each expert's gradients over its rows (in slot order), then the inputs'
      * gradients token by token, so dinp_t gathers its slots in the order k */
     gather_expert_inputs(m, layer);
-    r1_rows_zero(m->pool, d->dexp_x, (size_t)N * K * D);
     for (int e = 0; e < E; e++) {
         int row = a->expert_start[e], n = a->expert_start[e + 1] - row;
         if (n == 0) continue;
         size_t w_off = (size_t)e * Fe * D;
-        swiglu_ffn_backward(m->pool, m->cfg.precision, d->dexp_x + (size_t)row * D, dL->exp_gate + w_off,
+        swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, d->dexp_x + (size_t)row * D, dL->exp_gate + w_off,
                             dL->exp_up + w_off, dL->exp_down + w_off, d->dexp_out + (size_t)row * D,
                             a->exp_gate_in + (size_t)row * Fe, a->exp_up + (size_t)row * Fe,
                             a->exp_hidden + (size_t)row * Fe, d->exp_x + (size_t)row * D, L->exp_gate + w_off,
@@ -281,7 +282,7 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
             }
         }
     }
-    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, dinp, dL->router, d->drouter_logits, a->xn_ffn, L->router, N, D, E);
+    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_ADD, dinp, dL->router, d->drouter_logits, a->xn_ffn, L->router, N, D, E);
 }
 
 void moe_update_bias(float *expert_bias, const float *load, int E, float gamma) {

@@ -4,9 +4,10 @@
 #include <string.h>
 
 #include "model/ops.h"
+#include "tensor/activation.h"
 
 typedef struct {
-    float *out, *dx, *dweight, *scratch, *gate, *dgate, *dup;
+    float *out, *dx, *dweight, *scratch, *dgate, *dup;
     const float *x, *weight, *dout, *up, *gate_in;
     size_t out_stride, dx_stride, dout_stride, x_stride;
     long n_rows;
@@ -78,11 +79,11 @@ void r1_rows_add(r1_pool *pool, float *y, const float *x, size_t n) {
 
 static void swiglu_range(void *ctx, long i0, long i1) {
     const rows_job *j = ctx;
-    r1_swiglu(j->gate + i0, j->up + i0, (int)(i1 - i0));
+    r1_swiglu_f32(i1 - i0, j->out + i0, j->gate_in + i0, j->up + i0);
 }
 
-void r1_rows_swiglu(r1_pool *pool, float *gate, const float *up, long n) {
-    rows_job job = {.gate = gate, .up = up};
+void r1_rows_swiglu(r1_pool *pool, float *out, const float *gate, const float *up, long n) {
+    rows_job job = {.out = out, .gate_in = gate, .up = up};
     r1_pool_for(pool, n, swiglu_range, &job);
 }
 
