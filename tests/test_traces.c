@@ -367,6 +367,46 @@ static void test_hasty_traces(test_ctx *t) {
     hasty.hasty_share = 1.5;
     CHECK(r1_trace_write(&p, 9, &hasty, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "hasty_share"), "%s",
           err.msg);
+    hasty.hasty_share = 1.0, hasty.hasty_lines = 9;
+    CHECK(r1_trace_write(&p, 9, &hasty, buf, sizeof buf, NULL, &err) == R1_ERR && strstr(err.msg, "hasty_lines"), "%s",
+          err.msg);
+}
+
+/* With hasty_lines 0 the hasty solver does not search: every trace is an empty
+ * thinking and the guess (unless the guess is the answer); with hasty_lines 3 it
+ * tells up to three failed lines, more than the default's two. */
+static void test_hasty_lines(test_ctx *t) {
+    r1_trace_config hasty = r1_trace_default_config();
+    hasty.hasty_share = 1.0, hasty.wrong_share = 0;
+    int n = 0, at_once = 0, most_verdicts = 0;
+    for (int lines = 0; lines <= 3; lines += 3) {
+        hasty.hasty_lines = lines;
+        for (int i = 0; i < 300; i++) {
+            r1_problem p;
+            r1_task_generate(R1_TASK_COUNTDOWN, R1_SPLIT_TRAIN, (uint64_t)i, 5, &p);
+            char cut[4096];
+            r1_trace_info info;
+            r1_err err;
+            int len = r1_trace_write(&p, (uint64_t)i, &hasty, cut, sizeof cut, &info, &err);
+            if (len == R1_TRACE_UNTOLD) continue;
+            CHECK(len > 0, "%s", err.msg);
+            const char *end_think = strstr(cut, "</think>");
+            CHECK(end_think != NULL, "no </think>: %s", cut);
+            if (lines == 0) {
+                n++;
+                at_once += info.hasty && end_think == cut && info.dead_ends == 0;
+                continue;
+            }
+            int verdicts = 0;
+            for (const char *c = strstr(cut, ". No.\n"); c && c < end_think; c = strstr(c + 1, ". No.\n")) verdicts++;
+            if (info.hasty && verdicts > most_verdicts) most_verdicts = verdicts;
+            CHECK(!info.hasty || verdicts <= 3, "%d failed lines told with hasty_lines 3: %s", verdicts, cut);
+        }
+    }
+    printf("  hasty_lines 0: %d of %d traces guess at once; hasty_lines 3: up to %d failed lines\n", at_once, n,
+           most_verdicts);
+    CHECK(at_once >= n - 5 && n > 200, "%d of %d guess at once", at_once, n);
+    CHECK(most_verdicts == 3, "at most %d failed lines with hasty_lines 3", most_verdicts);
 }
 
 /* The default config's traces are byte for byte those every earlier run trained
@@ -657,5 +697,5 @@ static void test_countdown_first_false(test_ctx *t) {
     CHECK(r1_countdown_first_false(&two, "51 - 48 = 3\n", 12, &steps) == -1 && steps.lines == 0, "two numbers");
 }
 
-TEST_MAIN("traces", T(test_traces_score), T(test_hasty_traces), T(test_slip_on_hit), T(test_give_up),
+TEST_MAIN("traces", T(test_traces_score), T(test_hasty_traces), T(test_hasty_lines), T(test_slip_on_hit), T(test_give_up),
           T(test_traces_unchanged), T(test_countdown_first_false), T(test_trace_examples))

@@ -51,6 +51,7 @@ static const r1_setting fields[] = {
     F("trace_max_dead_ends", INT, data.trace.max_dead_ends),
     F("trace_wrong_share", DOUBLE, data.trace.wrong_share),
     F("trace_hasty_share", DOUBLE, data.trace.hasty_share),
+    F("trace_hasty_lines", INT, data.trace.hasty_lines),
     F("trace_marked_rest", INT, data.trace.marked_rest),
     F("trace_compare", INT, data.trace.compare),
     F("trace_slip_on_hit", INT, data.trace.slip_on_hit),

@@ -17,7 +17,7 @@
 
 r1_trace_config r1_trace_default_config(void) {
     return (r1_trace_config){
-        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .marked_rest = 0,
+        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .hasty_lines = 2, .marked_rest = 0,
         .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0, .remainders = 0,
         .multiply_back = 0};
 }
@@ -347,10 +347,12 @@ static int countdown_trace(const r1_problem *p, r1_task_rng *rng, const r1_trace
         for (int i = top + 1; i < s.n_lines - 1 && total > budget; i++) keep[i] = 0, total -= bytes[i];
     }
 
-    /* a hasty solver gives up after one or two failed two-number lines and guesses
-     * every number added (no draw at hasty_share 0: the other traces stay as
-     * they were) */
-    int hasty_lines = cfg->hasty_share > 0 && chance(rng, cfg->hasty_share) ? 1 + (int)r1_task_rng_below(rng, 2) : 0;
+    /* a hasty solver gives up after 1..hasty_lines failed two-number lines (or at
+     * once) and guesses every number added (no draw at hasty_share 0: the other
+     * traces stay as they were) */
+    int hasty = cfg->hasty_share > 0 && chance(rng, cfg->hasty_share);
+    int hasty_lines = hasty && cfg->hasty_lines > 0 ? 1 + (int)r1_task_rng_below(rng, (uint32_t)cfg->hasty_lines) : 0;
+    if (hasty && hasty_lines == 0) told = 0;
     int verdicts = 0;
     for (int i = 0; i < told - 1 && hasty_lines; i++)
         if (keep[i] && s.lines[i].n_rest == 2 && ++verdicts == hasty_lines) told = i + 1;
@@ -535,6 +537,8 @@ int r1_trace_config_check(const r1_trace_config *cfg, r1_err *err) {
         return r1_fail(err, "trace_max_think_bytes %d is negative", cfg->max_think_bytes);
     if (cfg->max_dead_ends < 0 || cfg->max_dead_ends > MAX_NARRATED)
         return r1_fail(err, "trace_max_dead_ends %d is outside 0..%d", cfg->max_dead_ends, MAX_NARRATED);
+    if (cfg->hasty_lines < 0 || cfg->hasty_lines > MAX_NARRATED)
+        return r1_fail(err, "trace_hasty_lines %d is outside 0..%d", cfg->hasty_lines, MAX_NARRATED);
     const struct {
         const char *name;
         double value;
