@@ -23,7 +23,8 @@ Runs the R1 recipe on Countdown from random weights (about an hour on 2 cores):
   distill   the student fine-tuned on the R1-Zero model's correct answers
   direct    the student trained by the same GRPO directly
 then scores each (greedy pass@1 on 1000 held-out problems, maj@8 on 200) into
-DIR/summary.md. Given again, it keeps the finished stages and resumes the rest.
+DIR/summary.md. Given again, it keeps the finished stages and resumes the rest
+(so a DIR begun by an earlier version keeps that version's stages: use a new one).
   --out DIR      run directory (default runs/recipe, with --quick runs/recipe-quick)
   -t THREADS     threads (default 2)
   --quick        a few steps of every stage (a minute), with the default model

@@ -310,8 +310,8 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     run_on_pool(m, latent_backward_tokens, layer);
     run_on_pool(m, key_weight_backward_rows, layer);
     for (int h = 0; h < H; h++)
-        r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_ADD, NULL, dL->v_b + (size_t)h * V * R, d->dv + (size_t)h * N * V,
-                                a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
+        r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_ADD, NULL, dL->v_b + (size_t)h * V * R,
+                                d->dv + (size_t)h * N * V, a->c_kv, L->v_b + (size_t)h * V * R, N, R, V);
     /* undo the rotations, then the latent's norm */
     run_on_pool(m, rope_backward_tokens, layer);
     r1_rows_rmsnorm_backward(m->pool, d->dkv_a, (size_t)(R + rope), dL->kv_a_norm, d->dc_kv, (size_t)R, a->kv_a,
@@ -325,8 +325,8 @@ void mla_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
                                 N, Rq, H * QK);
         r1_rows_rmsnorm_backward(m->pool, d->dq_lora_raw, (size_t)Rq, dL->q_a_norm, d->dq_lora, (size_t)Rq,
                                  a->q_lora_raw, (size_t)Rq, L->q_a_norm, N, Rq, c->norm_eps, d->dnorm_rows);
-        r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_ADD, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn, L->q_a,
-                                N, D, Rq);
+        r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_ADD, dinp, dL->q_a, d->dq_lora_raw, a->xn_attn,
+                                L->q_a, N, D, Rq);
     } else {
         r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_ADD, dinp, dL->q_b, d->dq, a->xn_attn, L->q_b, N, D,
                                 H * QK);

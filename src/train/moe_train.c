@@ -39,10 +39,10 @@ static void swiglu_ffn_forward(r1_pool *pool, r1_linear_precision precision, flo
 /* dgate, dup, dhidden: scratch of n·F floats. dx NULL: weight gradients only;
  * dx_mode R1_GEMM_SET writes dx, R1_GEMM_ADD adds to it. */
 static void swiglu_ffn_backward(r1_pool *pool, r1_linear_precision precision, r1_gemm_mode dx_mode, float *dx,
-                                float *dW_gate, float *dW_up,
-                                float *dW_down, const float *dout, const float *gate_in, const float *up,
-                                const float *hidden, const float *x, const float *W_gate, const float *W_up,
-                                const float *W_down, int n, int D, int F, float *dgate, float *dup, float *dhidden) {
+                                float *dW_gate, float *dW_up, float *dW_down, const float *dout, const float *gate_in,
+                                const float *up, const float *hidden, const float *x, const float *W_gate,
+                                const float *W_up, const float *W_down, int n, int D, int F, float *dgate, float *dup,
+                                float *dhidden) {
     size_t nF = (size_t)n * F;
     r1_rows_zero(pool, dgate, nF);
     r1_rows_zero(pool, dup, nF);
@@ -65,9 +65,9 @@ void ffn_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     const r1_train_layer *L = &m->layers[layer];
     r1_train_layer *dL = &m->dlayers[layer];
     r1_train_acts *a = &m->acts[layer];
-    swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout, a->gate_in,
-                        a->up, a->hidden, a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down, m->B * m->T, m->cfg.dim,
-                        m->cfg.ffn_dim, m->d.dgate, m->d.dup, m->d.dhidden);
+    swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->ffn_gate, dL->ffn_up, dL->ffn_down, dout,
+                        a->gate_in, a->up, a->hidden, a->xn_ffn, L->ffn_gate, L->ffn_up, L->ffn_down, m->B * m->T,
+                        m->cfg.dim, m->cfg.ffn_dim, m->d.dgate, m->d.dup, m->d.dhidden);
 }
 
 /* ---- DeepSeekMoE ---- */
@@ -221,9 +221,9 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
     int B = m->B, T = m->T, N = B * T, D = c->dim, E = c->n_experts, K = c->top_k, Fe = c->expert_ffn;
 
     if (c->n_shared > 0)
-        swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout, a->gate_in,
-                            a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D, Fe * c->n_shared,
-                            d->dgate, d->dup, d->dhidden);
+        swiglu_ffn_backward(m->pool, m->cfg.precision, R1_GEMM_SET, dinp, dL->sh_gate, dL->sh_up, dL->sh_down, dout,
+                            a->gate_in, a->up, a->hidden, a->xn_ffn, L->sh_gate, L->sh_up, L->sh_down, N, D,
+                            Fe * c->n_shared, d->dgate, d->dup, d->dhidden);
     else
         r1_rows_zero(m->pool, dinp, (size_t)N * D);
 
@@ -282,7 +282,8 @@ void moe_backward(r1_train_model *m, int layer, const float *dout, float *dinp) 
             }
         }
     }
-    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_ADD, dinp, dL->router, d->drouter_logits, a->xn_ffn, L->router, N, D, E);
+    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_ADD, dinp, dL->router, d->drouter_logits, a->xn_ffn,
+                            L->router, N, D, E);
 }
 
 void moe_update_bias(float *expert_bias, const float *load, int E, float gamma) {

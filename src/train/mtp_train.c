@@ -90,15 +90,15 @@ void mtp_backward(r1_train_model *m) {
 
     /* head: logits = output · RMSNorm_head(h'') */
     r1_rows_zero(m->pool, d->dres, (size_t)N * D);
-    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_SET, d->dxn, m->doutput, d->dlogits, m->mtp_xn, m->output, N,
-                            D, V);
+    r1_linear_backward_pool(m->pool, R1_LINEAR_F32, R1_GEMM_SET, d->dxn, m->doutput, d->dlogits, m->mtp_xn, m->output,
+                            N, D, V);
     r1_rows_rmsnorm_backward(m->pool, d->dres, D, m->dmtp.head_norm, d->dxn, D, m->mtp_x_out, D, m->mtp.head_norm, N, D,
                              c->norm_eps, d->dnorm_rows);
     block_backward(m, L); /* d->dres: ∂L/∂h' */
 
     /* h' = M [e; h] */
-    r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_SET, d->dmtp_eh, m->dmtp.eh_proj, d->dres, m->mtp_eh, m->mtp.eh_proj,
-                            N, 2 * D, D);
+    r1_linear_backward_pool(m->pool, m->cfg.precision, R1_GEMM_SET, d->dmtp_eh, m->dmtp.eh_proj, d->dres, m->mtp_eh,
+                            m->mtp.eh_proj, N, 2 * D, D);
 
     /* the embedding half: RMSNorm_e, then into the shared embedding rows of token t+1 */
     r1_rows_zero(m->pool, d->dxn, (size_t)N * D);

@@ -24,8 +24,8 @@ void r1_rows_rmsnorm_backward(r1_pool *pool, float *dx, size_t dx_stride, float 
 /* x[i] = 0 and y[i] += x[i] for i < n. */
 void r1_rows_zero(r1_pool *pool, float *x, size_t n);
 void r1_rows_add(r1_pool *pool, float *y, const float *x, size_t n);
-/* out = silu(gate)·up (r1_swiglu, not in place) and r1_swiglu_backward over n
- * elements. */
+/* out = silu(gate)·up (r1_swiglu_f32; out may be gate) and r1_swiglu_backward over
+ * n elements. */
 void r1_rows_swiglu(r1_pool *pool, float *out, const float *gate, const float *up, long n);
 void r1_rows_swiglu_backward(r1_pool *pool, float *dgate, float *dup, const float *dout, const float *gate_in,
                              const float *up_in, long n);

@@ -280,8 +280,8 @@ int r1_train_export_gguf(const r1_train_model *m, const char *path, const r1_ggu
 int r1_train_model_view(const r1_train_model *m, r1_model *engine, r1_err *err);
 
 /* ---- the blocks (one file each), forward and backward side by side ----
- * Backwards add (+=) into parameter gradients and write dinp (=): its first product
- * sets it (R1_GEMM_SET), so the caller need not zero it. */
+ * Backwards add (+=) into parameter gradients and write dinp (=), by a first
+ * product that sets it (R1_GEMM_SET) or by zeroing it: the caller need not. */
 
 /* model_train.c: one transformer block, x_out (N, D) = x_in + MLA(attn_norm(x_in)),
  * then += FFN or MoE(ffn_norm(·)), with x_in = m->acts[layer].x_in; the backward

@@ -17,8 +17,8 @@
 
 r1_trace_config r1_trace_default_config(void) {
     return (r1_trace_config){
-        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .hasty_lines = 2, .marked_rest = 0,
-        .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0, .remainders = 0,
+        .max_think_bytes = 400, .max_dead_ends = 8, .wrong_share = 0.25, .hasty_share = 0, .hasty_lines = 2,
+        .marked_rest = 0, .compare = 0, .slip_on_hit = 1, .give_up = 0, .difference = 0, .remainders = 0,
         .multiply_back = 0};
 }
 

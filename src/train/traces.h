@@ -31,11 +31,12 @@
  * `67 - 30 = 36, wait, 67 - 30 = 37`, never landing on the value it is compared
  * with, so a slip never looks like a solution.
  * A hasty_share of Countdown traces is written by a hasty solver: it tells the
- * search only up to its first or second failed two-number line (one or two, even
- * odds; 1..hasty_lines), then stops and guesses every number added (`</think>\n
- * <answer>65 + 25 + 93 + 48</answer>`), a wrong answer unless the sum happens to be
- * the target; a search that succeeds by then is told whole. With hasty_lines 0 the
- * hasty solver does not search at all: its thinking is empty and it guesses. Such a corpus mixes careful and
+ * search only up to its k-th failed two-number line, k drawn evenly from
+ * 1..hasty_lines (by default the first or the second), then stops and guesses every
+ * number added (`</think>\n<answer>65 + 25 + 93 + 48</answer>`), a wrong answer
+ * unless the sum happens to be the target; a search that succeeds by then is told
+ * whole. With hasty_lines 0 it does not search at all: its thinking is empty and it
+ * guesses. Such a corpus mixes careful and
  * hasty solvers, as R1-Zero's base model mixed long and short reasoning, so RL
  * has a longer search to find worth its length (RESULTS.md).
  * With marked_rest, a line's rest is not the list in view with z left out but the
@@ -142,8 +143,9 @@ typedef struct {
                             At most one of remainders and multiply_back is 1. */
 } r1_trace_config;
 
-/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, hasty_lines 2, marked_rest 0,
- * compare 0, slip_on_hit 1, give_up 0, difference 0, remainders 0, multiply_back 0. */
+/* max_think_bytes 400, max_dead_ends 8, wrong_share 0.25, hasty_share 0, hasty_lines 2,
+ * marked_rest 0, compare 0, slip_on_hit 1, give_up 0, difference 0, remainders 0,
+ * multiply_back 0. */
 r1_trace_config r1_trace_default_config(void);
 /* Checks every field's range (above); the message names the field as a training
  * run's config.txt does (`trace_hasty_share`). */
