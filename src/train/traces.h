@@ -36,9 +36,9 @@
  * number added (`</think>\n<answer>65 + 25 + 93 + 48</answer>`), a wrong answer
  * unless the sum happens to be the target; a search that succeeds by then is told
  * whole. With hasty_lines 0 it does not search at all: its thinking is empty and it
- * guesses. Such a corpus mixes careful and
- * hasty solvers, as R1-Zero's base model mixed long and short reasoning, so RL
- * has a longer search to find worth its length (RESULTS.md).
+ * guesses. Such a corpus mixes careful and hasty solvers, as R1-Zero's base model
+ * mixed long and short reasoning, so RL has a longer search to find worth its
+ * length (RESULTS.md).
  * With marked_rest, a line's rest is not the list in view with z left out but the
  * problem's whole list, each number taken so far followed by `used`, so that each
  * list is a copy of the one above with one number marked. The mark comes after the
