@@ -5,18 +5,21 @@
  * are printed. OpenBLAS names the CPU its kernels are for: its detection can miss
  * a newer CPU and fall back to SSE3 kernels ("Prescott"), which OPENBLAS_CORETYPE
  * (e.g. SkylakeX) overrides. Each line also gives how far r1's product is from
- * OpenBLAS's (max |difference| ÷ max |value|).
- *   build/gemm_bench [M N K ...]      (default: the trainer's shapes of BENCHMARKS.md) */
+ * OpenBLAS's (max |difference| ÷ max |value|). With --cold, 64 MiB are written
+ * before each run, so that the operands come from memory as they do inside a
+ * training step, where other steps ran since they were written.
+ *   build/gemm_bench [--cold] [M N K ...]   (default: the trainer's shapes of BENCHMARKS.md) */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "tensor/gemm_f32.h"
 #include "tensor/types.h"
 
-enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112, REPS = 20 };
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112, REPS = 20, COLD_BYTES = 64 << 20 };
 typedef void (*sgemm_fn)(int order, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                          int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
@@ -26,10 +29,18 @@ static double now_seconds(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static unsigned char *cold_buffer; /* --cold: written before each run */
+
+static void evict_caches(void) {
+    if (!cold_buffer) return;
+    for (size_t i = 0; i < COLD_BYTES; i += 64) cold_buffer[i]++;
+}
+
 /* form 0 nn: A M×K, B K×N; 1 nt: B N×K; 2 tn: A K×M. Returns the best seconds. */
 static double time_r1(int form, int M, int N, int K, const float *A, const float *B, float *C) {
     double best = 1e30;
     for (int r = 0; r < REPS; r++) {
+        evict_caches();
         double t0 = now_seconds();
         if (form == 0) r1_gemm_nn_f32(R1_GEMM_SET, M, N, K, A, K, B, N, C, N);
         else if (form == 1) r1_gemm_nt_f32(R1_GEMM_SET, M, N, K, A, K, B, K, C, N);
@@ -44,6 +55,7 @@ static double time_blas(sgemm_fn sgemm, int form, int M, int N, int K, const flo
     double best = 1e30;
     int trans_a = form == 2 ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b = form == 1 ? CBLAS_TRANS : CBLAS_NO_TRANS;
     for (int r = 0; r < REPS; r++) {
+        evict_caches();
         double t0 = now_seconds();
         sgemm(CBLAS_ROW_MAJOR, trans_a, trans_b, M, N, K, 1.0f, A, form == 2 ? M : K, B, form == 1 ? K : N, 0.0f, C,
               N);
@@ -55,9 +67,17 @@ static double time_blas(sgemm_fn sgemm, int form, int M, int N, int K, const flo
 
 int main(int argc, char **argv) {
     static const int default_shapes[][3] = {{2048, 256, 256}, {2048, 384, 256}, {2048, 768, 256}, {512, 512, 512}};
+    if (argc > 1 && strcmp(argv[1], "--cold") == 0) {
+        cold_buffer = calloc(COLD_BYTES, 1);
+        if (!cold_buffer) {
+            fprintf(stderr, "gemm_bench: out of memory for --cold\n");
+            return 1;
+        }
+        argc--, argv++;
+    }
     int n_shapes = argc > 1 ? (argc - 1) / 3 : 4;
     if (argc > 1 && (argc - 1) % 3 != 0) {
-        fprintf(stderr, "usage: gemm_bench [M N K ...]\n");
+        fprintf(stderr, "usage: gemm_bench [--cold] [M N K ...]\n");
         return 2;
     }
     for (int i = 1; i < argc; i++)
@@ -111,5 +131,6 @@ int main(int argc, char **argv) {
         }
         free(A), free(B), free(C), free(C_blas);
     }
+    free(cold_buffer);
     return 0;
 }

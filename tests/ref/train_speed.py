@@ -14,6 +14,12 @@ Configs (the same as `r1 train bench --batch B --seq T --set ...`):
     issue    d 256, 6 layers (1 dense), 8 experts top-2 + 1 shared of width 256
              (10.26M parameters), B 16 x T 128:
              r1 train bench --batch 16 --seq 128 --set layers=6 --set expert_ffn=256
+    recipe   `make recipe`'s base and teacher (1.65M parameters), B 8 x T 512:
+             r1 train bench --batch 8 --set dim=192 --set layers=3 --set ffn_dim=576
+                 --set q_lora_rank=64 --set kv_lora_rank=48 --set expert_ffn=96
+    student  `make recipe`'s student (0.53M parameters), B 8 x T 512:
+             r1 train bench --batch 8 --set dim=128 --set layers=2 --set ffn_dim=384
+                 --set q_lora_rank=48 --set kv_lora_rank=32 --set expert_ffn=64
 
 train_ref.py runs every expert on every token (the reference's plain form); here the
 MoE layer sends each expert only its routed tokens (index_select / index_add_), as
@@ -52,6 +58,8 @@ DEFAULT = dict(vocab=264, dim=256, layers=4, dense_layers=1, heads=4, q_lora_ran
 CONFIGS = {
     "default": (dict(DEFAULT), 4, 512),
     "issue": (dict(DEFAULT, layers=6, expert_ffn=256), 16, 128),
+    "recipe": (dict(DEFAULT, dim=192, layers=3, ffn_dim=576, q_lora_rank=64, kv_lora_rank=48, expert_ffn=96), 8, 512),
+    "student": (dict(DEFAULT, dim=128, layers=2, ffn_dim=384, q_lora_rank=48, kv_lora_rank=32, expert_ffn=64), 8, 512),
 }
 
 
