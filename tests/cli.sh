@@ -123,6 +123,34 @@ expect_error_saying "not --raw" run-vote-raw $R1 run --vote 2 --raw --tokens "1 
 expect_error_saying "from 1 to 1024" run-vote-range $R1 run --vote 1025 "hi"
 expect_error_saying "--top-k 1 would draw the same sample" run-vote-top-k-1 $R1 run --vote 2 --top-k 1 "hi"
 expect_error_saying "the last must be at most 2147483647" run-vote-seed-range $R1 run --vote 4 --seed 2147483646 "hi"
+# bad settings and inputs are refused before anything is printed
+expect_error_saying "temperature -1" run-bad-temp $R1 run --temp -1 "hi"
+if [ ! -s "$TMP/out" ]; then ok run-bad-temp-prints-nothing; else fail run-bad-temp-prints-nothing "$(head -c 100 "$TMP/out")"; fi
+expect_error_saying "run: unknown option '-x'" run-unknown-last-option $R1 run -x
+expect_error_saying "bench: unknown option '--foo'" bench-unknown-last-option $R1 bench --foo
+expect_error_saying "train bench: unknown option '--foo'" train-bench-unknown-last-option $R1 train bench --foo
+expect_error_saying "more than one prompt" run-prompt-and-p $R1 run "a" -p "b"
+expect_error_saying "the prompt is empty" run-empty-prompt $R1 run ""
+expect_error_saying "cannot read stdin" run-stdin-directory sh -c "$R1 run < /"
+expect_error_saying "holds a NUL byte" run-stdin-nul sh -c "printf 'hi\\000there' | $R1 run"
+# results that cannot be written are a failure, not a silent success
+if [ -w /dev/full ]; then
+    expect_error_saying "cannot write the standard output" info-stdout-full sh -c "$R1 info > /dev/full"
+    expect_error_saying "cannot write the standard output" run-raw-stdout-full sh -c "$R1 run --raw --tokens '1 2' -n 2 > /dev/full"
+else skip info-stdout-full "no /dev/full"; fi
+# standard input is the prompt without its final newline, as the shell's $(...) reads it;
+# -- ends the options, for a prompt that begins with -
+if echo "What is 2 + 3?" | $R1 run --temp 0 -n 64 -t 1 > "$TMP/stdin" 2> "$TMP/err" &&
+   $R1 run --temp 0 -n 64 -t 1 "What is 2 + 3?" > "$TMP/arg" 2>> "$TMP/err" && cmp -s "$TMP/stdin" "$TMP/arg" &&
+   $R1 run --temp 0 -n 4 -t 1 -- "-5 + 3" > "$TMP/out" 2>> "$TMP/err"; then ok run-stdin-and-dashdash
+else fail run-stdin-and-dashdash "$(cat "$TMP/stdin" "$TMP/arg" "$TMP/err" | head -c 300)"; fi
+# a context past the model's training length runs, with a warning; an answer cut
+# short by -n while thinking says so
+if $R1 run --raw --tokens "1 2" -n 1 -c 1100 -t 1 > "$TMP/out" 2> "$TMP/err" &&
+   grep -q "goes past the 1024 the model was trained on" "$TMP/err"; then ok run-context-past-training
+else fail run-context-past-training "$(head -c 300 "$TMP/err")"; fi
+if $R1 run -n 3 --temp 0 -t 1 "What is 48 + 75?" > "$TMP/out" 2> "$TMP/err" && grep -q "while still thinking" "$TMP/err"
+then ok run-stopped-thinking; else fail run-stopped-thinking "$(head -c 300 "$TMP/err")"; fi
 
 # quantize: the embedded Q8_0 model re-encoded as F16 runs; bad arguments are one-line errors
 if $R1 quantize -o "$TMP/tiny-f16.gguf" --type f16 > "$TMP/out" 2> "$TMP/err" &&

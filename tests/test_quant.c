@@ -554,11 +554,14 @@ static void test_gemm_act_encoders(test_ctx *t) {
     const r1_gemm_kernels *q8_0 = r1_type_traits_get(R1_TYPE_Q4_0)->gemm, *q8_k = r1_type_traits_get(R1_TYPE_Q4_K)->gemm;
     CHECK(q8_0 && q8_k, "GEMM kernels missing");
     const int64_t lengths[] = {32, 96, 256, 288, 1408, N};
-    for (int dist = 0; dist <= DIST_COUNT; dist++) {
+    for (int dist = 0; dist <= DIST_COUNT + 1; dist++) {
+        const char *name = dist < DIST_COUNT ? dist_names[dist] : dist == DIST_COUNT ? "halves" : "non-finite";
         if (dist == DIST_COUNT) /* halves: amax 127 makes the scale 1 */
             for (int i = 0; i < N; i++) x[i] = (float)((i * 37) % 255 - 127) / (i % 3 ? 2.0f : 1.0f);
         else
-            fill(dist, x, N, 500 + (uint64_t)dist);
+            fill(dist % DIST_COUNT, x, N, 500 + (uint64_t)dist);
+        if (dist == DIST_COUNT + 1) /* a NaN, +inf and -inf in blocks of their own; the rest stay finite */
+            x[5] = NAN, x[QK + 31] = INFINITY, x[QK_K + 7 * QK] = -INFINITY, x[3 * QK_K] = NAN;
         for (int l = 0; l < 6; l++) {
             int64_t n = lengths[l];
             size_t bytes = r1_act_bytes_q8_0x8(n);
@@ -566,7 +569,7 @@ static void test_gemm_act_encoders(test_ctx *t) {
             memset(got, 0xAB, bytes);
             r1_quantize_q8_0x8(x, want, n);
             q8_0->encode_act(x, got, n);
-            CHECK(memcmp(want, got, bytes) == 0, "grouped Q8_0 encoding of %s, n=%lld", dist < DIST_COUNT ? dist_names[dist] : "halves", (long long)n);
+            CHECK(memcmp(want, got, bytes) == 0, "grouped Q8_0 encoding of %s, n=%lld", name, (long long)n);
             block_q8_0 ref[N / QK];
             r1_quantize_q8_0(x, ref, n);
             const block_q8_0x8 *groups = (const block_q8_0x8 *)got;
@@ -574,9 +577,13 @@ static void test_gemm_act_encoders(test_ctx *t) {
                 const block_q8_0x8 *g = &groups[b / 8];
                 int sum = 0;
                 for (int j = 0; j < QK; j++) sum += ref[b].qs[j];
-                CHECK(memcmp(g->qs[b % 8], ref[b].qs, QK) == 0 && g->d[b % 8] == r1_fp16_to_fp32(ref[b].d) &&
-                          g->sum[b % 8] == sum,
+                CHECK(memcmp(g->qs[b % 8], ref[b].qs, QK) == 0 &&
+                          same_float(g->d[b % 8], r1_fp16_to_fp32(ref[b].d)) && g->sum[b % 8] == sum,
                       "grouped Q8_0 block %lld differs from Q8_0", (long long)b);
+                int finite = 1; /* a block with a NaN or an infinity: d NaN, every quant 0 */
+                for (int j = 0; j < QK; j++) finite &= isfinite(x[b * QK + j]) != 0;
+                CHECK(finite == !isnan(r1_fp16_to_fp32(ref[b].d)) && (finite || sum == 0),
+                      "%s Q8_0 block %lld: d %g, sum %d", name, (long long)b, r1_fp16_to_fp32(ref[b].d), sum);
             }
             for (int64_t b = n / QK; b % 8; b++) {
                 const block_q8_0x8 *g = &groups[b / 8];
@@ -586,7 +593,13 @@ static void test_gemm_act_encoders(test_ctx *t) {
             memset(got, 0xAB, r1_act_bytes_q8_k(n));
             r1_quantize_q8_k(x, want, n);
             q8_k->encode_act(x, got, n);
-            CHECK(memcmp(want, got, r1_act_bytes_q8_k(n)) == 0, "Q8_K encoding of %s, n=%lld", dist < DIST_COUNT ? dist_names[dist] : "halves", (long long)n);
+            CHECK(memcmp(want, got, r1_act_bytes_q8_k(n)) == 0, "Q8_K encoding of %s, n=%lld", name, (long long)n);
+            const block_q8_k *kb = (const block_q8_k *)want;
+            for (int64_t b = 0; b < n / QK_K; b++) {
+                int finite = 1;
+                for (int j = 0; j < QK_K; j++) finite &= isfinite(x[b * QK_K + j]) != 0;
+                CHECK(finite == !isnan(kb[b].d), "%s Q8_K block %lld: d %g", name, (long long)b, kb[b].d);
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ int cmd_bench(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) return fputs(usage, stdout), 0;
-        if (!(v = cli_value(argc, argv, &i))) return 1;
+        if (!(v = cli_option_value(argc, argv, &i, "bench", "-m -p -n -t -r -b"))) return 1;
         int rc = R1_OK;
         if (!strcmp(a, "-m")) model_path = v;
         else if (!strcmp(a, "-p")) rc = cli_parse_long(a, v, 0, 1 << 20, &n_prompt);

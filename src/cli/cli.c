@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -119,6 +120,14 @@ const char *cli_value(int argc, char **argv, int *i) {
     return argv[++*i];
 }
 
+const char *cli_option_value(int argc, char **argv, int *i, const char *cmd, const char *names) {
+    size_t n = strlen(argv[*i]);
+    for (const char *name = names; *name; name += strcspn(name, " "), name += *name == ' ')
+        if (strcspn(name, " ") == n && strncmp(name, argv[*i], n) == 0) return cli_value(argc, argv, i);
+    cli_error("%s: unknown option '%s' (see r1 %s --help)", cmd, argv[*i], cmd);
+    return NULL;
+}
+
 int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
 /* The bytes of models/r1-tiny.gguf, between two symbols of embedded_model.S;
@@ -166,4 +175,32 @@ void cli_session_close(cli_session *s) {
     r1_state_free(&s->state);
     r1_compute_free(&s->compute);
     r1_model_free(&s->model);
+}
+
+int cli_read_stdin(char **out, size_t *len) {
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) return cli_error("out of memory reading stdin"), R1_ERR;
+    for (;;) {
+        if (n + 1 >= cap) { /* room for the NUL that ends it */
+            char *grown = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap *= 2);
+            if (!grown) {
+                free(buf);
+                return cli_error("out of memory reading stdin"), R1_ERR;
+            }
+            buf = grown;
+        }
+        ssize_t got = read(STDIN_FILENO, buf + n, cap - n);
+        if (got == 0) break;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            free(buf);
+            return cli_error("cannot read stdin: %s", strerror(errno)), R1_ERR;
+        }
+        n += (size_t)got;
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return R1_OK;
 }

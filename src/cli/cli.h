@@ -34,8 +34,15 @@ int cli_parse_float(const char *flag, const char *value, float *out);
 int cli_parse_weight_type(const char *cmd, const char *text, r1_type *out);
 /* Space- or comma-separated token ids → malloc'd array. */
 int cli_parse_tokens(const char *text, int **tokens, int *n_tokens);
+/* All of standard input, into a malloc'd buffer (*len bytes and a NUL after
+ * them); reports a read error or a lack of memory. */
+int cli_read_stdin(char **out, size_t *len);
 /* Takes the value of an option that needs one, or reports it missing. */
 const char *cli_value(int argc, char **argv, int *i);
+/* For parsers that take an option's value before matching its name: the value of
+ * argv[*i] when it is one of the space-separated names, else NULL after reporting
+ * "cmd: unknown option" (or a missing value). */
+const char *cli_option_value(int argc, char **argv, int *i, const char *cmd, const char *names);
 int cli_is_help(const char *arg);
 
 /* The model used when -m is not given: models/r1-tiny.gguf, linked into the

@@ -1,4 +1,5 @@
 /* r1: run, serve and reproduce DeepSeek-R1 on a CPU. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,17 @@ int main(int argc, char **argv) {
     if (no_avx512 && strcmp(no_avx512, "0") != 0) r1_kernels_select(1);
     if (scalar && strcmp(scalar, "0") != 0) r1_kernels_select(0);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            /* a command that printed its results into a full disk or a closed
+             * descriptor has not delivered them: say so once, after the buffer's
+             * last bytes were tried (a command that failed has said why already) */
+            errno = 0;
+            if (fflush(stdout) != 0 || ferror(stdout))
+                return rc != 0 ? rc : cli_error("cannot write the standard output%s%s", errno ? ": " : "",
+                                                errno ? strerror(errno) : "");
+            return rc;
+        }
     cli_error("unknown command '%s' (r1 --help lists them)", argv[1]);
     return 1;
 }

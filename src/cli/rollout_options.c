@@ -10,7 +10,7 @@ const char *const cli_rollout_usage =
     "  --temp T           temperature; 0 = greedy (default 0.6)\n"
     "  --top-p P          nucleus sampling (default 0.95)\n"
     "  --max-tokens M     at most M new tokens per sample (default 2048, within the\n"
-    "                     model's context; also -n-predict)\n"
+    "                     model's context; also --n-predict)\n"
     "  --think-budget B   force </think> after B thinking tokens (default: no limit)\n"
     "  --template NAME    deepseek-r1, deepseek-v3, r1-distill-qwen, r1-distill-llama,\n"
     "                     raw (default: from the model file)\n"
@@ -26,7 +26,7 @@ void cli_rollout_options_init(cli_rollout_options *o) {
 
 int cli_rollout_option(int argc, char **argv, int *i, cli_rollout_options *o) {
     static const char *const flags[] = {"-m",   "--task", "--file", "--template",   "--n",          "--k",
-                                        "--seed", "--temp", "--top-p", "--max-tokens", "-n-predict", "--think-budget",
+                                        "--seed", "--temp", "--top-p", "--max-tokens", "--n-predict", "--think-budget",
                                         "-t"};
     const char *a = argv[*i], *v;
     int known = 0;
@@ -45,7 +45,7 @@ int cli_rollout_option(int argc, char **argv, int *i, cli_rollout_options *o) {
     else if (!strcmp(a, "--top-p")) rc = cli_parse_float(a, v, &o->sampling.top_p);
     else if (!strcmp(a, "--think-budget")) rc = cli_parse_long(a, v, 0, 1 << 24, &o->think_budget);
     else if (!strcmp(a, "-t")) rc = cli_parse_long(a, v, 1, 1024, &o->threads);
-    else rc = cli_parse_long(a, v, 1, 1 << 24, &o->max_tokens); /* --max-tokens, -n-predict */
+    else rc = cli_parse_long(a, v, 1, 1 << 24, &o->max_tokens); /* --max-tokens, --n-predict */
     return rc == R1_OK ? 1 : -1;
 }
 

@@ -20,12 +20,13 @@
 static const char *usage =
     "usage: r1 run [-m MODEL.gguf] [options] [PROMPT]\n"
     "       r1 run [-m MODEL.gguf] --raw --tokens \"1 2 3\" [-n N] [options]\n"
-    "Chat mode: PROMPT (or -p TEXT, or standard input) is formatted with the model's\n"
-    "chat template and answered; the thinking streams first (dimmed on a terminal),\n"
-    "then the answer. Raw mode: the token ids are the prompt (no template, no BOS\n"
-    "added) and the ids of the N generated tokens are printed on one line.\n"
+    "Chat mode: PROMPT (or -p TEXT, or standard input without its final newlines) is\n"
+    "formatted with the model's chat template and answered; the thinking streams first\n"
+    "(dimmed on a terminal), then the answer. Raw mode: the token ids are the prompt\n"
+    "(no template, no BOS added) and the ids of the N generated tokens are printed on\n"
+    "one line.\n"
     "  -m MODEL.gguf      the model (default: the embedded r1-tiny model)\n"
-    "  -p TEXT            the prompt\n"
+    "  -p TEXT            the prompt (also: -- PROMPT, for one that begins with -)\n"
     "  --system TEXT      a system prompt\n"
     "  --template NAME    deepseek-r1, deepseek-v3, r1-distill-qwen, r1-distill-llama,\n"
     "                     raw (default: from the model file)\n"
@@ -60,6 +61,7 @@ typedef struct {
 
 static int parse_options(int argc, char **argv, run_options *o) {
     long top_k = 0, seed = 0;
+    int options_done = 0; /* after --, every argument is the prompt */
     memset(o, 0, sizeof *o);
     o->n_gen = -1;
     o->think_budget = -1;
@@ -69,15 +71,19 @@ static int parse_options(int argc, char **argv, run_options *o) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "--raw")) { o->raw = 1; continue; }
         if (!strcmp(a, "--no-think-display")) { o->show_thinking = 0; continue; }
-        if (a[0] != '-' || !a[1]) {
+        if (!options_done && !strcmp(a, "--")) { options_done = 1; continue; }
+        if (options_done || a[0] != '-' || !a[1] || !strcmp(a, "-p")) {
+            if (!options_done && !strcmp(a, "-p") && !(a = cli_value(argc, argv, &i))) return R1_ERR;
             if (o->prompt) return cli_error("run: more than one prompt given (quote the prompt)"), R1_ERR;
             o->prompt = a;
             continue;
         }
-        if (!(v = cli_value(argc, argv, &i))) return R1_ERR;
+        if (!(v = cli_option_value(argc, argv, &i, "run",
+                                   "-m --system --template --tokens -n -t -c --think-budget --vote --temp --top-k "
+                                   "--top-p --min-p --seed")))
+            return R1_ERR;
         int rc = R1_OK;
         if (!strcmp(a, "-m")) o->model_path = v;
-        else if (!strcmp(a, "-p")) o->prompt = v;
         else if (!strcmp(a, "--system")) o->system = v;
         else if (!strcmp(a, "--template")) o->template_name = v;
         else if (!strcmp(a, "--tokens")) o->tokens_text = v;
@@ -96,6 +102,8 @@ static int parse_options(int argc, char **argv, run_options *o) {
     }
     o->sampling.top_k = (int)top_k;
     o->sampling.seed = (uint64_t)seed;
+    r1_err err; /* before anything is printed: a bad setting must not cut an answer short */
+    if (r1_sampler_params_check(&o->sampling, &err) != R1_OK) return cli_error("run: %s", err.msg), R1_ERR;
     if (o->raw && !o->tokens_text) return cli_error("run: --raw needs --tokens \"1 2 3\""), R1_ERR;
     if (!o->raw && o->tokens_text) return cli_error("run: --tokens needs --raw"), R1_ERR;
     if (o->raw && o->vote) return cli_error("run: --vote needs chat mode (answers to vote on), not --raw"), R1_ERR;
@@ -109,21 +117,12 @@ static int parse_options(int argc, char **argv, run_options *o) {
     return R1_OK;
 }
 
-/* Reads all of standard input into a NUL-terminated buffer. */
-static char *read_stdin(void) {
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, stdin)) > 0) {
-        len += got;
-        if (cap - len < 2) {
-            char *grown = realloc(buf, cap *= 2);
-            if (!grown) free(buf);
-            buf = grown;
-        }
-    }
-    if (buf) buf[len] = 0;
-    return buf;
+/* A context longer than the model was trained for runs, but positions past its
+ * training length are ones it never learned: say so, as the answer may show it. */
+static void warn_past_training(const r1_model *m, long n_ctx) {
+    if (n_ctx > m->hp.ctx_len)
+        fprintf(stderr, "r1: run: warning: a context of %ld tokens goes past the %d the model was trained on\n", n_ctx,
+                m->hp.ctx_len);
 }
 
 /* ---- raw mode ---- */
@@ -138,10 +137,12 @@ static int run_raw(const run_options *o) {
     }
     cli_session s;
     if (cli_session_open(&s, o->model_path, (int)o->threads, (int)n_ctx, 512) != R1_OK) return free(tokens), 1;
+    warn_past_training(&s.model, n_ctx);
     r1_sampler sampler;
     r1_err err;
     float *logits = malloc((size_t)s.model.hp.n_vocab * sizeof(float));
     int rc = 0;
+    long printed = 0;
     if (!logits || r1_sampler_init(&sampler, &o->sampling, s.model.hp.n_vocab, &err) != R1_OK) {
         rc = cli_error("out of memory");
     } else {
@@ -158,10 +159,11 @@ static int run_raw(const run_options *o) {
             fflush(stdout);
             next = &token;
             n_next = 1;
+            printed++;
         }
         r1_sampler_free(&sampler);
     }
-    putchar('\n');
+    if (rc == 0 || printed) putchar('\n'); /* ends the line of ids; a failure before any leaves stdout empty */
     free(logits);
     free(tokens);
     cli_session_close(&s);
@@ -370,8 +372,15 @@ static int run_chat(const run_options *o) {
     const char *prompt = o->prompt;
     if (!prompt) {
         if (isatty(0)) return cli_error("run: no prompt: give PROMPT, -p TEXT or standard input (see r1 run --help)");
-        if (!(prompt = stdin_text = read_stdin())) return cli_error("out of memory reading standard input");
+        size_t len;
+        if (cli_read_stdin(&stdin_text, &len) != R1_OK) return 1;
+        if (strlen(stdin_text) != len)
+            return free(stdin_text), cli_error("run: the prompt on standard input holds a NUL byte at offset %zu",
+                                               strlen(stdin_text));
+        while (len > 0 && (stdin_text[len - 1] == '\n' || stdin_text[len - 1] == '\r')) stdin_text[--len] = 0;
+        prompt = stdin_text; /* as the shell's $(...) reads it: `echo PROMPT |` asks what PROMPT asks */
     }
+    if (!*prompt) return free(stdin_text), cli_error("run: the prompt is empty");
     cli_session s;
     r1_err err;
     r1_tokenizer *tok = NULL;
@@ -400,12 +409,14 @@ static int run_chat(const run_options *o) {
         cli_error("run: the prompt is empty");
         goto done;
     }
-    long n_ctx = o->n_ctx ? o->n_ctx : n_ids + o->n_gen;
+    long n_ctx = o->n_ctx ? o->n_ctx : n_ids + (o->n_gen > 0 ? o->n_gen : 1);
     if (n_ctx > s.model.hp.ctx_len && !o->n_ctx) n_ctx = s.model.hp.ctx_len;
     if (n_ids >= n_ctx) {
-        cli_error("run: the prompt is %d tokens, the context only %ld", n_ids, n_ctx);
+        cli_error("run: the prompt is %d tokens and the context %ld: no room for an answer (-c N sets the context)",
+                  n_ids, n_ctx);
         goto done;
     }
+    warn_past_training(&s.model, n_ctx);
     r1_state_free(&s.state);
     if (r1_state_init(&s.state, &s.model, &s.compute, (int)n_ctx, 512, &err) != R1_OK) {
         cli_error("%s", err.msg);
@@ -430,6 +441,10 @@ static int run_chat(const run_options *o) {
     rc = r1_generate(&s.state, tok, ids, n_ids, &gp, &gen, &err) != R1_OK;
     if (rc) cli_error("%s", err.msg);
     end_display(&display);
+    if (!rc && !gen.stopped_at_eos && gen.n_tokens == room && room < o->n_gen)
+        fprintf(stderr, "r1: run: the answer stopped at the end of the context, %ld tokens (-c N sets it)\n", n_ctx);
+    else if (!rc && !gen.stopped_at_eos && gen.n_tokens == o->n_gen && display.phase.phase == R1_PHASE_THINKING)
+        fprintf(stderr, "r1: run: stopped after %ld tokens (-n) while still thinking: no answer yet\n", o->n_gen);
     r1_generation_free(&gen);
 done:
     free(ids);

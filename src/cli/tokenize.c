@@ -29,34 +29,6 @@ static const char *detokenize_usage =
     "written as they are (no replacement). MODEL: a GGUF or a tokenizer.json (default:\n"
     "the embedded r1-tiny model).\n";
 
-static int read_stdin(char **out, size_t *len) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) return cli_error("out of memory reading stdin"), R1_ERR;
-    for (;;) {
-        if (n + 1 >= cap) { /* room for the NUL that ends it */
-            char *grown = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap *= 2);
-            if (!grown) {
-                free(buf);
-                return cli_error("out of memory reading stdin"), R1_ERR;
-            }
-            buf = grown;
-        }
-        ssize_t got = read(STDIN_FILENO, buf + n, cap - n);
-        if (got == 0) break;
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            free(buf);
-            return cli_error("cannot read stdin: %s", strerror(errno)), R1_ERR;
-        }
-        n += (size_t)got;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return R1_OK;
-}
-
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static int load(const char *path, r1_tokenizer **tok) {
@@ -83,7 +55,7 @@ int cmd_tokenize(int argc, char **argv) {
     if (load(model_path, &tok) != R1_OK) return 1;
     char *text;
     size_t len;
-    if (read_stdin(&text, &len) != R1_OK) {
+    if (cli_read_stdin(&text, &len) != R1_OK) {
         r1_tokenizer_free(tok);
         return 1;
     }
@@ -110,7 +82,7 @@ int cmd_detokenize(int argc, char **argv) {
     if (load(model_path, &tok) != R1_OK) return 1;
     char *text;
     size_t len;
-    if (read_stdin(&text, &len) != R1_OK) {
+    if (cli_read_stdin(&text, &len) != R1_OK) {
         r1_tokenizer_free(tok);
         return 1;
     }

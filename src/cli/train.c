@@ -560,7 +560,7 @@ static int cmd_train_bench(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
         if (cli_is_help(arg)) return fputs(bench_usage, stdout), 0;
-        if (!(v = cli_value(argc, argv, &i))) return 1;
+        if (!(v = cli_option_value(argc, argv, &i, "train bench", "--batch --seq -t -r --precision --set"))) return 1;
         int rc = R1_OK;
         if (!strcmp(arg, "--batch") || !strcmp(arg, "--seq")) {
             rc = cli_parse_long(arg, v, 1, 65536, &n);

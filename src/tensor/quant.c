@@ -4,6 +4,7 @@
  *
  * The quantizers reproduce ggml's reference ones (quantize_row_*_ref), so a row
  * quantized here is byte-identical to one quantized by GGUF tools. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -84,13 +85,24 @@ void r1_dequantize_q8_0(const void *blocks, float *out, int64_t n) {
     }
 }
 
-/* d = max|x| / 127, q = round(x / d). */
+/* d = max|x| / 127, q = round(x / d). A block holding a NaN or an infinity is
+ * d = NaN, q = 0: every product with it is then NaN, so that a damaged activation
+ * reaches the logits (r1_logits_check) instead of vanishing in the rounding. */
 void r1_quantize_q8_0(const float *in, void *blocks, int64_t n) {
     block_q8_0 *b = blocks;
     for (int64_t i = 0; i < n / QK; i++) {
         const float *x = in + i * QK;
         float amax = 0.0f;
-        for (int j = 0; j < QK; j++) amax = fmaxf(amax, fabsf(x[j]));
+        int finite = 1;
+        for (int j = 0; j < QK; j++) {
+            finite &= fabsf(x[j]) <= FLT_MAX; /* false for NaN and ±inf */
+            amax = fmaxf(amax, fabsf(x[j]));
+        }
+        if (!finite) {
+            b[i].d = r1_fp32_to_fp16(NAN);
+            memset(b[i].qs, 0, QK);
+            continue;
+        }
         float d = amax / 127.0f;
         float id = d != 0.0f ? 1.0f / d : 0.0f;
         b[i].d = r1_fp32_to_fp16(d);

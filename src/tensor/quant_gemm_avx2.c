@@ -19,7 +19,9 @@
  * trick (|x| * sign(x) y), one pair reaching 32512, so they widen after each.
  * All of it relies on activations never being -128: every r1 activation
  * quantizer stays within -127..127. */
+#include <float.h>
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "tensor/quant.h"
@@ -144,8 +146,14 @@ static inline __m256i sums_of_4(__m256i q) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
 }
 
+/* 1 when none of the 8 values is NaN or ±inf (|v| ≤ FLT_MAX is false for them). */
+static inline int all_finite(__m256 abs_v) {
+    return _mm256_movemask_ps(_mm256_cmp_ps(abs_v, _mm256_set1_ps(FLT_MAX), _CMP_LE_OQ)) == 0xFF;
+}
+
 /* Per block of 32: d = max|x| / 127 (kept as its fp16 rounding), q = roundf(x / d)
- * (x times the unrounded 1 / d, as r1_quantize_q8_0), and the sum of q. */
+ * (x times the unrounded 1 / d, as r1_quantize_q8_0), and the sum of q; a block
+ * with a NaN or an infinity d = NaN, q = 0, as r1_quantize_q8_0 writes it. */
 static void quantize_q8_0x8(const float *in, void *groups, int64_t n) {
     block_q8_0x8 *g = groups;
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
@@ -154,10 +162,18 @@ static void quantize_q8_0x8(const float *in, void *groups, int64_t n) {
         const float *x = in + i * QK;
         block_q8_0x8 *group = &g[i / 8];
         __m256 v[4], amax = _mm256_setzero_ps();
+        int finite = 1;
         UNROLL
         for (int k = 0; k < 4; k++) {
             v[k] = _mm256_loadu_ps(x + 8 * k);
+            finite &= all_finite(_mm256_and_ps(v[k], abs_mask));
             amax = _mm256_max_ps(amax, _mm256_and_ps(v[k], abs_mask));
+        }
+        if (!finite) {
+            memset(group->qs[i % 8], 0, QK);
+            group->d[i % 8] = r1_fp16_to_fp32(r1_fp32_to_fp16(NAN));
+            group->sum[i % 8] = 0;
+            continue;
         }
         float d = hmax_ps(amax) / 127.0f;
         __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
@@ -171,20 +187,27 @@ static void quantize_q8_0x8(const float *in, void *groups, int64_t n) {
 }
 
 /* Per 256: the element of largest magnitude (the first, on ties) maps to -127,
- * q = nearest_int(-127 / max * x) (ties to even), and the sums of 16. */
+ * q = nearest_int(-127 / max * x) (ties to even), and the sums of 16; a block with
+ * a NaN or an infinity d = NaN, q = 0, as r1_quantize_q8_k writes it. */
 static void quantize_q8_k(const float *in, void *blocks, int64_t n) {
     block_q8_k *b = blocks;
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float *x = in + i * QK_K;
         __m256 amax_v = _mm256_setzero_ps();
-        for (int j = 0; j < QK_K; j += 8) amax_v = _mm256_max_ps(amax_v, _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask));
+        int finite = 1;
+        for (int j = 0; j < QK_K; j += 8) {
+            __m256 abs_v = _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask);
+            finite &= all_finite(abs_v);
+            amax_v = _mm256_max_ps(amax_v, abs_v);
+        }
         float amax = hmax_ps(amax_v);
-        if (amax == 0.0f) {
+        if (!finite || amax == 0.0f) {
             memset(&b[i], 0, sizeof b[i]);
+            if (!finite) b[i].d = NAN;
             continue;
         }
-        int first = 0; /* bounded: with NaNs about, amax may match no element */
+        int first = 0;
         while (first < QK_K - 1 && (x[first] < 0.0f ? -x[first] : x[first]) != amax) first++;
         float iscale = -127.0f / x[first];
         __m256 scale = _mm256_set1_ps(iscale);

@@ -6,6 +6,7 @@
  * starting scales, each refined by least squares, the best kept; then the
  * sub-block scales are themselves quantized to 6 (Q4_K, Q5_K) or 8 (Q6_K) bits
  * and nudged by +-1 where that lowers the sub-block's squared error. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -35,19 +36,25 @@ void r1_dequantize_q8_k(const void *blocks, float *out, int64_t n) {
         for (int j = 0; j < QK_K; j++) out[i * QK_K + j] = b[i].d * (float)b[i].qs[j];
 }
 
-/* The largest-magnitude element maps to -127: iscale = -127 / max, d = 1 / iscale. */
+/* The largest-magnitude element maps to -127: iscale = -127 / max, d = 1 / iscale.
+ * A block holding a NaN or an infinity is d = NaN, q = 0, as in r1_quantize_q8_0. */
 void r1_quantize_q8_k(const float *in, void *blocks, int64_t n) {
     block_q8_k *b = blocks;
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float *x = in + i * QK_K;
         float amax = 0.0f, max = 0.0f;
+        int finite = 1;
         for (int j = 0; j < QK_K; j++) {
+            finite &= fabsf(x[j]) <= FLT_MAX;
             if (fabsf(x[j]) > amax) {
                 amax = fabsf(x[j]);
                 max = x[j];
             }
         }
-        if (amax == 0.0f) {
+        if (!finite) {
+            b[i].d = NAN;
+            memset(b[i].qs, 0, sizeof b[i].qs);
+        } else if (amax == 0.0f) {
             b[i].d = 0.0f;
             for (int j = 0; j < QK_K; j++) b[i].qs[j] = 0;
         } else {
