@@ -149,6 +149,7 @@ int cli_gguf_open(r1_gguf *g, const char *path) {
 
 int cli_model_load(r1_model *m, const char *path) {
     r1_err err;
+    if (path && !*path) return cli_error("-m names no file (the path is empty)"), R1_ERR;
     int rc = path ? r1_model_load(m, path, &err)
                   : r1_model_load_memory(m, r1_embedded_model, embedded_size(), CLI_EMBEDDED_MODEL, &err);
     return rc == R1_OK ? R1_OK : (cli_error("%s", err.msg), R1_ERR);

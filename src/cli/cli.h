@@ -93,7 +93,8 @@ extern const char *const cli_rollout_usage;
 int cli_rollout_option(int argc, char **argv, int *i, cli_rollout_options *o);
 /* The problems: --file's, or the first --n of the generator's split. */
 int cli_rollout_problems(const char *cmd, const cli_rollout_options *o, r1_task_split split, r1_problem_set *out);
-/* The rollout parameters (the default model when -m is absent). */
-int cli_rollout_params(const cli_rollout_options *o, r1_rollout_params *p);
+/* The rollout parameters (the default model when -m is absent), once the sampling
+ * settings are valid and --k above 1 has a temperature to draw different samples. */
+int cli_rollout_params(const char *cmd, const cli_rollout_options *o, r1_rollout_params *p);
 
 #endif

@@ -98,9 +98,9 @@ int cmd_eval(int argc, char **argv) {
     eval_options o;
     r1_problem_set problems;
     r1_rollout_params rp;
-    if (parse_options(argc, argv, &o) != R1_OK || cli_rollout_problems("eval", &o.r, R1_SPLIT_TEST, &problems) != R1_OK)
+    if (parse_options(argc, argv, &o) != R1_OK || cli_rollout_params("eval", &o.r, &rp) != R1_OK ||
+        cli_rollout_problems("eval", &o.r, R1_SPLIT_TEST, &problems) != R1_OK)
         return 1;
-    if (cli_rollout_params(&o.r, &rp) != R1_OK) return r1_problem_set_free(&problems), 1;
     eval_run run = {.o = &o, .n_problems = problems.n};
     r1_progress_start(&run.bar, "eval", "problem", (uint64_t)problems.n);
     r1_err err;

@@ -60,9 +60,12 @@ int cli_rollout_problems(const char *cmd, const cli_rollout_options *o, r1_task_
     return rc == R1_OK ? R1_OK : (cli_error("%s: %s", cmd, err.msg), R1_ERR);
 }
 
-int cli_rollout_params(const cli_rollout_options *o, r1_rollout_params *p) {
+int cli_rollout_params(const char *cmd, const cli_rollout_options *o, r1_rollout_params *p) {
     r1_err err;
-    if (r1_sampler_params_check(&o->sampling, &err) != R1_OK) return cli_error("%s", err.msg), R1_ERR;
+    if (r1_sampler_params_check(&o->sampling, &err) != R1_OK) return cli_error("%s: %s", cmd, err.msg), R1_ERR;
+    if (o->k > 1 && o->sampling.temperature == 0)
+        return cli_error("%s: --k %ld at --temp 0 would draw the same sample %ld times: give a temperature above 0",
+                         cmd, o->k, o->k), R1_ERR;
     *p = r1_rollout_defaults();
     p->model_path = o->model_path ? o->model_path : CLI_EMBEDDED_MODEL;
     if (!o->model_path) cli_embedded_model(&p->model_bytes, &p->model_size);

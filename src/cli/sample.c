@@ -61,8 +61,8 @@ int cmd_sample(int argc, char **argv) {
     if (!out) return cli_error("sample: give the output file with -o OUT.jsonl");
     r1_problem_set problems;
     r1_rollout_params rp;
-    if (cli_rollout_problems("sample", &o, split, &problems) != R1_OK) return 1;
-    if (cli_rollout_params(&o, &rp) != R1_OK) return r1_problem_set_free(&problems), 1;
+    if (cli_rollout_params("sample", &o, &rp) != R1_OK || cli_rollout_problems("sample", &o, split, &problems) != R1_OK)
+        return 1;
     cli_catch_interrupts();
     rp.interrupted = &cli_interrupted;
     r1_sample_result res;

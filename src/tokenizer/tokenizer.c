@@ -1,6 +1,7 @@
 /* The tokenizer: vocabulary and added tokens, loading from GGUF, encoding (added
  * tokens → pre-tokenizer → BPE) and decoding, plain and streaming. The
  * tokenizer.json loader is in tokenizer_json.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,7 +262,7 @@ fail:
 
 int r1_tokenizer_load_file(r1_tokenizer **out, const char *path, r1_err *err) {
     FILE *f = fopen(path, "rb");
-    if (!f) return r1_fail(err, "tokenizer: cannot open %s", path);
+    if (!f) return r1_fail(err, "tokenizer: cannot open %s: %s", path, strerror(errno));
     char magic[4] = {0};
     size_t got = fread(magic, 1, 4, f);
     fclose(f);

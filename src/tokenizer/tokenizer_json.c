@@ -4,10 +4,12 @@
  * ignore_merges), added_tokens (id, content, special, lstrip, rstrip), normalizer
  * and pre_tokenizer (see pretokenize.h). From tokenizer_config.json: bos_token,
  * eos_token, pad_token (a string or an object with "content") and add_bos_token. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tokenizer/tokenizer_impl.h"
 
@@ -15,9 +17,12 @@
 
 static int load_json_file(const char *path, json_t **out, r1_err *err) {
     /* read whole, then parse from memory: Jansson's file reader goes byte by byte */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return r1_fail(err, "tokenizer: %s is a directory", path);
     FILE *f = fopen(path, "rb");
-    if (!f) return r1_fail(err, "tokenizer: cannot open %s", path);
+    if (!f) return r1_fail(err, "tokenizer: cannot open %s: %s", path, strerror(errno));
     char *buf = NULL;
+    errno = 0;
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     if (size >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = r1_malloc(err, (size_t)size + 1, path)) &&
         fread(buf, 1, (size_t)size, f) != (size_t)size) {
@@ -25,7 +30,7 @@ static int load_json_file(const char *path, json_t **out, r1_err *err) {
         buf = NULL;
     }
     fclose(f);
-    if (!buf) return r1_fail(err, "tokenizer: cannot read %s", path);
+    if (!buf) return r1_fail(err, "tokenizer: cannot read %s%s%s", path, errno ? ": " : "", errno ? strerror(errno) : "");
     json_error_t jerr;
     json_t *root = json_loadb(buf, (size_t)size, 0, &jerr);
     free(buf);
