@@ -131,6 +131,7 @@ expect_error_saying "bench: unknown option '--foo'" bench-unknown-last-option $R
 expect_error_saying "train bench: unknown option '--foo'" train-bench-unknown-last-option $R1 train bench --foo
 expect_error_saying "more than one prompt" run-prompt-and-p $R1 run "a" -p "b"
 expect_error_saying "the prompt is empty" run-empty-prompt $R1 run ""
+expect_error_saying "--system is for chat mode" run-raw-chat-option $R1 run --raw --tokens "1 2" --system "be brief"
 expect_error_saying "cannot read stdin" run-stdin-directory sh -c "$R1 run < /"
 expect_error_saying "holds a NUL byte" run-stdin-nul sh -c "printf 'hi\\000there' | $R1 run"
 # results that cannot be written are a failure, not a silent success

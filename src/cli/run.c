@@ -106,6 +106,10 @@ static int parse_options(int argc, char **argv, run_options *o) {
     if (r1_sampler_params_check(&o->sampling, &err) != R1_OK) return cli_error("run: %s", err.msg), R1_ERR;
     if (o->raw && !o->tokens_text) return cli_error("run: --raw needs --tokens \"1 2 3\""), R1_ERR;
     if (!o->raw && o->tokens_text) return cli_error("run: --tokens needs --raw"), R1_ERR;
+    const char *chat_only = o->prompt ? "a prompt" : o->system ? "--system" : o->template_name ? "--template"
+                          : o->think_budget >= 0 ? "--think-budget" : !o->show_thinking ? "--no-think-display" : NULL;
+    if (o->raw && chat_only)
+        return cli_error("run: %s is for chat mode; --raw runs the token ids of --tokens alone", chat_only), R1_ERR;
     if (o->raw && o->vote) return cli_error("run: --vote needs chat mode (answers to vote on), not --raw"), R1_ERR;
     if (o->vote > 1 && (o->sampling.temperature == 0 || top_k == 1))
         return cli_error("run: --vote %ld at %s would draw the same sample %ld times: give a temperature above 0 "
