@@ -180,6 +180,9 @@ if [ "$(wc -l < "$TMP/eval")" -eq 3 ] && sed -n 1p "$TMP/eval" | grep -Eq '^pass
     ok eval-format
 else fail eval-format "$(cat "$TMP/eval" "$TMP/err" | head -c 300)"; fi
 expect_error eval-bad-option $R1 eval --bogus
+if echo '{"question": "What is 2 + 3?", "answer": "5"}' | $R1 eval --file - --task arithmetic --max-tokens 8 -t 1 \
+       > "$TMP/eval" 2> "$TMP/err" && grep -q '^pass@1 ' "$TMP/eval"; then ok eval-file-stdin
+else fail eval-file-stdin "$(cat "$TMP/eval" "$TMP/err" | head -c 300)"; fi
 expect_error_saying "would draw the same sample 3 times" eval-k-greedy $R1 eval --task arithmetic --n 2 --k 3 --temp 0
 expect_error_saying "temperature -1" eval-bad-temp-before-problems $R1 eval --task arithmetic --n 1073741824 --temp -1
 expect_error eval-bad-task $R1 eval -m "$TMP/tiny.gguf" --task chess --n 1

@@ -27,7 +27,8 @@ static const char *usage =
     "                     line must be of the task named)\n"
     "  --n N              problems to evaluate (with --file: the first N; default all)\n"
     "  --k K              samples per problem, majority-voted (1..1024)\n"
-    "  --file F.jsonl     evaluate the problems in F instead of generated ones\n"
+    "  --file F.jsonl     evaluate the problems in F (- : standard input) instead of\n"
+    "                     generated ones\n"
     "  --verbose          each problem's prompt, answers, rewards and vote on stderr\n";
 
 typedef struct {

@@ -55,7 +55,8 @@ int cli_rollout_problems(const char *cmd, const cli_rollout_options *o, r1_task_
     if (!o->file && !o->task_name)
         return cli_error("%s: give --task countdown|arithmetic|mix (or --file F.jsonl)", cmd), R1_ERR;
     if (!o->file && o->n < 0) return cli_error("%s: give the number of problems with --n N", cmd), R1_ERR;
-    int rc = o->file ? r1_problem_set_read(out, o->file, o->task_name, o->n, &err)
+    const char *file = o->file && !strcmp(o->file, "-") ? "/dev/stdin" : o->file; /* - : standard input */
+    int rc = file ? r1_problem_set_read(out, file, o->task_name, o->n, &err)
                      : r1_problem_set_generate(out, o->task_name, split, o->n, (uint64_t)o->seed, &err);
     return rc == R1_OK ? R1_OK : (cli_error("%s: %s", cmd, err.msg), R1_ERR);
 }

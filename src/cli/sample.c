@@ -26,7 +26,8 @@ static const char *usage =
     "                     reached through a slip teaches the slip); all (default)\n"
     "  --split S          train (default) or test: which generator split to pose\n"
     "  --file F.jsonl     sample the problems in F ({\"numbers\": [7, 3, 5], \"target\": 26}\n"
-    "                     or {\"question\": \"What is 2 + 3?\", \"answer\": \"5\"} lines)\n"
+    "                     or {\"question\": \"What is 2 + 3?\", \"answer\": \"5\"} lines; - :\n"
+    "                     standard input)\n"
     "  --quiet            no progress bar\n";
 
 int cmd_sample(int argc, char **argv) {
