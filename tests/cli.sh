@@ -125,7 +125,8 @@ expect_error_saying "--top-k 1 would draw the same sample" run-vote-top-k-1 $R1 
 expect_error_saying "the last must be at most 2147483647" run-vote-seed-range $R1 run --vote 4 --seed 2147483646 "hi"
 # bad settings and inputs are refused before anything is printed
 expect_error_saying "temperature -1" run-bad-temp $R1 run --temp -1 "hi"
-if [ ! -s "$TMP/out" ]; then ok run-bad-temp-prints-nothing; else fail run-bad-temp-prints-nothing "$(head -c 100 "$TMP/out")"; fi
+if [ ! -s "$TMP/out" ]; then ok run-bad-temp-prints-nothing
+else fail run-bad-temp-prints-nothing "$(head -c 100 "$TMP/out")"; fi
 expect_error_saying "run: unknown option '-x'" run-unknown-last-option $R1 run -x
 expect_error_saying "bench: unknown option '--foo'" bench-unknown-last-option $R1 bench --foo
 expect_error_saying "train bench: unknown option '--foo'" train-bench-unknown-last-option $R1 train bench --foo
@@ -137,7 +138,8 @@ expect_error_saying "holds a NUL byte" run-stdin-nul sh -c "printf 'hi\\000there
 # results that cannot be written are a failure, not a silent success
 if [ -w /dev/full ]; then
     expect_error_saying "cannot write the standard output" info-stdout-full sh -c "$R1 info > /dev/full"
-    expect_error_saying "cannot write the standard output" run-raw-stdout-full sh -c "$R1 run --raw --tokens '1 2' -n 2 > /dev/full"
+    expect_error_saying "cannot write the standard output" run-raw-stdout-full \
+        sh -c "$R1 run --raw --tokens '1 2' -n 2 > /dev/full"
 else skip info-stdout-full "no /dev/full"; fi
 # standard input is the prompt without its final newline, as the shell's $(...) reads it;
 # -- ends the options, for a prompt that begins with -

@@ -465,7 +465,8 @@ static void test_problem_sets(test_ctx *t) {
     CHECK(r1_problem_set_generate(&set, "sudoku", R1_SPLIT_TRAIN, 0, 0, &err) == R1_ERR, "an unknown task for n 0");
 }
 
-/* Problems from a JSONL file (`r1 eval --file`): blank lines skipped, --n's limit;
+/* Problems from a JSONL file (`r1 eval --file`): blank lines skipped, --n's limit,
+ * a byte-order mark skipped at the start of the file;
  * a NUL byte anywhere in a line fails with the file, line and column, where the
  * C-string parser would have read the line only up to it; a directory fails with
  * the reason. */
@@ -482,6 +483,15 @@ static void test_problem_files(test_ctx *t) {
     r1_problem_set_free(&set);
     CHECK(r1_problem_set_read(&set, path, "countdown", 1, &err) == R1_OK && set.n == 1, "limit 1: %s", err.msg);
     r1_problem_set_free(&set);
+    /* a byte-order mark opens the file, not a later line */
+    CHECK(write_text(path, "\xEF\xBB\xBF{\"numbers\": [7, 3, 5], \"target\": 26}\n"), "cannot write %s", path);
+    CHECK(r1_problem_set_read(&set, path, NULL, -1, &err) == R1_OK && set.n == 1, "a BOM first: %s", err.msg);
+    r1_problem_set_free(&set);
+    CHECK(write_text(path, "{\"numbers\": [7, 3, 5], \"target\": 26}\n"
+                           "\xEF\xBB\xBF{\"numbers\": [7, 3, 5], \"target\": 26}\n"),
+          "cannot write %s", path);
+    CHECK(r1_problem_set_read(&set, path, NULL, -1, &err) == R1_ERR && strstr(err.msg, "problems.jsonl:2:"),
+          "a BOM on line 2: %s", err.msg);
     static const struct {
         const char *bytes;
         size_t n;

@@ -30,7 +30,8 @@ static int load_json_file(const char *path, json_t **out, r1_err *err) {
         buf = NULL;
     }
     fclose(f);
-    if (!buf) return r1_fail(err, "tokenizer: cannot read %s%s%s", path, errno ? ": " : "", errno ? strerror(errno) : "");
+    if (!buf)
+        return r1_fail(err, "tokenizer: cannot read %s%s%s", path, errno ? ": " : "", errno ? strerror(errno) : "");
     json_error_t jerr;
     json_t *root = json_loadb(buf, (size_t)size, 0, &jerr);
     free(buf);

@@ -70,11 +70,12 @@ int r1_problem_set_read(r1_problem_set *s, const char *path, const char *task, l
             rc = r1_fail_within(err, "%s:%ld: ", path, line_no);
             break;
         }
-        const char *c = line;
+        /* a byte-order mark, which some editors write first, is no part of the JSON */
+        const char *text = line_no == 1 && !strncmp(line, "\xEF\xBB\xBF", 3) ? line + 3 : line, *c = text;
         while (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n') c++;
         if (!*c) continue;
         r1_problem p;
-        if (r1_task_parse_json_line(line, &p, err) != R1_OK) rc = r1_fail_within(err, "%s:%ld: ", path, line_no);
+        if (r1_task_parse_json_line(text, &p, err) != R1_OK) rc = r1_fail_within(err, "%s:%ld: ", path, line_no);
         else if (!any && p.kind != only)
             rc = r1_fail(err, "%s:%ld: a problem of task %s, but --task is %s", path, line_no, r1_task_name(p.kind),
                          r1_task_name(only));
