@@ -379,6 +379,14 @@ if $R1 train grpo --init "$TMP/sft" --out "$TMP/grpo-sft" --quiet --steps 1 --pr
     ok train-grpo-after-sft
 else fail train-grpo-after-sft "$(head -c 300 "$TMP/err")"; fi
 expect_error train-sft-needs-data $R1 train sft --out "$TMP/sft2"
+expect_error_saying "not a regular file" train-sft-data-pipe \
+    sh -c "cat '$TMP/traces.jsonl' | $R1 train sft --data /dev/stdin --init '$TMP/run' --out '$TMP/sft2'"
+# sample's output never replaces a file it reads
+cp "$TMP/run/model.gguf" "$TMP/reads.gguf"
+expect_error_saying "is the model file this run reads" sample-onto-its-model \
+    $R1 sample -m "$TMP/reads.gguf" --task countdown --n 1 -o "$TMP/../$(basename "$TMP")/reads.gguf"
+if cmp -s "$TMP/run/model.gguf" "$TMP/reads.gguf"; then ok sample-onto-its-model-kept
+else fail sample-onto-its-model-kept "the model file changed"; fi
 expect_error train-sft-init-and-size $R1 train sft --data "$TMP/traces.jsonl" --init "$TMP/run" --dim 64 --out "$TMP/sft2"
 printf '{"prompt": "p", "completion": "c"}\n{"prompt": "p", "completion": 5}\n' > "$TMP/bad.jsonl"
 expect_error train-sft-bad-line $R1 train sft --data "$TMP/bad.jsonl" --out "$TMP/sft2"

@@ -674,8 +674,22 @@ static void test_run_and_resume(test_ctx *t) {
     CHECK(same_file(in_dir(full, "model.gguf"), in_dir(part, "model.gguf")), "the resumed run ends with another model");
     char *resumed = metrics_without_times(part);
     CHECK(csv && resumed && !strcmp(csv, resumed), "the resumed run logged other metrics:\n%s\nvs\n%s", csv, resumed);
-    free(csv);
     free(resumed);
+    /* stopped during the starting model's evaluation: no score, no step; resumed,
+     * the evaluation runs again and its row is logged once */
+    char early[PATH_SIZE];
+    volatile sig_atomic_t stop = 1;
+    go.out_dir = tmp_path(early, "early"), go.stop_after = 0, go.interrupted = &stop;
+    CHECK(r1_grpo(&c, &go, &res, &err) == R1_OK && !res.finished && res.steps_done == 0 &&
+              isnan(res.first_test_accuracy),
+          "stop in the first evaluation: %s", err.msg);
+    ro.out_dir = early;
+    CHECK(r1_grpo(&ignored, &ro, &res, &err) == R1_OK && res.finished && res.start_step == 0, "resume: %s", err.msg);
+    resumed = metrics_without_times(early);
+    CHECK(csv && resumed && !strcmp(csv, resumed), "resumed from step 0, other metrics:\n%s\nvs\n%s", csv, resumed);
+    free(resumed);
+    free(csv);
+    ro.out_dir = part, go.interrupted = NULL;
     /* a finished run resumes to nothing; a second run into the same directory is refused */
     CHECK(r1_grpo(&ignored, &ro, &res, &err) == R1_OK && res.was_finished, "resume finished: %s", err.msg);
     go.stop_after = 0;

@@ -110,6 +110,7 @@ void cli_catch_interrupts(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal or a dropped ssh session: save, as for Ctrl-C */
 }
 
 const char *cli_value(int argc, char **argv, int *i) {

@@ -1,6 +1,7 @@
 /* r1 sample: a model's traces on task problems, as training data for sft
  * (train/sample_traces.h): with --filter correct, rejection sampling. */
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "train/sample_traces.h"
@@ -29,6 +30,12 @@ static const char *usage =
     "                     or {\"question\": \"What is 2 + 3?\", \"answer\": \"5\"} lines; - :\n"
     "                     standard input)\n"
     "  --quiet            no progress bar\n";
+
+/* 1 when both paths name one existing file (through links or other spellings). */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 int cmd_sample(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
@@ -60,6 +67,11 @@ int cmd_sample(int argc, char **argv) {
         else if (!strcmp(a, "--split")) split = strcmp(v, "test") ? R1_SPLIT_TRAIN : R1_SPLIT_TEST;
     }
     if (!out) return cli_error("sample: give the output file with -o OUT.jsonl");
+    if (!strcmp(out, "-"))
+        return cli_error("sample: -o needs a file name: the traces are written to OUT.tmp, then renamed to OUT");
+    if (same_file(out, o.model_path) || same_file(out, o.file))
+        return cli_error("sample: -o %s is the %s this run reads; the traces would replace it", out,
+                         same_file(out, o.model_path) ? "model file" : "problems file");
     r1_problem_set problems;
     r1_rollout_params rp;
     if (cli_rollout_params("sample", &o, &rp) != R1_OK || cli_rollout_problems("sample", &o, split, &problems) != R1_OK)

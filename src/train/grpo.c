@@ -465,12 +465,14 @@ static int update(run_state *s, const r1_grpo_config *cfg, uint64_t step, float 
 
 /* ---- 5. held-out accuracy ---- */
 
-static int test_accuracy(run_state *s, const r1_grpo_config *cfg, double *accuracy, r1_err *err) {
+static int test_accuracy(run_state *s, const r1_grpo_config *cfg, volatile sig_atomic_t *interrupted,
+                         double *accuracy, r1_err *err) {
     r1_generate_params gp = r1_generate_defaults();
     gp.sampling.temperature = 0.0f;
     const uint64_t greedy_seed = 0;
     int correct = 0;
     for (long i = 0; i < s->test_problems.n; i++) {
+        if (interrupted && *interrupted) return *accuracy = NAN, R1_OK; /* a stop does not wait for the score */
         const r1_problem *problem = &s->test_problems.items[i];
         int *ids, n_ids;
         if (pose(s, cfg, problem, &ids, &n_ids, &gp, err) != R1_OK) return R1_ERR;
@@ -523,12 +525,14 @@ static int plot(const r1_lm_run *run, r1_err *err) {
     return R1_OK;
 }
 
-/* Evaluates into *test (and the result) when step is an evaluation step. */
-static int maybe_evaluate(run_state *s, const r1_grpo_config *cfg, uint64_t step, double *test, r1_grpo_result *res,
-                          r1_err *err) {
+/* Evaluates into *test (and the result) when step is an evaluation step; *test
+ * stays NaN when it is not one, or when a stop interrupted the evaluation. */
+static int maybe_evaluate(run_state *s, const r1_grpo_config *cfg, const r1_grpo_options *opts, uint64_t step,
+                          double *test, r1_grpo_result *res, r1_err *err) {
     *test = NAN;
     if (cfg->eval_every <= 0 || (step % (uint64_t)cfg->eval_every && step != (uint64_t)cfg->steps)) return R1_OK;
-    if (test_accuracy(s, cfg, test, err) != R1_OK) return R1_ERR;
+    if (test_accuracy(s, cfg, opts->interrupted, test, err) != R1_OK) return R1_ERR;
+    if (isnan(*test)) return R1_OK;
     if (isnan(res->first_test_accuracy)) res->first_test_accuracy = *test;
     res->last_test_accuracy = *test;
     return R1_OK;
@@ -552,8 +556,8 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
     if (start == 0 && cfg->eval_every > 0) {
         /* step 0: the starting model's score, the baseline of the accuracy curve */
         for (int i = 0; i < N_METRICS; i++) row[i] = NAN;
-        if (maybe_evaluate(s, cfg, 0, &row[TEST_ACCURACY_COLUMN], res, err) != R1_OK ||
-            r1_metrics_log(&s->run.metrics, 0, row, err) != R1_OK)
+        if (maybe_evaluate(s, cfg, opts, 0, &row[TEST_ACCURACY_COLUMN], res, err) != R1_OK ||
+            (!isnan(row[TEST_ACCURACY_COLUMN]) && r1_metrics_log(&s->run.metrics, 0, row, err) != R1_OK))
             return R1_ERR;
     }
     r1_progress bar;
@@ -574,7 +578,7 @@ static int train_loop(run_state *s, const r1_grpo_config *cfg, const r1_grpo_opt
         uint64_t done = step + 1;
         if (rc != R1_OK) return R1_ERR;
         s->run.steps_taken = done - start;
-        if (maybe_evaluate(s, cfg, done, &test, res, err) != R1_OK) return R1_ERR;
+        if (maybe_evaluate(s, cfg, opts, done, &test, res, err) != R1_OK) return R1_ERR;
         double values[N_METRICS] = {rs.reward,      rs.accuracy,  rs.length,    rs.reflect,       rs.false_step,
                                     rs.backtrack,   us.kl,        us.loss,      us.grad_norm,     us.clip_fraction,
                                     lr,             rs.dropped_groups, rs.extra_groups, test,    rs.seconds,
@@ -752,8 +756,9 @@ int r1_grpo(const r1_grpo_config *cfg_in, const r1_grpo_options *opts, r1_grpo_r
     s.have_engine = 1;
     if (r1_state_init(&s.state, &s.engine, &s.compute, cfg.base.model.seq_len, 512, err) != R1_OK) goto done;
     s.have_state = 1;
+    /* a run resumed at step 0 evaluates its starting model again: a new file */
     if (r1_metrics_open(&s.run.metrics, s.run.metrics_path, metric_columns, N_METRICS,
-                        opts->resume ? (int64_t)start : -1, err) != R1_OK)
+                        opts->resume && start > 0 ? (int64_t)start : -1, err) != R1_OK)
         goto done;
     rc = train_loop(&s, &cfg, opts, start, res, err);
 done:

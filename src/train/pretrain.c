@@ -1,6 +1,7 @@
 /* `r1 train pretrain`: the base model from search traces (see pretrain.h). */
 #include "train/pretrain.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,6 +113,8 @@ int r1_pretrain_config_check(const r1_pretrain_config *cfg, r1_err *err) {
     if (cfg->steps < 1) return r1_fail(err, "pretrain: steps %d must be at least 1", cfg->steps);
     if (cfg->warmup < 0) return r1_fail(err, "pretrain: warmup %d is negative", cfg->warmup);
     if (cfg->log_every < 1) return r1_fail(err, "pretrain: log_every %d must be at least 1", cfg->log_every);
+    if (!(cfg->opt.lr >= 0) || !isfinite(cfg->opt.lr)) /* before lr_min, whose range it sets */
+        return r1_fail(err, "pretrain: lr %g must be finite and ≥ 0", cfg->opt.lr);
     if (!(cfg->lr_min >= 0 && cfg->lr_min <= cfg->opt.lr))
         return r1_fail(err, "pretrain: lr_min %g must be in 0..lr (%g)", cfg->lr_min, cfg->opt.lr);
     if (!(cfg->clip >= 0)) return r1_fail(err, "pretrain: clip %g must be ≥ 0", cfg->clip);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "train/init_weights.h"
 #include "train/lm_run.h"
@@ -80,6 +81,11 @@ static int count_trace(void *ctx, const r1_trace_record *rec, long line_no, r1_e
  * directory is made. */
 static int check_traces(const r1_sft_config *cfg, r1_err *err) {
     if (!cfg->traces[0]) return r1_fail(err, "sft: no traces file (--data TRACES.jsonl)");
+    struct stat st; /* read here, again to load, and on --resume to see it unchanged: a pipe cannot be */
+    if (stat(cfg->traces, &st) == 0 && S_ISDIR(st.st_mode)) return r1_fail(err, "sft: %s is a directory", cfg->traces);
+    if (stat(cfg->traces, &st) == 0 && !S_ISREG(st.st_mode))
+        return r1_fail(err, "sft: %s is not a regular file: the traces are read more than once (save them to a file)",
+                       cfg->traces);
     if (r1_traces_file_read(cfg->traces, count_trace, NULL, NULL, err) != R1_OK) return r1_fail_within(err, "sft: ");
     return R1_OK;
 }
