@@ -502,6 +502,7 @@ static void test_problem_files(test_ctx *t) {
         {BYTES("\0{\"numbers\": [7, 3, 5], \"target\": 26}\n"), "problems.jsonl:1: a NUL byte at column 1"},
         {BYTES("{\"numbers\": [7, 3, 5], \"target\": 26}\n\0\n"), "problems.jsonl:2: a NUL byte at column 1"},
         {BYTES("{\"numbers\": [7, 3, 5], \"target\": 26}\n \0 \n"), "problems.jsonl:2: a NUL byte at column 2"},
+        {BYTES("{\"question\": \"a\\u0000b\", \"answer\": \"5\"}\n"), "problems.jsonl:1: a \\u0000 (NUL) in a string"},
 #undef BYTES
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

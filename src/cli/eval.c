@@ -12,7 +12,7 @@
 #include "train/rollout.h"
 
 static const char *usage =
-    "usage: r1 eval [-m MODEL.gguf] --task countdown|arithmetic --n N [--k K] [options]\n"
+    "usage: r1 eval [-m MODEL.gguf] --task countdown|arithmetic|mix --n N [--k K] [options]\n"
     "       r1 eval [-m MODEL.gguf] --file PROBLEMS.jsonl [--n N] [--k K] [options]\n"
     "Scores a model (default: the embedded r1-tiny model) on held-out problems (the\n"
     "test split of the task generator, or the problems of a JSONL file) and prints,\n"

@@ -138,8 +138,7 @@ static const char *distill_usage =
     "  --k K                   samples per problem\n"
     "  --temp X                teacher's sampling temperature\n"
     "  --top-p P               teacher's nucleus sampling\n"
-    "  --max-tokens M          tokens per sample at most\n"
-    "  -t THREADS              sampling threads (default: all cores)\n";
+    "  --max-tokens M          tokens per sample at most\n";
 
 /* ---- the options of the next-token stages (pretrain, sft, distill) ---- */
 
@@ -165,6 +164,8 @@ static int precision_option(const char *stage, const char *value, r1_pretrain_co
     char key_value[64];
     r1_err err;
     snprintf(key_value, sizeof key_value, "precision=%s", value);
+    if (strcmp(value, "f32") && strcmp(value, "bf16"))
+        return cli_error("%s: --precision: '%s' is not f32 or bf16", stage, value);
     if (r1_pretrain_config_set(cfg, key_value, &err) != R1_OK) return cli_error("%s: --precision: %s", stage, err.msg);
     if (cfg->model.precision == R1_LINEAR_BF16 && r1_gemm_bf16_kernel() == r1_gemm_bf16_scalar)
         fprintf(stderr, "%s: note: bf16 products run on the scalar reference here (no AVX512_BF16, or a lower "

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gguf/gguf.h"
 #include "tensor/types.h"
@@ -61,6 +62,9 @@ int r1_init_weights_open(r1_init_weights *w, const char *path, r1_err *err) {
     const char *name = S_ISDIR(st.st_mode) ? "/checkpoint.gguf" : "";
     if (snprintf(w->path, sizeof w->path, "%s%s", path, name) >= (int)sizeof w->path)
         return r1_fail(err, "--init: path too long: %.200s", path);
+    if (*name && access(w->path, F_OK) != 0)
+        return r1_fail(err, "--init %s: a directory with no checkpoint.gguf (give a run directory, or a .gguf model "
+                            "file)", path);
     r1_gguf g;
     if (r1_gguf_open(&g, w->path, err) != R1_OK) return R1_ERR;
     w->is_checkpoint = r1_gguf_find_kv(&g, "r1.train.stage") != NULL;

@@ -189,6 +189,8 @@ int r1_jsonl_line_check(const char *line, size_t len, r1_err *err) {
 int r1_task_parse_json_line(const char *line, r1_problem *out, r1_err *err) {
     json_error_t jerr;
     json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+    if (!obj && json_error_code(&jerr) == json_error_null_character) /* jansson names its flag */
+        return r1_fail(err, "a \\u0000 (NUL) in a string, at column %d", jerr.column);
     if (!obj) return r1_fail(err, "not valid JSON: %s (column %d)", jerr.text, jerr.column);
     int rc;
     r1_problem p;
