@@ -110,7 +110,10 @@ void cli_catch_interrupts(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL); /* a closed terminal or a dropped ssh session: save, as for Ctrl-C */
+    /* a closed terminal or a dropped ssh session: save, as for Ctrl-C; but under
+     * nohup, which ignores the hang-up, keep running */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN) sigaction(SIGHUP, &sa, NULL);
 }
 
 const char *cli_value(int argc, char **argv, int *i) {
@@ -150,7 +153,7 @@ int cli_gguf_open(r1_gguf *g, const char *path) {
 
 int cli_model_load(r1_model *m, const char *path) {
     r1_err err;
-    if (path && !*path) return cli_error("-m names no file (the path is empty)"), R1_ERR;
+    if (path && !*path) return cli_error(CLI_EMPTY_MODEL_PATH), R1_ERR;
     int rc = path ? r1_model_load(m, path, &err)
                   : r1_model_load_memory(m, r1_embedded_model, embedded_size(), CLI_EMBEDDED_MODEL, &err);
     return rc == R1_OK ? R1_OK : (cli_error("%s", err.msg), R1_ERR);

@@ -57,7 +57,11 @@ int cli_model_load(r1_model *m, const char *path);
 /* The embedded model's GGUF bytes, for library code that loads from memory. */
 void cli_embedded_model(const void **data, size_t *size);
 
-/* Long work (training, sampling) stops cleanly on Ctrl-C, SIGTERM or SIGHUP: after
+/* What -m "" is told. */
+#define CLI_EMPTY_MODEL_PATH "-m names no file (the path is empty)"
+
+/* Long work (training, sampling) stops cleanly on Ctrl-C, SIGTERM or SIGHUP (unless
+ * ignored, as under nohup): after
  * cli_catch_interrupts() the signals set cli_interrupted, which the work polls. */
 extern volatile sig_atomic_t cli_interrupted;
 void cli_catch_interrupts(void);

@@ -25,9 +25,9 @@ void cli_rollout_options_init(cli_rollout_options *o) {
 }
 
 int cli_rollout_option(int argc, char **argv, int *i, cli_rollout_options *o) {
-    static const char *const flags[] = {"-m",   "--task", "--file", "--template",   "--n",          "--k",
-                                        "--seed", "--temp", "--top-p", "--max-tokens", "--n-predict", "--think-budget",
-                                        "-t"};
+    static const char *const flags[] = {"-m",          "--task",      "--file",     "--template", "--n",
+                                        "--k",         "--seed",      "--temp",     "--top-p",    "--max-tokens",
+                                        "--n-predict", "-n-predict",  "--think-budget", "-t"};
     const char *a = argv[*i], *v;
     int known = 0;
     for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) known |= !strcmp(a, flags[f]);
@@ -45,7 +45,7 @@ int cli_rollout_option(int argc, char **argv, int *i, cli_rollout_options *o) {
     else if (!strcmp(a, "--top-p")) rc = cli_parse_float(a, v, &o->sampling.top_p);
     else if (!strcmp(a, "--think-budget")) rc = cli_parse_long(a, v, 0, 1 << 24, &o->think_budget);
     else if (!strcmp(a, "-t")) rc = cli_parse_long(a, v, 1, 1024, &o->threads);
-    else rc = cli_parse_long(a, v, 1, 1 << 24, &o->max_tokens); /* --max-tokens, --n-predict */
+    else rc = cli_parse_long(a, v, 1, 1 << 24, &o->max_tokens); /* --max-tokens, --n-predict, the older -n-predict */
     return rc == R1_OK ? 1 : -1;
 }
 
@@ -63,6 +63,7 @@ int cli_rollout_problems(const char *cmd, const cli_rollout_options *o, r1_task_
 
 int cli_rollout_params(const char *cmd, const cli_rollout_options *o, r1_rollout_params *p) {
     r1_err err;
+    if (o->model_path && !*o->model_path) return cli_error("%s: " CLI_EMPTY_MODEL_PATH, cmd), R1_ERR;
     if (r1_sampler_params_check(&o->sampling, &err) != R1_OK) return cli_error("%s: %s", cmd, err.msg), R1_ERR;
     if (o->k > 1 && o->sampling.temperature == 0)
         return cli_error("%s: --k %ld at --temp 0 would draw the same sample %ld times: give a temperature above 0",

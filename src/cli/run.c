@@ -69,8 +69,6 @@ static int parse_options(int argc, char **argv, run_options *o) {
     o->sampling = r1_sampler_defaults();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        if (!strcmp(a, "--raw")) { o->raw = 1; continue; }
-        if (!strcmp(a, "--no-think-display")) { o->show_thinking = 0; continue; }
         if (!options_done && !strcmp(a, "--")) { options_done = 1; continue; }
         if (options_done || a[0] != '-' || !a[1] || !strcmp(a, "-p")) {
             if (!options_done && !strcmp(a, "-p") && !(a = cli_value(argc, argv, &i))) return R1_ERR;
@@ -78,6 +76,8 @@ static int parse_options(int argc, char **argv, run_options *o) {
             o->prompt = a;
             continue;
         }
+        if (!strcmp(a, "--raw")) { o->raw = 1; continue; }
+        if (!strcmp(a, "--no-think-display")) { o->show_thinking = 0; continue; }
         if (!(v = cli_option_value(argc, argv, &i, "run",
                                    "-m --system --template --tokens -n -t -c --think-budget --vote --temp --top-k "
                                    "--top-p --min-p --seed")))
@@ -121,11 +121,11 @@ static int parse_options(int argc, char **argv, run_options *o) {
     return R1_OK;
 }
 
-/* A context longer than the model was trained for runs, but positions past its
- * training length are ones it never learned: say so, as the answer may show it. */
-static void warn_past_training(const r1_model *m, long n_ctx) {
-    if (n_ctx > m->hp.ctx_len)
-        fprintf(stderr, "r1: run: warning: a context of %ld tokens goes past the %d the model was trained on\n", n_ctx,
+/* Positions past the model's training length run, but the model never learned
+ * them: say so when prompt + new tokens can reach them, as the answer may show it. */
+static void warn_past_training(const r1_model *m, long n_positions) {
+    if (n_positions > m->hp.ctx_len)
+        fprintf(stderr, "r1: run: warning: %ld positions go past the %d the model was trained on\n", n_positions,
                 m->hp.ctx_len);
 }
 
@@ -141,7 +141,7 @@ static int run_raw(const run_options *o) {
     }
     cli_session s;
     if (cli_session_open(&s, o->model_path, (int)o->threads, (int)n_ctx, 512) != R1_OK) return free(tokens), 1;
-    warn_past_training(&s.model, n_ctx);
+    warn_past_training(&s.model, n + o->n_gen);
     r1_sampler sampler;
     r1_err err;
     float *logits = malloc((size_t)s.model.hp.n_vocab * sizeof(float));
@@ -378,9 +378,11 @@ static int run_chat(const run_options *o) {
         if (isatty(0)) return cli_error("run: no prompt: give PROMPT, -p TEXT or standard input (see r1 run --help)");
         size_t len;
         if (cli_read_stdin(&stdin_text, &len) != R1_OK) return 1;
-        if (strlen(stdin_text) != len)
-            return free(stdin_text), cli_error("run: the prompt on standard input holds a NUL byte at offset %zu",
-                                               strlen(stdin_text));
+        size_t nul = strlen(stdin_text);
+        if (nul != len) {
+            free(stdin_text);
+            return cli_error("run: the prompt on standard input holds a NUL byte at offset %zu", nul);
+        }
         while (len > 0 && (stdin_text[len - 1] == '\n' || stdin_text[len - 1] == '\r')) stdin_text[--len] = 0;
         prompt = stdin_text; /* as the shell's $(...) reads it: `echo PROMPT |` asks what PROMPT asks */
     }
@@ -420,7 +422,7 @@ static int run_chat(const run_options *o) {
                   n_ids, n_ctx);
         goto done;
     }
-    warn_past_training(&s.model, n_ctx);
+    warn_past_training(&s.model, n_ids + (o->n_gen < n_ctx - n_ids ? o->n_gen : n_ctx - n_ids));
     r1_state_free(&s.state);
     if (r1_state_init(&s.state, &s.model, &s.compute, (int)n_ctx, 512, &err) != R1_OK) {
         cli_error("%s", err.msg);
@@ -445,9 +447,11 @@ static int run_chat(const run_options *o) {
     rc = r1_generate(&s.state, tok, ids, n_ids, &gp, &gen, &err) != R1_OK;
     if (rc) cli_error("%s", err.msg);
     end_display(&display);
+    fflush(stdout); /* the notes below come after the answer, also in one stream */
     if (!rc && !gen.stopped_at_eos && gen.n_tokens == room && room < o->n_gen)
         fprintf(stderr, "r1: run: the answer stopped at the end of the context, %ld tokens (-c N sets it)\n", n_ctx);
-    else if (!rc && !gen.stopped_at_eos && gen.n_tokens == o->n_gen && display.phase.phase == R1_PHASE_THINKING)
+    else if (!rc && !gen.stopped_at_eos && o->n_gen > 0 && gen.n_tokens == o->n_gen &&
+             display.phase.phase == R1_PHASE_THINKING)
         fprintf(stderr, "r1: run: stopped after %ld tokens (-n) while still thinking: no answer yet\n", o->n_gen);
     r1_generation_free(&gen);
 done:
@@ -460,7 +464,7 @@ done:
 }
 
 int cmd_run(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) /* after --, -h is a prompt */
         if (cli_is_help(argv[i])) return fputs(usage, stdout), 0;
     run_options o;
     if (parse_options(argc, argv, &o) != R1_OK) return 1;
