@@ -204,7 +204,7 @@ expect_error_saying "top-p 2" eval-top-p-above-1 $R1 eval -m "$TMP/tiny.gguf" --
 expect_error_saying "top-p 0" run-top-p-zero $R1 run -m "$TMP/tiny.gguf" --top-p 0 "hi"
 printf '{"numbers": [7, 3, 5], "target": 26}\n\n{"numbers": [7, 3], "target": 26}\n' > "$TMP/bad.jsonl"
 expect_error eval-bad-file-line $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"
-if grep -q 'bad.jsonl:3: countdown: "numbers" has 2 numbers' "$TMP/err"; then ok eval-file-error-names-line
+if grep -q 'bad.jsonl:3: countdown: "numbers" holds 2, expected 3 or 4' "$TMP/err"; then ok eval-file-error-names-line
 else fail eval-file-error-names-line "$(head -c 300 "$TMP/err")"; fi
 printf '{"question": "What is 2 + 2?", "answer": "5"}\n' > "$TMP/bad.jsonl"
 expect_error eval-file-wrong-answer $R1 eval -m "$TMP/tiny.gguf" --file "$TMP/bad.jsonl"

@@ -402,6 +402,15 @@ static void test_metrics_resume_and_plot(test_ctx *t) {
     CHECK(lines == 8 && header && last, "resumed csv: %d lines", lines);
     const char *other[] = {"reward"};
     CHECK(r1_metrics_open(&m, csv, other, 1, 3, &err) == R1_ERR && strstr(err.msg, "other columns"), "header mismatch");
+    /* an empty file (a crash or a full disk took it) is started anew on resume */
+    char empty[PATH_SIZE];
+    FILE *f = fopen(tmp_path(empty, "empty.csv"), "w");
+    CHECK(f && fclose(f) == 0, "cannot make %s", empty);
+    CHECK(r1_metrics_open(&m, empty, cols, 2, 3, &err) == R1_OK, "resume onto an empty file: %s", err.msg);
+    r1_metrics_close(&m);
+    text = read_text_file(empty);
+    CHECK(text && !strcmp(text, "step,loss,acc\n"), "the empty file got: %s", text ? text : "(none)");
+    free(text);
     CHECK(r1_metrics_plot_svg(csv, svg, "loss & <acc>", cols, 2, &err) == R1_OK, "%s", err.msg);
     char *plot = read_text_file(svg);
     CHECK(plot, "no svg");

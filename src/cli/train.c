@@ -551,7 +551,7 @@ static const char *bench_usage =
     "                          take bfloat16 operands with float sums (about 1.3x faster\n"
     "                          steps where the CPU has AVX512_BF16, much slower elsewhere)\n"
     "  --set KEY=VALUE         a model setting by its config.txt name (e.g. --set layers=6)\n"
-    "  -t THREADS              threads (default: one per core)\n"
+    "  -t THREADS              threads (default and 0: one per core)\n"
     "  -r REPS                 timed steps (default 5)\n";
 
 static int cmd_train_bench(int argc, char **argv) {
@@ -566,7 +566,7 @@ static int cmd_train_bench(int argc, char **argv) {
         if (!strcmp(arg, "--batch") || !strcmp(arg, "--seq")) {
             rc = cli_parse_long(arg, v, 1, 65536, &n);
             *(!strcmp(arg, "--batch") ? &cfg.model.batch : &cfg.model.seq_len) = (int)n;
-        } else if (!strcmp(arg, "-t")) rc = cli_parse_long(arg, v, 1, 1024, &threads);
+        } else if (!strcmp(arg, "-t")) rc = cli_parse_long(arg, v, 0, 256, &threads);
         else if (!strcmp(arg, "-r")) rc = cli_parse_long(arg, v, 1, 1000, &reps);
         else if (!strcmp(arg, "--precision")) {
             if (precision_option("train bench", v, &cfg)) return 1;

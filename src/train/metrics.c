@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- reading a metrics CSV ---- */
@@ -165,7 +166,8 @@ int r1_metrics_open(r1_metrics *m, const char *path, const char *const *columns,
 
     size_t keep = 0; /* bytes of the old file to keep */
     char *old = NULL;
-    if (resume_step >= 0 && access(path, F_OK) == 0) {
+    struct stat st; /* a missing or empty file (lost in a crash or a full disk) is started anew */
+    if (resume_step >= 0 && stat(path, &st) == 0 && st.st_size > 0) {
         csv_table c;
         if (csv_read(path, &c, err) != R1_OK) return R1_ERR;
         int same = c.n_cols == n_columns + 1;

@@ -31,7 +31,7 @@ typedef struct {
 /* Opens path for columns (names: letters, digits, '_'; at most
  * R1_METRICS_MAX_COLUMNS). resume_step < 0 starts a new file, replacing any old one.
  * resume_step ≥ 0 keeps an existing file, which must have the same header, and drops
- * its rows with step > resume_step (a missing file is created). */
+ * its rows with step > resume_step (a missing or empty file is created). */
 int r1_metrics_open(r1_metrics *m, const char *path, const char *const *columns, int n_columns, int64_t resume_step,
                     r1_err *err);
 /* Appends a row (n_columns values) and flushes it. */

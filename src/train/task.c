@@ -99,7 +99,7 @@ static int parse_countdown(const json_t *obj, r1_problem *p, r1_err *err) {
     if (!json_is_array(numbers)) return r1_fail(err, "countdown: \"numbers\" must be an array, got %s", json_kind(numbers));
     size_t count = json_array_size(numbers);
     if (count < 3 || count > R1_COUNTDOWN_MAX_NUMBERS)
-        return r1_fail(err, "countdown: \"numbers\" has %zu numbers, expected 3 or 4", count);
+        return r1_fail(err, "countdown: \"numbers\" holds %zu, expected 3 or 4", count);
     p->kind = R1_TASK_COUNTDOWN;
     p->n_numbers = (int)count;
     for (size_t i = 0; i < count; i++) {
