@@ -527,9 +527,10 @@ static int cmd_grpo(int argc, char **argv) {
                 opts.out_dir, (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, opts.out_dir);
         return 0;
     }
-    fprintf(stderr, "grpo: %llu/%llu steps, reward %.3f -> %.3f, accuracy %.3f, length %.0f, %.1f s\n",
-            (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, res.first_reward,
-            res.last_reward, res.last_accuracy, res.last_length, res.seconds);
+    if (res.steps_done > res.start_step) /* a stop before the first step has no rewards to show */
+        fprintf(stderr, "grpo: %llu/%llu steps, reward %.3f -> %.3f, accuracy %.3f, length %.0f, %.1f s\n",
+                (unsigned long long)res.steps_done, (unsigned long long)res.total_steps, res.first_reward,
+                res.last_reward, res.last_accuracy, res.last_length, res.seconds);
     if (!isnan(res.last_test_accuracy))
         fprintf(stderr, "grpo: held-out accuracy (greedy pass@1) %.3f -> %.3f\n", res.first_test_accuracy,
                 res.last_test_accuracy);
