@@ -386,6 +386,7 @@ static int run_chat(const run_options *o) {
         while (len > 0 && (stdin_text[len - 1] == '\n' || stdin_text[len - 1] == '\r')) stdin_text[--len] = 0;
         prompt = stdin_text; /* as the shell's $(...) reads it: `echo PROMPT |` asks what PROMPT asks */
     }
+    /* checked on the text, before the model loads: a non-empty one is at least one token */
     if (!*prompt) return free(stdin_text), cli_error("run: the prompt is empty");
     cli_session s;
     r1_err err;
@@ -409,10 +410,6 @@ static int run_chat(const run_options *o) {
         r1_tokenize(tok, rendered, rendered_len, tmpl == R1_CHAT_RAW && r1_tokenizer_wants_bos(tok), 1, &ids,
                     &n_ids, &err) != R1_OK) {
         cli_error("%s", err.msg);
-        goto done;
-    }
-    if (n_ids == 0) {
-        cli_error("run: the prompt is empty");
         goto done;
     }
     long n_ctx = o->n_ctx ? o->n_ctx : n_ids + (o->n_gen > 0 ? o->n_gen : 1);

@@ -146,10 +146,13 @@ static inline __m256i sums_of_4(__m256i q) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
 }
 
-/* 1 when none of the 8 values is NaN or ±inf (|v| ≤ FLT_MAX is false for them). */
-static inline int all_finite(__m256 abs_v) {
-    return _mm256_movemask_ps(_mm256_cmp_ps(abs_v, _mm256_set1_ps(FLT_MAX), _CMP_LE_OQ)) == 0xFF;
+/* Lanes of finite ⊆ lanes where |v| ≤ FLT_MAX: all-ones bits survive only while no
+ * NaN or ±inf has been seen (the ordered compare is false for them). */
+static inline __m256 and_finite(__m256 finite, __m256 abs_v) {
+    return _mm256_and_ps(finite, _mm256_cmp_ps(abs_v, _mm256_set1_ps(FLT_MAX), _CMP_LE_OQ));
 }
+
+static inline int all_lanes(__m256 mask) { return _mm256_movemask_ps(mask) == 0xFF; }
 
 /* Per block of 32: d = max|x| / 127 (kept as its fp16 rounding), q = roundf(x / d)
  * (x times the unrounded 1 / d, as r1_quantize_q8_0), and the sum of q; a block
@@ -161,15 +164,15 @@ static void quantize_q8_0x8(const float *in, void *groups, int64_t n) {
     for (int64_t i = 0; i < n / QK; i++) {
         const float *x = in + i * QK;
         block_q8_0x8 *group = &g[i / 8];
-        __m256 v[4], amax = _mm256_setzero_ps();
-        int finite = 1;
+        __m256 v[4], amax = _mm256_setzero_ps(), finite = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
         UNROLL
         for (int k = 0; k < 4; k++) {
             v[k] = _mm256_loadu_ps(x + 8 * k);
-            finite &= all_finite(_mm256_and_ps(v[k], abs_mask));
-            amax = _mm256_max_ps(amax, _mm256_and_ps(v[k], abs_mask));
+            __m256 abs_v = _mm256_and_ps(v[k], abs_mask);
+            finite = and_finite(finite, abs_v);
+            amax = _mm256_max_ps(amax, abs_v);
         }
-        if (!finite) {
+        if (!all_lanes(finite)) {
             memset(group->qs[i % 8], 0, QK);
             group->d[i % 8] = r1_fp16_to_fp32(r1_fp32_to_fp16(NAN));
             group->sum[i % 8] = 0;
@@ -194,17 +197,16 @@ static void quantize_q8_k(const float *in, void *blocks, int64_t n) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     for (int64_t i = 0; i < n / QK_K; i++) {
         const float *x = in + i * QK_K;
-        __m256 amax_v = _mm256_setzero_ps();
-        int finite = 1;
+        __m256 amax_v = _mm256_setzero_ps(), finite = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
         for (int j = 0; j < QK_K; j += 8) {
             __m256 abs_v = _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask);
-            finite &= all_finite(abs_v);
+            finite = and_finite(finite, abs_v);
             amax_v = _mm256_max_ps(amax_v, abs_v);
         }
         float amax = hmax_ps(amax_v);
-        if (!finite || amax == 0.0f) {
+        if (!all_lanes(finite) || amax == 0.0f) {
             memset(&b[i], 0, sizeof b[i]);
-            if (!finite) b[i].d = NAN;
+            if (!all_lanes(finite)) b[i].d = NAN;
             continue;
         }
         int first = 0;
